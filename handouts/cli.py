@@ -1,0 +1,134 @@
+"""Command line: arguments -> build options; the one place exceptions become exit codes.
+
+``python build_pdf.py [build|check] [ARTICLE ...] [options]``. An `InputError` prints as
+``path:line: error: … — fix`` lines and exits 1; argparse's usage errors exit 2; any
+other exception is a bug and exits 3 (with the traceback under ``--traceback``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .config import PAPERS, load_config
+from .errors import ExitStatus, InputError
+
+COMMANDS = ("build", "check")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="build_pdf.py",
+        description="Build print-ready PDF handouts from Markdown articles.",
+        epilog="commands: build (default) renders PDFs into dist/; check only validates. "
+               "Exit codes: 0 ok, 1 input error, 2 usage error, 3 internal error.")
+    p.add_argument("articles", nargs="*", metavar="ARTICLE",
+                   help="slug, folder or article.md (default: every article under source/)")
+    p.add_argument("--paper", choices=PAPERS, help="page size (default: handouts.toml or a4)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: dist/)")
+    p.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
+                   help="project folder holding handouts.toml, source/ and styles/")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="let articles load images over http(s) (off by default)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.add_argument("--traceback", action="store_true", help="show Python tracebacks of bugs")
+    p.add_argument("--version", action="version", version=f"handouts {__version__}")
+    return p
+
+
+def _setup_logging() -> None:
+    # WeasyPrint reports refused resources as errors; the load stage already warned.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: weasyprint: %(message)s"))
+    wp = logging.getLogger("weasyprint")
+    wp.handlers[:] = [handler]
+    wp.setLevel(logging.CRITICAL)
+    wp.propagate = False
+
+
+def _human_size(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def _print_problems(problems, out=sys.stderr) -> None:
+    for problem in problems:
+        print(problem, file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv.pop(0) if argv and argv[0] in COMMANDS else "build"
+    args = _parser().parse_args(argv)
+    try:
+        return _run(command, args)
+    except InputError as exc:
+        _print_problems(exc.problems)
+        return ExitStatus.INPUT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so plainly
+        if args.traceback:
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {exc} — this is a bug in handouts; "
+              "rerun with --traceback and report it", file=sys.stderr)
+        return ExitStatus.CRASH
+
+
+def _run(command: str, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from . import article as load
+
+    config = load_config(args.root)
+    if args.out:
+        config = replace(config, output_dir=args.out.resolve())
+    paths = load.resolve_targets(config, args.articles)
+
+    if command == "check":
+        failed = 0
+        for path in paths:
+            try:
+                art = load.load_article(path, config)
+                _print_problems(art.warnings)
+                if args.strict and art.warnings:
+                    failed += 1
+            except InputError as exc:
+                _print_problems(exc.problems)
+                failed += 1
+        if not args.quiet or failed:
+            print(f"checked {len(paths)} article(s): {failed} with problems", file=sys.stderr)
+        return ExitStatus.INPUT_ERROR if failed else ExitStatus.SUCCESS
+
+    _setup_logging()
+    from .build import Options, build_article  # imports WeasyPrint (~0.4 s)
+
+    options = Options(paper=args.paper, allow_remote=args.allow_remote, strict=args.strict)
+    start = time.perf_counter()
+    failed = 0
+    for path in paths:
+        result = build_article(config, path, options)
+        _print_problems(result.warnings)
+        if result.error:
+            failed += 1
+            _print_problems(result.error.problems)
+            continue
+        if not args.quiet:
+            for out in result.outputs:
+                try:
+                    shown = out.path.relative_to(Path.cwd())
+                except ValueError:
+                    shown = out.path
+                print(f"wrote {shown}  {out.pages} pages  {_human_size(out.size)}  "
+                      f"{result.seconds:.2f} s")
+    if len(paths) > 1 or failed:
+        print(f"{len(paths) - failed} of {len(paths)} article(s) built"
+              + (f", {failed} failed" if failed else "")
+              + f" in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return ExitStatus.INPUT_ERROR if failed else ExitStatus.SUCCESS

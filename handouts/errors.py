@@ -1,0 +1,64 @@
+"""Errors the user can fix, warnings, and the exit codes of the command line.
+
+An `InputError` is a problem in the user's input: it renders as one line,
+``path:line: error: what is wrong — how to fix it``. Anything else that escapes the
+engine is a bug and gets `ExitStatus.CRASH`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ExitStatus(enum.IntEnum):
+    SUCCESS = 0
+    INPUT_ERROR = 1  # the user's input is wrong; the message says how to fix it
+    USAGE = 2  # bad command-line arguments (argparse's own code)
+    CRASH = 3  # a bug in the builder
+
+
+def _location(path: Path | str | None, line: int | None) -> str:
+    if path is None:
+        return ""
+    where = str(path)
+    if line is not None:
+        where += f":{line}"
+    return where + ": "
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One located message; `severity` is "error" or "warning"."""
+
+    path: Path | str | None
+    line: int | None
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        text = f"{_location(self.path, self.line)}{self.severity}: {self.message}"
+        if self.hint:
+            text += f" — {self.hint}"
+        return text
+
+
+class InputError(Exception):
+    """One or more problems in the user's input, each a `Diagnostic`."""
+
+    def __init__(self, *problems: Diagnostic):
+        if not problems:
+            raise ValueError("InputError needs at least one problem")
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in problems))
+
+    @classmethod
+    def at(cls, path, line, message, hint="") -> "InputError":
+        """Shorthand for an error with a single problem."""
+        return cls(Diagnostic(path, line, message, hint))
+
+
+def warning(path, line, message, hint="") -> Diagnostic:
+    return Diagnostic(path, line, message, hint, severity="warning")

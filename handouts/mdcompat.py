@@ -1,0 +1,112 @@
+"""CommonMark compatibility for Python-Markdown.
+
+Authors learn Markdown from CommonMark tools (GitHub, editors, chat apps). Three habits
+differ from what Python-Markdown expects, and this extension bridges them:
+
+* Lists nested by the parent item's *content column* (2 spaces under ``- ``, 3 under
+  ``1. ``) rather than by 4 spaces. ``ListIndentPreprocessor`` rewrites list indentation
+  to Python-Markdown's 4-spaces-per-level before the block parser runs.
+* A list directly after a paragraph line, with no blank line between.
+  ``ListInterruptsParagraphProcessor`` splits such blocks in two.
+* A backslash at the end of a line as a hard line break (``foo\\`` + newline).
+
+Fenced code is already stashed when the preprocessor runs, indented code keeps its
+indentation relative to its list item, and code spans are matched before the
+backslash break, so code is never altered.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown.blockprocessors import BlockProcessor
+from markdown.extensions import Extension
+from markdown.inlinepatterns import SubstituteTagInlineProcessor
+from markdown.preprocessors import Preprocessor
+
+#: A list item line: indent, marker, spaces, content (Python-Markdown knows only ``1.``, not ``1)``).
+LIST_ITEM_RE = re.compile(r"( *)([*+-]|\d{1,9}\.)( +)(?=\S)")
+#: Lines that end a list item unless indented into it: thematic breaks, ATX headings,
+#: block quotes and stashed blocks (fenced code, raw HTML), which start with STX.
+BLOCK_START_RE = re.compile(r" {0,3}(([-*_])( *\2){2,} *$|#{1,6}( |$)|>|\x02)")
+
+
+class ListIndentPreprocessor(Preprocessor):
+    """Re-indent list items so each nesting level is exactly 4 spaces.
+
+    CommonMark puts a line inside a list item when it is indented at least to the item's
+    content column (where the text after the marker starts), so ``- a`` nests with 2
+    spaces and ``1. a`` with 3. Python-Markdown counts 4-space steps. Each line that
+    belongs to an item is rewritten to ``4 * depth`` plus whatever indentation it had
+    beyond the content column (so indented code inside an item stays code).
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        out = []
+        items: list[int] = []  # content columns of the open list items, outermost first
+        after_blank = True
+        for line in lines:
+            text = line.lstrip(" ")
+            indent = len(line) - len(text)
+            if not text:
+                out.append("")
+                after_blank = True
+                continue
+            block_start = BLOCK_START_RE.match(line)
+            item = None if block_start else LIST_ITEM_RE.match(line)
+            lazy = not (after_blank or item or block_start)  # continues a paragraph
+            after_blank = False
+            if not lazy:  # close the items this line is not indented into
+                while items and indent < items[-1]:
+                    items.pop()
+            parent_column = items[-1] if items else 0
+            if item and indent - parent_column < 4:  # (4 or more would be code)
+                marker, spaces = len(item.group(2)), len(item.group(3))
+                items.append(indent + marker + (spaces if spaces <= 4 else 1))
+                out.append(" " * 4 * (len(items) - 1) + text)
+            elif items and indent >= parent_column:
+                out.append(" " * 4 * len(items) + line[parent_column:])
+            else:  # outside any list, or a lazy continuation line
+                out.append(line)
+        return out
+
+
+class ListInterruptsParagraphProcessor(BlockProcessor):
+    """Split ``Para\\n- item`` into a paragraph and a list.
+
+    CommonMark lets a bullet list, or an ordered list starting at 1, interrupt a
+    paragraph. Python-Markdown only starts lists at the beginning of a block, so without
+    this the list lines would be glued onto the paragraph text. Registered just above
+    the paragraph processor, so blocks that start with a list, heading, quote etc. never
+    reach it.
+    """
+
+    RE = re.compile(r"\n {0,3}([*+-]|0*1\.) +\S")
+
+    def test(self, parent, block):
+        return bool(self.RE.search(block))
+
+    def run(self, parent, blocks):
+        block = blocks.pop(0)
+        split = self.RE.search(block).start()
+        blocks[:0] = [block[:split], block[split + 1:]]
+
+
+#: ``foo\`` at the end of a line; the escape pattern (priority 180) has already taken
+#: ``\\`` pairs and the backtick pattern (190) code spans, so neither is affected.
+BACKSLASH_BREAK_RE = r"\\\n"
+
+
+class CommonMarkCompat(Extension):
+    """Make list, paragraph and line-break syntax behave as CommonMark says."""
+
+    def extendMarkdown(self, md):  # noqa: N802 (Python-Markdown's name)
+        # After normalize_whitespace (30, expands tabs), fenced_code (25) and html_block
+        # (20), so fenced code and raw HTML blocks are already stashed away.
+        md.preprocessors.register(ListIndentPreprocessor(md), "cm_list_indent", 15)
+        md.parser.blockprocessors.register(
+            ListInterruptsParagraphProcessor(md.parser), "cm_list_interrupts_paragraph", 12
+        )
+        md.inlinePatterns.register(
+            SubstituteTagInlineProcessor(BACKSLASH_BREAK_RE, "br"), "cm_backslash_break", 105
+        )

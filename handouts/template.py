@@ -1,0 +1,81 @@
+"""Template stage: Article + body + bibliography -> HTML document (Jinja2, autoescaped).
+
+Templates, CSS and label translations live in ``styles/``; StrictUndefined makes a
+misspelt variable a build error instead of a silently empty line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import yaml
+from markupsafe import Markup
+
+from .article import Article
+from .body import Body
+from .citations import Bibliography
+
+PAPER_SIZES = {"a4": "A4", "letter": "letter"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How one PDF of an article is laid out."""
+
+    name: str = "handout"
+    paper: str = "a4"
+    template: str = "handout.html.j2"
+    stylesheets: tuple[str, ...] = ("base.css",)
+
+
+def css_string(value) -> Markup:
+    """A quoted CSS string; ``<`` is escaped so a ``</style>`` cannot close the sheet."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    text = text.replace("\n", "\\a ").replace("<", "\\3c ")
+    return Markup(f'"{text}"')
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(styles_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(styles_dir), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["cssstring"] = css_string
+    return env
+
+
+@functools.lru_cache(maxsize=8)
+def load_labels(styles_dir: Path, lang: str) -> dict:
+    """The label set for `lang` (``vi-VN`` falls back to ``vi``, then to ``en``)."""
+    table = yaml.safe_load((styles_dir / "labels.yaml").read_text(encoding="utf-8"))
+    base = table["en"]
+    for tag in (lang.split("-")[0], lang):
+        base = {**base, **table.get(tag, {})}
+    return base
+
+
+def format_date(day: dt.date | None, labels: dict) -> str:
+    if day is None:
+        return ""
+    return labels["date"].format(month=labels["months"][day.month - 1], day=day.day, year=day.year)
+
+
+def render_html(article: Article, body: Body, bibliography: Bibliography, variant: Variant,
+                styles_dir: Path) -> str:
+    """Fill the variant's template; the result is a complete HTML document."""
+    labels = load_labels(styles_dir, article.lang)
+    env = _environment(styles_dir)
+    return env.get_template(variant.template).render(
+        article=article,
+        body=Markup(body.html),  # sanitized by the body stage
+        outline=body.outline,
+        entries=[(e.number, Markup(e.html)) for e in bibliography.entries],
+        labels=labels,
+        date=lambda d: format_date(d, labels),
+        variant=variant,
+        page_size=PAPER_SIZES[variant.paper],
+    )
