@@ -7,6 +7,7 @@ sanitizes whatever raw HTML the author wrote (see `sanitize`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import markdown
@@ -58,9 +59,23 @@ def _outline(tokens, out: list[Heading]) -> list[Heading]:
     return out
 
 
+_FOOTNOTE_REF = re.compile(r'(<a class="footnote-ref" href="#fn:[^"]*">)(\d+)(</a>)')
+
+
+def _letter(n: int) -> str:
+    """1 -> a, 26 -> z, 27 -> aa (as CSS lower-alpha counts)."""
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(97 + rem) + out
+    return out
+
+
 def convert(markdown_text: str, numbers: dict[str, int], *, allow_remote_images=False) -> Body:
     """Convert an article body; `numbers` maps citation keys to their numbers."""
     md = new_markdown([CitationExtension(numbers)])
     html = md.convert(markdown_text)
+    # Footnote markers become letters: superscript numbers are the citations'.
+    html = _FOOTNOTE_REF.sub(lambda m: m.group(1) + _letter(int(m.group(2))) + m.group(3), html)
     return Body(sanitize(html, allow_remote_images=allow_remote_images),
                 tuple(_outline(md.toc_tokens, [])))

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import re
 
+import xml.etree.ElementTree as etree
+
+from markdown import blockprocessors
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.inlinepatterns import SubstituteTagInlineProcessor
@@ -36,38 +39,59 @@ class ListIndentPreprocessor(Preprocessor):
 
     CommonMark puts a line inside a list item when it is indented at least to the item's
     content column (where the text after the marker starts), so ``- a`` nests with 2
-    spaces and ``1. a`` with 3. Python-Markdown counts 4-space steps. Each line that
-    belongs to an item is rewritten to ``4 * depth`` plus whatever indentation it had
-    beyond the content column (so indented code inside an item stays code).
+    spaces and ``1. a`` with 3. Python-Markdown counts 4-space steps. So a line that
+    belongs to an item at depth ``d`` is rewritten to:
+
+    * a nested item's marker line: ``4 * d`` spaces;
+    * a line of a later block of the item (after a blank line): ``4 * (d + 1)`` spaces;
+    * a line continuing the item's first block: ``4 * d + 2`` spaces, because
+      Python-Markdown re-parses that text inside the ``<li>`` without dedenting it
+      (2 spaces keep ``> quote`` a quote there);
+
+    plus whatever indentation it had beyond the content column, so indented code
+    inside an item stays code.
     """
 
     def run(self, lines: list[str]) -> list[str]:
         out = []
         items: list[int] = []  # content columns of the open list items, outermost first
         after_blank = True
+        tight = False  # no blank line since the last item marker
+        owner = 0  # if the current block continues an item after a blank: its depth + 1
         for line in lines:
             text = line.lstrip(" ")
             indent = len(line) - len(text)
             if not text:
                 out.append("")
-                after_blank = True
+                after_blank, tight = True, False
                 continue
             block_start = BLOCK_START_RE.match(line)
             item = None if block_start else LIST_ITEM_RE.match(line)
             lazy = not (after_blank or item or block_start)  # continues a paragraph
-            after_blank = False
             if not lazy:  # close the items this line is not indented into
                 while items and indent < items[-1]:
                     items.pop()
+            if after_blank:
+                owner = 0
             parent_column = items[-1] if items else 0
             if item and indent - parent_column < 4:  # (4 or more would be code)
+                if not after_blank and len(items) < owner:
+                    # A sibling item right after a continuation block: Python-Markdown
+                    # would glue it onto that block, so separate them (the list is
+                    # loose anyway).
+                    out.append("")
                 marker, spaces = len(item.group(2)), len(item.group(3))
                 items.append(indent + marker + (spaces if spaces <= 4 else 1))
                 out.append(" " * 4 * (len(items) - 1) + text)
+                tight, owner = True, 0
             elif items and indent >= parent_column:
-                out.append(" " * 4 * len(items) + line[parent_column:])
+                if after_blank:
+                    owner = len(items)
+                column = 4 * len(items) - (2 if tight else 0)
+                out.append(" " * column + line[parent_column:])
             else:  # outside any list, or a lazy continuation line
                 out.append(line)
+            after_blank = False
         return out
 
 
@@ -92,8 +116,24 @@ class ListInterruptsParagraphProcessor(BlockProcessor):
         blocks[:0] = [block[:split], block[split + 1:]]
 
 
-#: ``foo\`` at the end of a line; the escape pattern (priority 180) has already taken
-#: ``\\`` pairs and the backtick pattern (190) code spans, so neither is affected.
+class ListIndentProcessor(blockprocessors.ListIndentProcessor):
+    """Python-Markdown's, plus: an item continued by indented code is loose as well.
+
+    The stock processor wraps the item's first text in ``<p>`` for any continuation
+    block except indented code, giving ``<li>text<pre>``. Wrap it in that case too.
+    """
+
+    def run(self, parent, blocks):
+        _, item = self.get_level(parent, blocks[0])
+        if parent.tag not in self.ITEM_TYPES and item.tag in self.ITEM_TYPES and item.text:
+            p = etree.Element("p")
+            p.text, item.text = item.text, ""
+            item.insert(0, p)
+        super().run(parent, blocks)
+
+
+#: ``foo\`` at the end of a line. Code spans (190), ``\\`` escapes (180) and raw inline
+#: HTML (90) are matched first, so a backslash inside them is left alone.
 BACKSLASH_BREAK_RE = r"\\\n"
 
 
@@ -104,9 +144,10 @@ class CommonMarkCompat(Extension):
         # After normalize_whitespace (30, expands tabs), fenced_code (25) and html_block
         # (20), so fenced code and raw HTML blocks are already stashed away.
         md.preprocessors.register(ListIndentPreprocessor(md), "cm_list_indent", 15)
+        md.parser.blockprocessors.register(ListIndentProcessor(md.parser), "indent", 90)
         md.parser.blockprocessors.register(
             ListInterruptsParagraphProcessor(md.parser), "cm_list_interrupts_paragraph", 12
         )
         md.inlinePatterns.register(
-            SubstituteTagInlineProcessor(BACKSLASH_BREAK_RE, "br"), "cm_backslash_break", 105
+            SubstituteTagInlineProcessor(BACKSLASH_BREAK_RE, "br"), "cm_backslash_break", 85
         )
