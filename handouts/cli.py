@@ -56,9 +56,9 @@ def _human_size(n: int) -> str:
     return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
-def _print_problems(problems, out=sys.stderr) -> None:
+def _print_problems(problems) -> None:
     for problem in problems:
-        print(problem, file=out)
+        print(problem, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,7 +34,7 @@ LIST_ITEM_RE = re.compile(r"( *)([*+-]|\d{1,9}\.)( +)(?=\S)")
 BLOCK_START_RE = re.compile(r" {0,3}(([-*_])( *\2){2,} *$|#{1,6}( |$)|>|\x02)")
 
 
-class ListIndentPreprocessor(Preprocessor):
+def reindent_lists(lines: list[str]) -> list[str]:
     """Re-indent list items so each nesting level is exactly 4 spaces.
 
     CommonMark puts a line inside a list item when it is indented at least to the item's
@@ -51,48 +51,68 @@ class ListIndentPreprocessor(Preprocessor):
     plus whatever indentation it had beyond the content column, so indented code
     inside an item stays code.
     """
+    out = []
+    items: list[int] = []  # content columns of the open list items, outermost first
+    after_blank = True
+    tight = False  # no blank line since the last item marker
+    owner = 0  # if the current block continues an item after a blank: its depth + 1
+    for line in lines:
+        text = line.lstrip(" ")
+        indent = len(line) - len(text)
+        if not text:
+            out.append("")
+            after_blank, tight = True, False
+            continue
+        block_start = BLOCK_START_RE.match(line)
+        item = None if block_start else LIST_ITEM_RE.match(line)
+        lazy = not (after_blank or item or block_start)  # continues a paragraph
+        if not lazy:  # close the items this line is not indented into
+            while items and indent < items[-1]:
+                items.pop()
+        if after_blank:
+            owner = 0
+        parent_column = items[-1] if items else 0
+        if item and indent - parent_column < 4:  # (4 or more would be code)
+            if not after_blank and len(items) < owner:
+                # A sibling item right after a continuation block: Python-Markdown
+                # would glue it onto that block, so separate them (the list is loose
+                # anyway).
+                out.append("")
+            marker, spaces = len(item.group(2)), len(item.group(3))
+            items.append(indent + marker + (spaces if spaces <= 4 else 1))
+            out.append(" " * 4 * (len(items) - 1) + text)
+            tight, owner = True, 0
+        elif items and indent >= parent_column:
+            if after_blank:
+                owner = len(items)
+            column = 4 * len(items) - (2 if tight else 0)
+            out.append(" " * column + line[parent_column:])
+        else:  # outside any list, or a lazy continuation line
+            out.append(line)
+        after_blank = False
+    return out
+
+
+class ListIndentPreprocessor(Preprocessor):
+    """Apply `reindent_lists` to the whole document."""
 
     def run(self, lines: list[str]) -> list[str]:
-        out = []
-        items: list[int] = []  # content columns of the open list items, outermost first
-        after_blank = True
-        tight = False  # no blank line since the last item marker
-        owner = 0  # if the current block continues an item after a blank: its depth + 1
-        for line in lines:
-            text = line.lstrip(" ")
-            indent = len(line) - len(text)
-            if not text:
-                out.append("")
-                after_blank, tight = True, False
-                continue
-            block_start = BLOCK_START_RE.match(line)
-            item = None if block_start else LIST_ITEM_RE.match(line)
-            lazy = not (after_blank or item or block_start)  # continues a paragraph
-            if not lazy:  # close the items this line is not indented into
-                while items and indent < items[-1]:
-                    items.pop()
-            if after_blank:
-                owner = 0
-            parent_column = items[-1] if items else 0
-            if item and indent - parent_column < 4:  # (4 or more would be code)
-                if not after_blank and len(items) < owner:
-                    # A sibling item right after a continuation block: Python-Markdown
-                    # would glue it onto that block, so separate them (the list is
-                    # loose anyway).
-                    out.append("")
-                marker, spaces = len(item.group(2)), len(item.group(3))
-                items.append(indent + marker + (spaces if spaces <= 4 else 1))
-                out.append(" " * 4 * (len(items) - 1) + text)
-                tight, owner = True, 0
-            elif items and indent >= parent_column:
-                if after_blank:
-                    owner = len(items)
-                column = 4 * len(items) - (2 if tight else 0)
-                out.append(" " * column + line[parent_column:])
-            else:  # outside any list, or a lazy continuation line
-                out.append(line)
-            after_blank = False
-        return out
+        return reindent_lists(lines)
+
+
+class BlockQuoteProcessor(blockprocessors.BlockQuoteProcessor):
+    """Python-Markdown's, but lists inside the quote get `reindent_lists` too.
+
+    A quote's content is only parsed after the ``>`` markers are removed, long after the
+    preprocessors ran, so the re-indenting is repeated here on the quoted lines.
+    """
+
+    def run(self, parent, blocks):
+        start = self.RE.search(blocks[0]).end(1)  # where the first ``>`` line begins
+        before, quoted = blocks[0][:start], blocks[0][start:]
+        lines = reindent_lists([self.clean(line) for line in quoted.split("\n")])
+        blocks[0] = before + "\n".join("> " + line for line in lines)
+        super().run(parent, blocks)
 
 
 class ListInterruptsParagraphProcessor(BlockProcessor):
@@ -145,6 +165,7 @@ class CommonMarkCompat(Extension):
         # (20), so fenced code and raw HTML blocks are already stashed away.
         md.preprocessors.register(ListIndentPreprocessor(md), "cm_list_indent", 15)
         md.parser.blockprocessors.register(ListIndentProcessor(md.parser), "indent", 90)
+        md.parser.blockprocessors.register(BlockQuoteProcessor(md.parser), "quote", 20)
         md.parser.blockprocessors.register(
             ListInterruptsParagraphProcessor(md.parser), "cm_list_interrupts_paragraph", 12
         )

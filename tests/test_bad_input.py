@@ -1,0 +1,180 @@
+"""Bad input: one clear line per problem, exit code 1, and the previous PDF untouched."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pdfcheck import FICTIONAL, page_texts
+
+ERROR_LINE = re.compile(r"^(?P<path>[^\s:][^:]*?)(?::(?P<line>\d+))?: error: (?P<msg>.+?) — (?P<hint>.+)$")
+OLD_EDITION = b"%PDF-1.7 previous edition, must survive a failed build\n"
+
+
+def article_path(project: Path) -> Path:
+    return project / "source" / FICTIONAL / "article.md"
+
+
+def edit(project: Path, old: str, new: str) -> None:
+    path = article_path(project)
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def build_fails(cli, project: Path, *expected: str) -> list[re.Match]:
+    """Build; assert exit 1, well-formed error lines containing `expected`, old PDF kept."""
+    dist = project / "dist"
+    dist.mkdir(exist_ok=True)
+    old = dist / f"{FICTIONAL}.pdf"
+    old.write_bytes(OLD_EDITION)
+    code, out, err = cli("--root", project)
+    assert code == 1, err
+    assert "Traceback" not in err
+    errors = [ERROR_LINE.match(line) for line in err.splitlines() if ": error: " in line]
+    assert errors and all(errors), err
+    for text in expected:
+        assert text in err, err
+    assert old.read_bytes() == OLD_EDITION
+    assert sorted(p.name for p in dist.iterdir()) == [old.name]  # no temp or partial file
+    return errors
+
+
+def test_no_front_matter(cli, project):
+    path = article_path(project)
+    path.write_text(path.read_text().split("---", 2)[2])
+    [error] = build_fails(cli, project, "no front matter", "start the file with a '---' line")
+    assert error["line"] == "1" and error["path"].endswith("article.md")
+
+
+def test_yaml_syntax_error(cli, project):
+    edit(project, "subtitle: A Test Handout", "subtitle: [A Test Handout")
+    [error] = build_fails(cli, project, "front matter YAML")
+    assert error["line"] is not None
+
+
+def test_unknown_key_suggests_the_right_one(cli, project):
+    edit(project, "subtitle:", "subtitel:")
+    [error] = build_fails(cli, project, "unknown key 'subtitel'", "did you mean 'subtitle'?")
+    assert error["line"] == "3"
+
+
+def test_missing_reviewer(cli, project):
+    edit(project, "reviewers:\n  - name: Dr. Test Reviewer\n    credential: MD\n"
+                  "    specialty: Imaginary Medicine\n    reviewed: 2024-03-01\n", "")
+    build_fails(cli, project, "no medical reviewer", "draft: true")
+
+
+def test_reviewer_without_credential_is_located(cli, project):
+    edit(project, "    credential: MD\n", "")
+    [error] = build_fails(cli, project, "a reviewer is missing 'credential'")
+    assert error["line"] == "11"
+
+
+def test_missing_disclaimer(cli, project):
+    (project / "handouts.toml").write_text('publisher = "Example Health Press"\n')
+    build_fails(cli, project, "no medical disclaimer", "add 'disclaimer: …'")
+
+
+@pytest.mark.parametrize("value", ["03/2024", "2024-13-01", "yesterday", "2024-3-1"])
+def test_date_not_iso(cli, project, value):
+    edit(project, "updated: 2024-03-02", f"updated: {value}")
+    [error] = build_fails(cli, project, "'updated': expected a date YYYY-MM-DD", "2024-03-01")
+    assert error["line"] == "15"
+
+
+def test_unknown_citation_key(cli, project):
+    edit(project, "[@zeta2021]", "[@zeta2012]")
+    [error] = build_fails(cli, project, "unknown citation key '@zeta2012'", "did you mean 'zeta2021'?")
+    assert error["line"] == "19"
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("references.json", '[{"id": "alpha2020", "type": "book",, }]', "JSON syntax"),
+    ("references.json", '{"id": "alpha2020"}', "expected a list of CSL references"),
+    ("references.json", '[{"id": "zeta2021", "title": "No type"}]', "has no 'type'"),
+    ("references.yaml", "- id: zeta2021\n  type: book\n  title: [unclosed\n", "YAML syntax"),
+    ("references.bib", "@article{zeta2021,\n  title = {Unclosed\n", "BibTeX syntax"),
+])
+def test_malformed_references(cli, project, name, content, message):
+    folder = article_path(project).parent
+    (folder / "references.json").unlink()
+    (folder / name).write_text(content)
+    errors = build_fails(cli, project, message)
+    assert all(e["path"].endswith(name) or e["path"].endswith("article.md") for e in errors)
+
+
+def test_missing_image(cli, project):
+    edit(project, "images/bedroom.png", "images/bedrom.png")
+    [error] = build_fails(cli, project, "image 'images/bedrom.png' does not exist")
+    assert error["line"] == "29"
+
+
+def test_image_outside_the_article_folder(cli, project):
+    (project / "secret.png").write_bytes(b"not really a png")
+    edit(project, "images/bedroom.png", "../../secret.png")
+    build_fails(cli, project, "lies outside the article's folder")
+
+
+def test_empty_body(cli, project):
+    path = article_path(project)
+    text = path.read_text()
+    path.write_text(text[: text.index("---", 4) + 4] + "\n   \n")
+    build_fails(cli, project, "the article has no body text")
+
+
+def test_not_utf8(cli, project):
+    path = article_path(project)
+    path.write_bytes(path.read_bytes().replace(b"Rest matters", "Rést matters".encode("latin-1")))
+    [error] = build_fails(cli, project, "not UTF-8", "save the file as UTF-8")
+    assert error["line"] == "19"
+
+
+def test_every_problem_is_reported_in_one_pass(cli, project):
+    edit(project, "subtitle:", "subtitel:")
+    edit(project, "updated: 2024-03-02", "updated: 02/03/2024")
+    edit(project, "[@zeta2021]", "[@nobody]")
+    errors = build_fails(cli, project)
+    assert [e["line"] for e in errors] == ["3", "15", "19"]
+
+
+def test_bad_article_does_not_stop_the_batch(cli, project):
+    other = project / "source" / "second"
+    other.mkdir()
+    (other / "article.md").write_text("no front matter here\n")
+    code, out, err = cli("--root", project)
+    assert code == 1
+    assert (project / "dist" / f"{FICTIONAL}.pdf").is_file()
+    assert "1 of 2 article(s) built, 1 failed" in err
+
+
+def test_draft_builds_without_reviewer_and_is_stamped(cli, project):
+    edit(project, "reviewers:\n  - name: Dr. Test Reviewer\n    credential: MD\n"
+                  "    specialty: Imaginary Medicine\n    reviewed: 2024-03-01\n", "draft: true\n")
+    code, out, err = cli("--root", project)
+    assert code == 0, err
+    pages = page_texts(project / "dist" / f"{FICTIONAL}.pdf")
+    assert all("DRAFT — not medically reviewed" in text for text in pages)
+
+
+def test_usage_error_exits_2(cli, project):
+    with pytest.raises(SystemExit) as exc:
+        cli("--root", project, "--paper", "a3")
+    assert exc.value.code == 2
+
+
+def test_a_bug_exits_3_with_traceback_on_request(cli, project, monkeypatch):
+    import handouts.build
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(handouts.build, "render_pdf", broken)
+    code, out, err = cli("--root", project)
+    assert code == 3
+    assert "internal error: RuntimeError: simulated bug" in err and "Traceback" not in err
+    code, out, err = cli("--root", project, "--traceback")
+    assert code == 3 and "Traceback" in err
+    assert not (project / "dist" / f"{FICTIONAL}.pdf").exists()
