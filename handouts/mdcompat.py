@@ -4,21 +4,22 @@ Authors learn Markdown from CommonMark tools (GitHub, editors, chat apps). Three
 differ from what Python-Markdown expects, and this extension bridges them:
 
 * Lists nested by the parent item's *content column* (2 spaces under ``- ``, 3 under
-  ``1. ``) rather than by 4 spaces. ``ListIndentPreprocessor`` rewrites list indentation
-  to Python-Markdown's 4-spaces-per-level before the block parser runs.
+  ``1. ``) rather than by 4 spaces. `reindent_lists` rewrites list indentation to
+  Python-Markdown's 4-spaces-per-level: for the document (``ListIndentPreprocessor``)
+  and for block quote content (``BlockQuoteProcessor``).
 * A list directly after a paragraph line, with no blank line between.
   ``ListInterruptsParagraphProcessor`` splits such blocks in two.
 * A backslash at the end of a line as a hard line break (``foo\\`` + newline).
 
-Fenced code is already stashed when the preprocessor runs, indented code keeps its
-indentation relative to its list item, and code spans are matched before the
-backslash break, so code is never altered.
+``ListIndentProcessor`` fixes a related stock quirk (``<li>text<pre>``). Fenced code is
+already stashed when the preprocessor runs, indented code keeps its indentation
+relative to its list item, and code spans are matched before the backslash break, so
+code is never altered.
 """
 
 from __future__ import annotations
 
 import re
-
 import xml.etree.ElementTree as etree
 
 from markdown import blockprocessors
@@ -121,8 +122,8 @@ class ListInterruptsParagraphProcessor(BlockProcessor):
     CommonMark lets a bullet list, or an ordered list starting at 1, interrupt a
     paragraph. Python-Markdown only starts lists at the beginning of a block, so without
     this the list lines would be glued onto the paragraph text. Registered just above
-    the paragraph processor, so blocks that start with a list, heading, quote etc. never
-    reach it.
+    the paragraph processor, so blocks another processor claims (lists, headings,
+    quotes, references, footnotes) never reach it.
     """
 
     RE = re.compile(r"\n {0,3}([*+-]|0*1\.) +\S")
@@ -145,6 +146,7 @@ class ListIndentProcessor(blockprocessors.ListIndentProcessor):
 
     def run(self, parent, blocks):
         _, item = self.get_level(parent, blocks[0])
+        # (Inside a tight item, parent is the <li> itself and the stock code handles it.)
         if parent.tag not in self.ITEM_TYPES and item.tag in self.ITEM_TYPES and item.text:
             p = etree.Element("p")
             p.text, item.text = item.text, ""

@@ -517,6 +517,6 @@ def test_commonmark_spec_ratchet(terminal_summary):
     if improved:
         terminal_summary.append(
             f"Improved: {', '.join(improved)}. Ratchet the baseline up with "
-            f"COMMONMARK_UPDATE_BASELINE=1 pytest {Path(__file__).name}"
+            "COMMONMARK_UPDATE_BASELINE=1 python -m pytest tests/test_commonmark.py"
         )
     assert not regressed, f"CommonMark pass count fell below baseline in {regressed}:\n{table}"

@@ -1,0 +1,44 @@
+"""Template stage: reviewed HTML golden file, autoescaping, labels.
+
+Regenerate the golden file after a deliberate template change with
+``UPDATE_GOLDEN=1 python3 -m pytest tests/test_template.py`` and review its diff.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from handouts.article import load_article
+from handouts.body import convert
+from handouts.citations import format_bibliography
+from handouts.config import load_config
+from handouts.template import Variant, render_html
+
+from pdfcheck import FICTIONAL, FIXTURES, REPO
+
+GOLDEN = FIXTURES / "golden" / f"{FICTIONAL}.html"
+
+
+def _html(project, **changes) -> str:
+    config = replace(load_config(project), styles_dir=REPO / "styles")
+    article = load_article(project / "source" / FICTIONAL / "article.md", config)
+    article = replace(article, **changes)
+    bib = format_bibliography(article.references, article.cited, config.csl_style)
+    body = convert(article.body, bib.numbers)
+    return render_html(article, body, bib, Variant(), config.styles_dir)
+
+
+def test_html_matches_reviewed_golden_file():
+    html = _html(FIXTURES / "project")
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(html, encoding="utf-8")
+    assert html == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_front_matter_text_is_escaped():
+    html = _html(FIXTURES / "project", title='<script>alert("x")</script>',
+                 short_title='</style><b>x', disclaimer="A & B <i>")
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "</style><b>" not in html
+    assert "A &amp; B &lt;i&gt;" in html
