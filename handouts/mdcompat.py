@@ -28,7 +28,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import SubstituteTagInlineProcessor
 from markdown.preprocessors import Preprocessor
 
-#: A list item line: indent, marker, spaces, content (Python-Markdown knows only ``1.``, not ``1)``).
+#: A list item line: indent, marker, spaces, then content. (Python-Markdown has no ``1)``.)
 LIST_ITEM_RE = re.compile(r"( *)([*+-]|\d{1,9}\.)( +)(?=\S)")
 #: Lines that end a list item unless indented into it: thematic breaks, ATX headings,
 #: block quotes and stashed blocks (fenced code, raw HTML), which start with STX.

@@ -23,8 +23,11 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from handouts.body import new_markdown
+from handouts.mdcompat import reindent_lists
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "commonmark-spec.txt"
 BASELINE_PATH = Path(__file__).with_name("commonmark_baseline.json")
@@ -167,6 +170,38 @@ CASES = {
         </li>
         <li>back</li>
         </ol>
+        """,
+    ),
+    "two-space nesting inside a block quote": (
+        """
+        > - one
+        >   - two
+        """,
+        """
+        <blockquote>
+        <ul>
+        <li>one<ul>
+        <li>two</li>
+        </ul>
+        </li>
+        </ul>
+        </blockquote>
+        """,
+    ),
+    "block quote inside a tight two-space item": (
+        """
+        - one
+          > quoted
+        - two
+        """,
+        """
+        <ul>
+        <li>one<blockquote>
+        <p>quoted</p>
+        </blockquote>
+        </li>
+        <li>two</li>
+        </ul>
         """,
     ),
     "four-space nesting still works": (
@@ -339,6 +374,20 @@ CASES = {
 @pytest.mark.parametrize(("source", "expected"), CASES.values(), ids=CASES.keys())
 def test_renders(source, expected):
     assert render(dedent(source).strip("\n")) == dedent(expected).strip("\n")
+
+
+LINE_PIECES = st.sampled_from(["", " ", "  ", "   ", "    ", "- ", "* ", "1. ", "7. ", "> ",
+                               "# ", "---", "a", "b c", "`", "\\"])
+
+
+@given(st.lists(st.lists(LINE_PIECES, max_size=5).map("".join), max_size=30))
+def test_reindent_lists_only_moves_text(lines):
+    """Re-indenting changes leading spaces and adds blank lines, nothing else."""
+    def content(ls):
+        return [line.strip() for line in ls if line.strip()]
+
+    assert content(reindent_lists(lines)) == content(lines)
+    render("\n".join(lines))  # and never breaks the converter
 
 
 # --------------------------------------------------------------------------------------
