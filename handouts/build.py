@@ -13,10 +13,12 @@ from . import article as load
 from .body import convert
 from .citations import format_bibliography
 from .config import Config
-from .errors import Diagnostic, InputError
+from .errors import Diagnostic, InputError, warning
 from .publish import write_atomic
 from .render import render_pdf
-from .template import Variant, render_html
+from .finish import add_crop_marks, impose_booklet, pad_booklet
+from .template import render_document
+from .variants import Variant, make_variant
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class Options:
     """What the command line may change for one build."""
 
     paper: str | None = None  # None: the project's paper
+    variants: tuple[str, ...] = ("handout",)
+    bleed_mm: float | None = None  # press variant; None: 3 mm (A4) or 1/8 in (Letter)
+    clinic: str | None = None  # a [clinics.<id>] of handouts.toml
     allow_remote: bool = False
     strict: bool = False  # warnings fail the article
 
@@ -33,6 +38,11 @@ class Output:
     path: Path
     pages: int
     size: int
+    variant: str = "handout"
+    note: str = ""  # how to print it, when that is not obvious
+
+
+BOOKLET_MAX_PAGES = 48
 
 
 @dataclass
@@ -78,22 +88,53 @@ def build_article(config: Config, path: Path, options: Options = Options()) -> R
         clock.lap("cite")
         body = convert(article.body, bibliography.numbers, allow_remote_images=allow_remote)
         clock.lap("markdown")
-        variant = Variant(paper=options.paper or config.paper)
-        html = render_html(article, body, bibliography, variant, config.styles_dir)
-        clock.lap("template")
-        pdf = render_pdf(html, base_dir=article.folder, styles_dir=config.styles_dir,
-                         stylesheets=[config.styles_dir / s for s in variant.stylesheets],
-                         allow_remote=allow_remote)
-        clock.lap("render")
-        target = config.output_dir / f"{article.slug}.pdf"
-        write_atomic(target, pdf.data)
-        clock.lap("publish")
-        result.outputs.append(Output(target, pdf.pages, len(pdf.data)))
+        paper = options.paper or config.paper
+        clinic = config.clinic(options.clinic)
+        for name in options.variants:
+            variant = make_variant(name, paper, options.bleed_mm)
+            doc = render_document(article, body, bibliography, variant, config.styles_dir, clinic)
+            clock.lap("template")
+            pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
+                             styles_dir=config.styles_dir,
+                             stylesheets=[config.styles_dir / s for s in variant.stylesheets],
+                             allow_remote=allow_remote)
+            clock.lap("render")
+            files = finish(variant, pdf.data, pdf.pages, article, result)
+            clock.lap("finish")
+            for suffix, data, pages, note in files:
+                target = config.output_dir / f"{article.slug}{suffix}.pdf"
+                write_atomic(target, data)
+                result.outputs.append(Output(target, pages, len(data), variant.name, note))
+            clock.lap("publish")
     except InputError as exc:
         result.error = exc
     result.seconds = time.perf_counter() - start
     result.timings = clock.timings
     return result
+
+
+def finish(variant: Variant, data: bytes, pages: int, article, result: Result):
+    """Variant-specific post-work -> [(name suffix, PDF bytes, page count, note)]."""
+    if variant.name == "booklet":
+        if pages > BOOKLET_MAX_PAGES:
+            result.warnings.append(warning(
+                article.path, None, f"the booklet has {pages} pages, too many to fold and staple well",
+                f"keep booklets to {BOOKLET_MAX_PAGES} pages or print the handout instead"))
+        padded, blanks = pad_booklet(data)
+        imposed = impose_booklet(padded, variant.sheet_pt)
+        sheet = "A4" if variant.paper == "a4" else "Letter"
+        sides = (pages + blanks) // 2
+        note = (f"print duplex on {sheet} landscape, flip on short edge; fold the stack of "
+                f"{sides // 2} sheet(s) in half and staple on the fold"
+                + (f" ({blanks} blank page(s) added before the back cover)" if blanks else ""))
+        return [(variant.suffix, imposed, sides, note),
+                (variant.suffix + "-pages", padded, pages + blanks,
+                 "reading order, for print shops that impose themselves")]
+    if variant.name == "press":
+        note = (f"trim {variant.page_css}, bleed {variant.bleed_mm:g} mm, crop marks in the slug; "
+                "TrimBox and BleedBox set")
+        return [(variant.suffix, add_crop_marks(data, variant.bleed_mm), pages, note)]
+    return [(variant.suffix, data, pages, "")]
 
 
 def build(config: Config, paths: list[Path], options: Options = Options()) -> list[Result]:

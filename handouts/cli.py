@@ -17,6 +17,7 @@ from pathlib import Path
 from . import __version__
 from .config import PAPERS, load_config
 from .errors import ExitStatus, InputError
+from .variants import VARIANTS, expand_variants
 
 COMMANDS = ("build", "check")
 
@@ -30,6 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("articles", nargs="*", metavar="ARTICLE",
                    help="slug, folder or article.md (default: every article under source/)")
     p.add_argument("--paper", choices=PAPERS, help="page size (default: handouts.toml or a4)")
+    p.add_argument("--variant", action="append", metavar="NAME",
+                   choices=[*VARIANTS, "all"],
+                   help=f"which PDF to make: {', '.join(VARIANTS)}, or all (repeatable; "
+                        "default: handout)")
+    p.add_argument("--bleed", type=float, metavar="MM",
+                   help="press bleed in millimetres (default 3 mm, 1/8 in for letter)")
+    p.add_argument("--clinic", metavar="ID", help="print a clinic's name, address and phone "
+                   "from [clinics.ID] in handouts.toml")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: dist/)")
     p.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
                    help="project folder holding handouts.toml, source/ and styles/")
@@ -109,7 +118,10 @@ def _run(command: str, args: argparse.Namespace) -> int:
     _setup_logging()
     from .build import Options, build_article  # imports WeasyPrint (~0.4 s)
 
-    options = Options(paper=args.paper, allow_remote=args.allow_remote, strict=args.strict)
+    config.clinic(args.clinic)  # an unknown clinic fails before any rendering
+    options = Options(paper=args.paper, variants=tuple(expand_variants(args.variant or [])),
+                      bleed_mm=args.bleed, clinic=args.clinic,
+                      allow_remote=args.allow_remote, strict=args.strict)
     start = time.perf_counter()
     failed = 0
     for path in paths:
@@ -125,8 +137,10 @@ def _run(command: str, args: argparse.Namespace) -> int:
                     shown = out.path.relative_to(Path.cwd())
                 except ValueError:
                     shown = out.path
-                print(f"wrote {shown}  {out.pages} pages  {_human_size(out.size)}  "
-                      f"{result.seconds:.2f} s")
+                print(f"wrote {shown}  {out.pages} pages  {_human_size(out.size)}")
+                if out.note:
+                    print(f"      {out.note}")
+            print(f"      built in {result.seconds:.2f} s")
     if len(paths) > 1 or failed:
         print(f"{len(paths) - failed} of {len(paths)} article(s) built"
               + (f", {failed} failed" if failed else "")

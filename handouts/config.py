@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import Diagnostic, InputError
 
 PAPERS = ("a4", "letter")
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """A clinic's own details, printed on its copies of the handouts."""
+
+    id: str
+    name: str
+    address: str = ""
+    phone: str = ""
+
+
+CLINIC_KEYS = {"name": str, "address": str, "phone": str}
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,17 @@ class Config:
     paper: str = "a4"
     csl_style: str = "american-medical-association"
     allow_remote: bool = False
+    clinics: dict[str, Clinic] = field(default_factory=dict)
+
+    def clinic(self, clinic_id: str | None) -> Clinic | None:
+        """The clinic profile `clinic_id`, or None when no clinic was asked for."""
+        if clinic_id is None:
+            return None
+        if clinic_id not in self.clinics:
+            hint = did_you_mean(clinic_id, self.clinics) or (
+                f"add a [clinics.{clinic_id}] table with name, address and phone to handouts.toml")
+            raise InputError.at(self.root / "handouts.toml", None, f"unknown clinic '{clinic_id}'", hint)
+        return self.clinics[clinic_id]
 
     @classmethod
     def defaults(cls, root: Path) -> "Config":
@@ -71,9 +95,26 @@ def load_config(root: Path, path: Path | None = None) -> Config:
     table = data.get("project", data)
     problems: list[Diagnostic] = []
     values: dict = {}
+    clinics: dict[str, Clinic] = {}
+    for clinic_id, entry in (table.get("clinics") or {}).items():
+        where = f"[clinics.{clinic_id}]"
+        if not isinstance(entry, dict):
+            problems.append(Diagnostic(path, None, f"{where} must be a table", "name = \"…\""))
+            continue
+        for key, value in entry.items():
+            if key not in CLINIC_KEYS:
+                problems.append(Diagnostic(path, None, f"unknown key '{key}' in {where}",
+                                           did_you_mean(key, CLINIC_KEYS) or "use name, address, phone"))
+            elif not isinstance(value, str):
+                problems.append(Diagnostic(path, None, f"'{key}' in {where} must be text", f"got {value!r}"))
+        if not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            problems.append(Diagnostic(path, None, f"{where} has no name", "add name = \"…\""))
+            continue
+        clinics[clinic_id] = Clinic(clinic_id, **{k: entry[k].strip() for k in CLINIC_KEYS
+                                                  if isinstance(entry.get(k), str)})
     for key, value in table.items():
-        if key == "project" or isinstance(value, dict):
-            continue  # sub-tables (clinics, …) belong to later features
+        if key in ("project", "clinics"):
+            continue
         if key not in _KEYS:
             hint = did_you_mean(key, _KEYS) or f"known keys: {', '.join(sorted(_KEYS))}"
             problems.append(Diagnostic(path, None, f"unknown key '{key}'", hint))
@@ -94,4 +135,4 @@ def load_config(root: Path, path: Path | None = None) -> Config:
     if "paper" in values:
         values["paper"] = values["paper"].lower()
     known = {f.name for f in fields(Config)}
-    return Config(**{**{k: getattr(base, k) for k in known}, **values})
+    return Config(**{**{k: getattr(base, k) for k in known}, **values, "clinics": clinics})

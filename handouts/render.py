@@ -56,13 +56,15 @@ class RenderedPDF:
 
 
 def render_pdf(html: str, *, base_dir: Path, styles_dir: Path, stylesheets: list[Path],
-               extra_css: str = "", allow_remote: bool = False, identifier: str = "") -> RenderedPDF:
-    """Lay out `html` and write a tagged (PDF/UA-1) PDF with reproducible bytes."""
+               page_css: str = "", allow_remote: bool = False, identifier: str = "") -> RenderedPDF:
+    """Lay out `html` and write a tagged (PDF/UA-1) PDF with reproducible bytes.
+
+    `page_css` comes first and the `stylesheets` files after it, so they may override it.
+    """
     fetcher = SafeFetcher([base_dir, styles_dir], allow_remote=allow_remote)
     fonts = FontConfiguration()
-    sheets = [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
-    if extra_css:
-        sheets.append(CSS(string=extra_css, url_fetcher=fetcher, font_config=fonts))
+    sheets = [CSS(string=page_css, url_fetcher=fetcher, font_config=fonts)] if page_css else []
+    sheets += [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
     document = HTML(string=html, base_url=base_dir.resolve().as_uri() + "/",
                     url_fetcher=fetcher).render(stylesheets=sheets, font_config=fonts)
     pdf_id = hashlib.sha256((identifier or html).encode()).digest()[:16]

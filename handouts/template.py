@@ -18,19 +18,7 @@ from markupsafe import Markup
 from .article import Article
 from .body import Body
 from .citations import Bibliography
-
-PAPER_SIZES = {"a4": "A4", "letter": "letter"}
-
-
-@dataclass(frozen=True)
-class Variant:
-    """How one PDF of an article is laid out."""
-
-    name: str = "handout"
-    paper: str = "a4"
-    template: str = "handout.html.j2"
-    stylesheets: tuple[str, ...] = ("base.css",)
-
+from .variants import Variant
 
 def css_string(value) -> Markup:
     """A quoted CSS string; ``<`` is escaped so a ``</style>`` cannot close the sheet."""
@@ -41,7 +29,9 @@ def css_string(value) -> Markup:
 
 @functools.lru_cache(maxsize=8)
 def _environment(styles_dir: Path) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(styles_dir), autoescape=True,
+    # HTML templates autoescape; the CSS template quotes every value with `cssstring`.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(styles_dir),
+                             autoescape=lambda name: not (name or "").endswith(".css.j2"),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["cssstring"] = css_string
@@ -64,12 +54,20 @@ def format_date(day: dt.date | None, labels: dict) -> str:
     return labels["date"].format(month=labels["months"][day.month - 1], day=day.day, year=day.year)
 
 
-def render_html(article: Article, body: Body, bibliography: Bibliography, variant: Variant,
-                styles_dir: Path) -> str:
-    """Fill the variant's template; the result is a complete HTML document."""
+@dataclass(frozen=True)
+class Document:
+    """What the renderer needs: the HTML and the generated page CSS."""
+
+    html: str
+    page_css: str
+
+
+def render_document(article: Article, body: Body, bibliography: Bibliography, variant: Variant,
+                    styles_dir: Path, clinic=None) -> Document:
+    """Fill the variant's template and the page-furniture stylesheet."""
     labels = load_labels(styles_dir, article.lang)
     env = _environment(styles_dir)
-    return env.get_template(variant.template).render(
+    context = dict(
         article=article,
         body=Markup(body.html),  # sanitized by the body stage
         outline=body.outline,
@@ -77,5 +75,7 @@ def render_html(article: Article, body: Body, bibliography: Bibliography, varian
         labels=labels,
         date=lambda d: format_date(d, labels),
         variant=variant,
-        page_size=PAPER_SIZES[variant.paper],
+        clinic=clinic,
     )
+    return Document(env.get_template(variant.template).render(**context),
+                    env.get_template("page.css.j2").render(**context))

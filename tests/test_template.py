@@ -13,7 +13,8 @@ from handouts.article import load_article
 from handouts.body import convert
 from handouts.citations import format_bibliography
 from handouts.config import load_config
-from handouts.template import Variant, render_html
+from handouts.template import render_document
+from handouts.variants import Variant
 
 from pdfcheck import FICTIONAL, FIXTURES, REPO
 
@@ -26,7 +27,8 @@ def _html(project, **changes) -> str:
     article = replace(article, **changes)
     bib = format_bibliography(article.references, article.cited, config.csl_style)
     body = convert(article.body, bib.numbers)
-    return render_html(article, body, bib, Variant(), config.styles_dir)
+    doc = render_document(article, body, bib, Variant(), config.styles_dir)
+    return doc.html + "\n<!-- page.css -->\n" + doc.page_css
 
 
 def test_html_matches_reviewed_golden_file():
@@ -40,5 +42,5 @@ def test_front_matter_text_is_escaped():
     html = _html(FIXTURES / "project", title='<script>alert("x")</script>',
                  short_title='</style><b>x', disclaimer="A & B <i>")
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
-    assert "</style><b>" not in html
+    assert "</style><b>" not in html and '"\\3c /style>\\3c b>x"' in html
     assert "A &amp; B &lt;i&gt;" in html

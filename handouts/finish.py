@@ -1,0 +1,112 @@
+"""Finish stage: pypdf post-work on rendered PDFs (booklet padding and imposition,
+print-shop page boxes and crop marks). Every function maps PDF bytes to PDF bytes and
+keeps the document's metadata, so the outputs stay reproducible.
+"""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader, PdfWriter, Transformation
+from pypdf.generic import ArrayObject, ContentStream, FloatObject, NameObject, RectangleObject
+
+from .impose import impose_2up, padded_sequence
+from .variants import MM
+
+
+def _bytes(writer: PdfWriter) -> bytes:
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _copy_document_info(reader: PdfReader, writer: PdfWriter) -> None:
+    """Title, authors, dates and language of `reader` onto `writer` (no pypdf Producer)."""
+    if reader.metadata:
+        writer.add_metadata({k: v for k, v in reader.metadata.items()})
+    root = reader.trailer["/Root"]
+    for key in ("/Lang", "/ViewerPreferences"):
+        if key in root:
+            writer._root_object[NameObject(key)] = root[key].clone(writer)
+    if reader.trailer.get("/ID"):
+        writer._ID = reader.trailer["/ID"].clone(writer)
+
+
+def pad_booklet(data: bytes) -> tuple[bytes, int]:
+    """Insert blank pages before the back cover up to a multiple of 4.
+
+    Returns the padded PDF (reading order, still tagged) and the number of blanks added.
+    """
+    reader = PdfReader(io.BytesIO(data))
+    count = len(reader.pages)
+    sequence = padded_sequence(count)
+    blanks = len(sequence) - count
+    if not blanks:
+        return data, 0
+    writer = PdfWriter(clone_from=reader)
+    box = reader.pages[0].mediabox
+    for _ in range(blanks):
+        writer.insert_blank_page(float(box.width), float(box.height), index=len(writer.pages) - 1)
+    return _bytes(writer), blanks
+
+
+def impose_booklet(data: bytes, sheet_pt: tuple[float, float]) -> bytes:
+    """2-up saddle-stitch sheets from a padded reading-order booklet."""
+    reader = PdfReader(io.BytesIO(data))
+    writer = impose_2up(reader, *sheet_pt)
+    _copy_document_info(reader, writer)
+    return _bytes(writer)
+
+
+def add_crop_marks(data: bytes, bleed_mm: float, slug_mm: float = 10.0,
+                   gap_mm: float = 1.0, weight_pt: float = 0.25) -> bytes:
+    """Put each page (trim + bleed, as WeasyPrint lays it out) on a larger sheet.
+
+    MediaBox = BleedBox plus a slug on every side; TrimBox and BleedBox are set on
+    every page; crop marks sit in the slug, in line with the trim edges, starting
+    `gap_mm` outside the bleed so they never print over the bleed area.
+    """
+    reader = PdfReader(io.BytesIO(data))
+    writer = PdfWriter(clone_from=reader)
+    bleed, slug, gap = bleed_mm * MM, slug_mm * MM, gap_mm * MM
+    for page in writer.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)  # with bleed
+        page.add_transformation(Transformation().translate(slug, slug))
+        full_w, full_h = width + 2 * slug, height + 2 * slug
+        page.mediabox = RectangleObject((0, 0, full_w, full_h))
+        page.cropbox = RectangleObject((0, 0, full_w, full_h))
+        page.bleedbox = RectangleObject((slug, slug, slug + width, slug + height))
+        trim = (slug + bleed, slug + bleed, slug + width - bleed, slug + height - bleed)
+        page.trimbox = RectangleObject(trim)
+        page[NameObject("/ArtBox")] = ArrayObject(FloatObject(v) for v in trim)
+        _draw_marks(writer, page, trim, outer=(slug, slug, slug + width, slug + height),
+                    gap=gap, weight=weight_pt, full=(full_w, full_h))
+        page.compress_content_streams()
+    return _bytes(writer)
+
+
+def _draw_marks(writer, page, trim, outer, gap, weight, full) -> None:
+    x0, y0, x1, y1 = trim
+    bx0, by0, bx1, by1 = outer
+    fw, fh = full
+    lines = []
+    for x in (x0, x1):  # vertical marks above and below the bleed
+        lines.append((x, 0, x, by0 - gap))
+        lines.append((x, by1 + gap, x, fh))
+    for y in (y0, y1):  # horizontal marks left and right of the bleed
+        lines.append((0, y, bx0 - gap, y))
+        lines.append((bx1 + gap, y, fw, y))
+    ops = ["q", f"{weight:.2f} w", "0 0 0 1 K"]  # registration-style black, CMYK
+    ops += [f"{a:.3f} {b:.3f} m {c:.3f} {d:.3f} l S" for a, b, c, d in lines]
+    ops.append("Q")
+    marks = ContentStream(None, writer)
+    marks.set_data(("\n".join(ops) + "\n").encode())
+    page.merge_page(_page_with(writer, marks, fw, fh))
+
+
+def _page_with(writer, stream, width, height):
+    from pypdf import PageObject
+
+    blank = PageObject.create_blank_page(writer, width, height)
+    blank.replace_contents(stream)
+    return blank
