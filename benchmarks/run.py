@@ -11,11 +11,14 @@ Everything is written into a temporary directory; dist/ is never touched.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
 import gc
+import hashlib
 import io
 import json
 import platform
+import pstats
 import shutil
 import statistics
 import subprocess
@@ -27,7 +30,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SAMPLE = ROOT / "source" / "recovering-mentally-from-a-miscarriage" / "article.md"
-STAGES = ("load", "cite", "markdown", "template", "render", "publish")
+#: The stages in pipeline order; any other stage `Result.timings` reports is listed too.
+STAGES = ("load", "cite", "markdown", "template", "render", "finish", "publish")
 GOAL_PERCENT = 10.0
 
 # Import cost is measured once, before anything else imports WeasyPrint.
@@ -37,17 +41,16 @@ WEASYPRINT_IMPORT = time.perf_counter() - _t
 
 sys.path.insert(0, str(ROOT))
 _t = time.perf_counter()
-from handouts import article as load  # noqa: E402
-from handouts.body import convert  # noqa: E402
-from handouts.build import build_article  # noqa: E402
-from handouts.citations import format_bibliography  # noqa: E402
+import handouts.build as build_module  # noqa: E402
+import handouts.render as render_module  # noqa: E402
+from handouts.build import Options, build_article  # noqa: E402
 from handouts.config import load_config  # noqa: E402
-from handouts.template import Variant, render_html  # noqa: E402
 HANDOUTS_IMPORT = time.perf_counter() - _t
 
 import pypdf  # noqa: E402
 
 sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True  # leave no __pycache__ in benchmarks/
 import fictional  # noqa: E402
 
 
@@ -80,66 +83,121 @@ def _timed(func):
     return time.perf_counter() - start, value
 
 
-def template_html(config, path: Path) -> tuple[str, Path, list[Path]]:
-    """The HTML document our template stage produces (the stage functions, as build_article)."""
-    article = load.load_article(path, config)
-    bibliography = format_bibliography(article.references, article.cited, config.csl_style)
-    body = convert(article.body, bibliography.numbers, allow_remote_images=config.allow_remote)
-    variant = Variant(paper=config.paper)
-    html = render_html(article, body, bibliography, variant, config.styles_dir)
-    return html, article.folder, [config.styles_dir / s for s in variant.stylesheets]
+def build_options():
+    """Options for one PDF: the handout variant only (when the build knows variants)."""
+    names = {f.name for f in dataclasses.fields(Options)}
+    return Options(variants=("handout",)) if "variants" in names else Options()
 
 
-def bare_weasyprint(html: str, folder: Path, stylesheets: list[Path], variant: str | None):
-    """Plain WeasyPrint: default fetcher and font configuration, same document and CSS."""
+def captured_render_input(config, path: Path, options) -> dict:
+    """Run one build and capture what its render stage handed to WeasyPrint.
+
+    `handouts.build.render_pdf` and `handouts.render.CSS` are wrapped for this one call,
+    so the bare WeasyPrint runs get exactly the HTML document the template stage produced,
+    the same base folder, and the same style sheets (files and generated CSS strings, in
+    the same order), however the stages and their signatures change.
+    """
+    calls, sheets = [], []
+    original_render, original_css = build_module.render_pdf, render_module.CSS
+
+    def spy_render(html, **kwargs):
+        calls.append({"html": html, **kwargs})
+        return original_render(html, **kwargs)
+
+    def spy_css(*args, **kwargs):
+        if args or not ({"filename", "string"} & set(kwargs)):
+            raise SystemExit("benchmark: handouts.render builds CSS in a way run.py does not know")
+        sheets.append({k: kwargs[k] for k in ("filename", "string") if k in kwargs})
+        return original_css(**kwargs)
+
+    build_module.render_pdf, render_module.CSS = spy_render, spy_css
+    try:
+        result = build_article(config, path, options)
+    finally:
+        build_module.render_pdf, render_module.CSS = original_render, original_css
+    if not result.ok:
+        raise SystemExit(f"benchmark: {path}: the build failed:\n{result.error}")
+    if len(calls) != 1 or len(result.outputs) != 1:
+        raise SystemExit(f"benchmark: expected one render and one PDF per build, got "
+                         f"{len(calls)} and {len(result.outputs)}")
+    return {"html": calls[0]["html"], "base_dir": calls[0]["base_dir"], "sheets": sheets,
+            "pdf": result.outputs[0].path.read_bytes()}
+
+
+def bare_weasyprint(html: str, folder: Path, sheets: list[dict], variant: str | None,
+                    identifier: bool = False):
+    """Plain WeasyPrint: default fetcher and font configuration, same document and CSS.
+
+    With `identifier`, also the fixed ``pdf_identifier`` our render stage passes (pydyf
+    then re-serializes and re-compresses every object to hash the file for the /ID).
+    """
     options = {"pdf_variant": variant} if variant else {}
+    if identifier:
+        options["pdf_identifier"] = hashlib.sha256(html.encode()).digest()[:16]
     return weasyprint.HTML(string=html, base_url=folder.resolve().as_uri() + "/").write_pdf(
-        stylesheets=[weasyprint.CSS(filename=str(p)) for p in stylesheets], **options)
+        stylesheets=[weasyprint.CSS(**sheet) for sheet in sheets], **options)
+
+
+def _stage_order(stage: str) -> int:
+    return STAGES.index(stage) if stage in STAGES else len(STAGES)
 
 
 def pages(data: bytes) -> int:
     return len(pypdf.PdfReader(io.BytesIO(data)).pages)
 
 
-def measure(name: str, path: Path, config, repeat: int) -> dict:
-    html, folder, sheets = template_html(config, path)
+def measure(name: str, path: Path, config, repeat: int, profiler=None) -> dict:
+    options = build_options()
+    cold, captured = _timed(lambda: captured_render_input(config, path, options))
+    html, folder, sheets = captured["html"], captured["base_dir"], captured["sheets"]
     runs = {
-        "build": lambda: build_article(config, path),
+        "build": lambda: build_article(config, path, options),
         "bare": lambda: bare_weasyprint(html, folder, sheets, None),
         "bare_ua": lambda: bare_weasyprint(html, folder, sheets, "pdf/ua-1"),
+        "bare_ua_id": lambda: bare_weasyprint(html, folder, sheets, "pdf/ua-1", identifier=True),
     }
     first = {}
-    for key, run in runs.items():  # warm-up (its time is reported, not used)
+    for key, run in runs.items():  # warm-up (kept in the JSON, not in the medians)
         first[key], value = _timed(run)
         if key == "build":
-            if not value.ok:
-                raise SystemExit(f"benchmark: {path}: the build failed: {value.error}")
             out = value.outputs[0]
             build_pages, build_size = out.pages, out.size
         else:
             first[key + "_pages"], first[key + "_size"] = pages(value), len(value)
+            if key == "bare_ua_id":
+                identical = value == captured["pdf"]
     samples = {key: [] for key in runs}
-    stage_samples = {stage: [] for stage in STAGES}
-    for _ in range(repeat):  # interleaved, so drift affects all three alike
+    stage_samples: dict[str, list[float]] = {}
+    for _ in range(repeat):  # interleaved, so drift affects all variants alike
         for key, run in runs.items():
             seconds, value = _timed(run)
             samples[key].append(seconds)
             if key == "build":
-                for stage in STAGES:
-                    stage_samples[stage].append(value.timings.get(stage, 0.0))
+                for stage, seconds_ in value.timings.items():
+                    stage_samples.setdefault(stage, []).append(seconds_)
+    if profiler:  # separate runs, so profiling does not inflate the timings above
+        for _ in range(repeat):
+            gc.collect()
+            profiler.runcall(runs["build"])
     med = {key: statistics.median(v) for key, v in samples.items()}
     return {
         "name": name,
         "article": str(path),
         "words": fictional.word_count(path),
-        "pages": {"build": build_pages, "bare": first["bare_pages"], "bare_ua": first["bare_ua_pages"]},
-        "bytes": {"build": build_size, "bare": first["bare_size"], "bare_ua": first["bare_ua_size"]},
+        "pages": {"build": build_pages, **{k: first[k + "_pages"] for k in runs if k != "build"}},
+        "bytes": {"build": build_size, **{k: first[k + "_size"] for k in runs if k != "build"}},
         "html_chars": len(html),
+        "stylesheets": [sheet.get("filename") or f"<{len(sheet['string'])} chars of CSS>"
+                        for sheet in sheets],
+        "bare_ua_id_identical_to_build": identical,
+        "first_build_seconds": cold,
         "warmup_seconds": {k: first[k] for k in runs},
-        "stages_median": {s: statistics.median(v) for s, v in stage_samples.items()},
+        "stages_median": {s: statistics.median(v) for s, v in sorted(
+            stage_samples.items(), key=lambda kv: _stage_order(kv[0]))},
         "build_median": med["build"],
         "bare_median": med["bare"],
         "bare_ua_median": med["bare_ua"],
+        "bare_ua_id_median": med["bare_ua_id"],
         "ratio": med["build"] / med["bare"],
         "overhead_percent": (med["build"] / med["bare"] - 1) * 100,
         "ratio_ua": med["build"] / med["bare_ua"],
@@ -176,18 +234,24 @@ def table(results: list[dict], meta: dict) -> str:
 
     lines.append(row("", names))
     lines.append(row("article (words / pages)", [f"{r['words']} w / {r['pages']['build']} p" for r in results]))
-    for stage in STAGES:
-        lines.append(row(f"  stage {stage}", [ms(r["stages_median"][stage]) for r in results]))
+    stages = sorted({s for r in results for s in r["stages_median"]}, key=_stage_order)
+    for stage in stages:
+        lines.append(row(f"  stage {stage}", [ms(r["stages_median"].get(stage, 0.0)) for r in results]))
+    lines.append(row("  all stages but render", [ms(sum(v for k, v in r["stages_median"].items() if k != "render"))
+                                                 for r in results]))
     lines.append(row("whole build (build_article)", [ms(r["build_median"]) for r in results]))
     lines.append(row("bare WeasyPrint, default", [ms(r["bare_median"]) for r in results]))
     lines.append(row("bare WeasyPrint, pdf/ua-1", [ms(r["bare_ua_median"]) for r in results]))
+    lines.append(row("  same + pdf_identifier (as ours)", [ms(r["bare_ua_id_median"]) for r in results]))
     lines.append(row("ratio build / bare", [f"{r['ratio']:.2f}x" for r in results]))
     lines.append(row("overhead vs bare (goal <= 10%)", [f"{r['overhead_percent']:+.1f}%" for r in results]))
     lines.append(row("ratio build / bare pdf/ua-1", [f"{r['ratio_ua']:.2f}x" for r in results]))
     lines.append(row("overhead vs bare pdf/ua-1", [f"{r['overhead_ua_percent']:+.1f}%" for r in results]))
-    lines.append(row("first (warm-up) build", [ms(r["warmup_seconds"]["build"]) for r in results]))
+    lines.append(row("first build in the process", [ms(r["first_build_seconds"]) for r in results]))
     lines.append("")
     for r in results:
+        if not r["bare_ua_id_identical_to_build"]:
+            lines.append(f"note: {r['name']}: bare WeasyPrint + pdf_identifier did not give our PDF's bytes")
         if len(set(r["pages"].values())) != 1:
             lines.append(f"note: {r['name']}: page counts differ {r['pages']} (not the same document?)")
     worst = max(r["overhead_percent"] for r in results)
@@ -196,11 +260,22 @@ def table(results: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
+def print_profile(profiler, lines: int, repeat: int, stream) -> None:
+    """Our own functions by cumulative time, then every function by own time."""
+    print(f"\ncProfile of {repeat} extra builds per article, after the timings (times inflated by profiling)", file=stream)
+    stats = pstats.Stats(profiler, stream=stream)
+    stats.sort_stats("cumulative").print_stats(r"handouts[/\\]", lines)
+    stats.sort_stats("tottime").print_stats(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=7, metavar="N",
                         help="timed repetitions after one warm-up run (default 7)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead")
+    parser.add_argument("--profile", type=int, nargs="?", const=25, metavar="LINES",
+                        help="afterwards cProfile N more builds of each article and print the top functions "
+                             "(default 25 lines; to stderr with --json)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -215,17 +290,20 @@ def main(argv=None) -> int:
         "harfbuzz_subset": harfbuzz_subset(),
         "goal_percent": GOAL_PERCENT,
     }
+    profiler = cProfile.Profile() if args.profile else None
     with tempfile.TemporaryDirectory(prefix="handouts-bench-") as tmp:
         tmp = Path(tmp)
         config = dataclasses.replace(load_config(ROOT), output_dir=tmp / "dist")
         generated = fictional.write_article(tmp / "source" / fictional.SLUG)
-        results = [measure("sample", SAMPLE, config, args.repeat),
-                   measure("fictional", generated, config, args.repeat)]
+        results = [measure("sample", SAMPLE, config, args.repeat, profiler),
+                   measure("fictional", generated, config, args.repeat, profiler)]
     if args.json:
         json.dump({"meta": meta, "results": results}, sys.stdout, indent=2)
         print()
     else:
         print(table(results, meta))
+    if profiler:
+        print_profile(profiler, args.profile, args.repeat, sys.stderr if args.json else sys.stdout)
     return 0
 
 

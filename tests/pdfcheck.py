@@ -15,5 +15,63 @@ def pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
 
 
+def unhyphenated(text: str) -> str:
+    """Join words that automatic hyphenation split at a line end (U+2010 HYPHEN)."""
+    return text.replace("\u2010\n", "")
+
+
 def page_texts(path: Path) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(path).pages]
+
+
+def text_runs(page) -> list[tuple[float, float, str]]:
+    """(x, y, text) of every text run on `page`, in page coordinates (points)."""
+    runs = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            # Combine the text matrix with the current transformation matrix.
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            runs.append((x, y, text))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+def half_texts(page) -> tuple[str, str]:
+    """The text on the left and on the right half of an imposed sheet."""
+    middle = float(page.mediabox.width) / 2
+    runs = text_runs(page)
+    left = " ".join(t for x, _, t in runs if x < middle)
+    right = " ".join(t for x, _, t in runs if x >= middle)
+    return " ".join(left.split()), " ".join(right.split())
+
+
+def line_segments(page) -> list[tuple[float, float, float, float]]:
+    """Straight segments drawn with ``m`` ... ``l``, in page coordinates (CTM applied)."""
+    from pypdf.generic import ContentStream
+
+    def apply(m, x, y):
+        return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+
+    def multiply(a, b):  # a then b
+        return [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
+                a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
+                a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5]]
+
+    ctm, stack, segments, start = [1, 0, 0, 1, 0, 0], [], [], None
+    for operands, op in ContentStream(page.get_contents(), page.pdf).operations:
+        if op == b"q":
+            stack.append(ctm)
+        elif op == b"Q":
+            ctm = stack.pop() if stack else [1, 0, 0, 1, 0, 0]
+        elif op == b"cm":
+            ctm = multiply([float(v) for v in operands], ctm)
+        elif op == b"m":
+            start = apply(ctm, *(float(v) for v in operands))
+        elif op == b"l" and start:
+            end = apply(ctm, *(float(v) for v in operands))
+            segments.append((*start, *end))
+            start = end
+    return segments

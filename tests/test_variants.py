@@ -1,0 +1,168 @@
+"""Every variant of the sample, read back: page boxes, page order, text, metadata."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from pdfcheck import (REPO, half_texts, line_segments, page_texts, pdf_text, text_runs,
+                      unhyphenated)
+
+SLUG = "recovering-mentally-from-a-miscarriage"
+MM = 72 / 25.4
+A4 = (595.28, 841.89)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    from handouts.cli import main
+
+    root = tmp_path_factory.mktemp("variants")
+    for name in ("source", "styles", "handouts.toml"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    assert main(["--root", str(root), "--variant", "all", "-q"]) == 0
+    return root / "dist"
+
+
+def out(built, suffix):
+    return built / f"{SLUG}{suffix}.pdf"
+
+
+def test_all_variants_are_written(built):
+    assert sorted(p.name for p in built.iterdir()) == sorted(
+        f"{SLUG}{s}.pdf" for s in ("", "-booklet", "-booklet-pages", "-press", "-large-print"))
+
+
+@pytest.mark.parametrize("suffix", ["", "-booklet-pages", "-press", "-large-print"])
+def test_every_variant_keeps_credit_disclaimer_references_and_page_numbers(built, suffix):
+    path = out(built, suffix)
+    text = " ".join(unhyphenated(pdf_text(path)).split())
+    assert "Medically reviewed by Rubilyn Saldana-Santiago, MD · Pediatrics" in text
+    assert "Hello Health Group does not provide medical advice, diagnosis or treatment." in text
+    assert "5. Source 5 of the original article." in text
+    pages = page_texts(path)
+    numbered = [t for t in pages if re.search(r"Page \d+ of \d+", t)]
+    blanks = [t for t in pages if not t.strip()]
+    covers = 1 if suffix == "-booklet-pages" else 0
+    assert len(numbered) + len(blanks) + covers == len(pages)
+    reader = PdfReader(path)
+    assert reader.metadata.title == "Recovering Mentally From a Miscarriage: How to Cope With Loss"
+    assert "/StructTreeRoot" in reader.trailer["/Root"], "not tagged"
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+
+
+def test_booklet_pages_are_a5_padded_with_blanks_before_the_back_cover(built):
+    pages = page_texts(out(built, "-booklet-pages"))
+    reader = PdfReader(out(built, "-booklet-pages"))
+    for page in reader.pages:
+        assert float(page.mediabox.width) == pytest.approx(148 * MM, abs=1)
+        assert float(page.mediabox.height) == pytest.approx(210 * MM, abs=1)
+    assert len(pages) % 4 == 0
+    assert "How to Cope With Loss" in pages[0] and "Page 1 of" not in pages[0]  # the cover
+    assert "Medical disclaimer" in pages[-1]  # the back cover
+    first_blank = next(i for i, t in enumerate(pages) if not t.strip())
+    assert all(not t.strip() for t in pages[first_blank:-1])
+
+
+def _identify(text: str, cover_title: str) -> str:
+    """Name a booklet page by what it shows: cover, page N, back or blank."""
+    if not text:
+        return "blank"
+    if "Medical disclaimer" in text and "References" not in text and len(text) < 400:
+        return "back"
+    if m := re.search(r"Page (\d+) of \d+", text):
+        return f"page {m.group(1)}"
+    return "cover" if cover_title in text else "?"
+
+
+def test_imposed_sheets_put_the_right_page_on_each_half(built):
+    reader = PdfReader(out(built, "-booklet"))
+    reading = PdfReader(out(built, "-booklet-pages"))
+    n = len(reading.pages)
+    for page in reader.pages:  # landscape A4 sheets
+        assert float(page.mediabox.width) == pytest.approx(A4[1], abs=1)
+        assert float(page.mediabox.height) == pytest.approx(A4[0], abs=1)
+    names = [_identify(" ".join(t.split()), "How to Cope With Loss")
+             for t in page_texts(out(built, "-booklet-pages"))]
+    sides = [half_texts(p) for p in reader.pages]
+    found = [(_identify(l, "How to Cope With Loss"), _identify(r, "How to Cope With Loss"))
+             for l, r in sides]
+    # Sheet 1 front: back cover on the left, the cover (page 1) on the right; its back:
+    # page 2 on the left and page n-1 on the right; and so inwards.
+    expected = []
+    for i in range(n // 4):
+        expected.append((names[n - 1 - 2 * i], names[2 * i]))
+        expected.append((names[2 * i + 1], names[n - 2 - 2 * i]))
+    assert found[0] == ("back", "cover")
+    assert found == expected
+
+
+def test_press_boxes_and_crop_marks(built):
+    reader = PdfReader(out(built, "-press"))
+    bleed = 3 * MM
+    for page in reader.pages:
+        trim = [float(v) for v in page.trimbox]
+        bleedbox = [float(v) for v in page.bleedbox]
+        media = [float(v) for v in page.mediabox]
+        assert trim[2] - trim[0] == pytest.approx(A4[0], abs=0.5)
+        assert trim[3] - trim[1] == pytest.approx(A4[1], abs=0.5)
+        assert bleedbox == pytest.approx([trim[0] - bleed, trim[1] - bleed,
+                                          trim[2] + bleed, trim[3] + bleed], abs=0.1)
+        assert media[0] < bleedbox[0] - 5 and media[2] > bleedbox[2] + 5  # a slug
+        # Crop marks: segments entirely outside the bleed, in line with the trim edges.
+        marks = [s for s in line_segments(page)
+                 if max(s[0], s[2]) <= bleedbox[0] or min(s[0], s[2]) >= bleedbox[2]
+                 or max(s[1], s[3]) <= bleedbox[1] or min(s[1], s[3]) >= bleedbox[3]]
+        assert len(marks) == 8
+        for x0, y0, x1, y1 in marks:
+            on_trim_x = any(abs(x0 - t) < 0.01 and abs(x1 - t) < 0.01 for t in (trim[0], trim[2]))
+            on_trim_y = any(abs(y0 - t) < 0.01 and abs(y1 - t) < 0.01 for t in (trim[1], trim[3]))
+            assert on_trim_x or on_trim_y
+        # Text stays at least 5 mm inside the trim.
+        for x, y, text in text_runs(page):
+            assert trim[0] + 5 * MM <= x <= trim[2] - 5 * MM, text
+            assert trim[1] + 5 * MM <= y <= trim[3] - 5 * MM, text
+
+
+def _body_size_pt(path: Path) -> float:
+    sizes = []
+    page = PdfReader(path).pages[1]
+
+    def visit(text, cm, tm, font, size):
+        if len(text.strip()) > 20:
+            sizes.append(round(size * tm[0] * cm[0], 1))
+
+    page.extract_text(visitor_text=visit)
+    return max(set(sizes), key=sizes.count)
+
+
+def test_body_sizes(built):
+    assert _body_size_pt(out(built, "")) == pytest.approx(12, abs=0.2)
+    assert _body_size_pt(out(built, "-large-print")) == pytest.approx(18, abs=0.2)
+
+
+def test_large_print_has_the_same_words(built):
+    def words(path):
+        return set(re.findall(r"[\w’']+", unhyphenated(pdf_text(path)).lower()))
+
+    handout, large = words(out(built, "")), words(out(built, "-large-print"))
+    raw_large = pdf_text(out(built, "-large-print")).lower()
+    raw_handout = pdf_text(out(built, "")).lower()
+    # A word hyphenated across a page break is split by the page furniture; allow those.
+    assert all(w[:3] in raw_large and "\u2010" in raw_large for w in handout - large)
+    assert all(w[:3] in raw_handout for w in large - handout)
+    assert len(handout ^ large) <= 6
+
+
+def test_rebuild_of_every_variant_is_byte_identical(built, tmp_path):
+    from handouts.cli import main
+
+    root = built.parent
+    assert main(["--root", str(root), "--variant", "all", "--out", str(tmp_path), "-q"]) == 0
+    for path in built.iterdir():
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
