@@ -115,6 +115,7 @@ def _read_text(path: Path) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError.at(path, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})",
                             "save the file as UTF-8") from None
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -167,12 +168,16 @@ class _Checker:
             return {}
         out = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_node, f"a key in {where} must be a plain word",
+                           "write 'key: value'")
+                continue
             key = key_node.value
             if key not in allowed:
                 hint = did_you_mean(key, allowed) or f"allowed keys: {', '.join(sorted(allowed))}"
-                self.error(key_node, f"unknown key '{key}' in {where}", hint)
+                self.error(key_node, f"unknown key {key!r} in {where}", hint)
             elif key in out:
-                self.error(key_node, f"'{key}' appears twice in {where}", "keep one")
+                self.error(key_node, f"{key!r} appears twice in {where}", "keep one")
             else:
                 out[key] = (key_node, value_node)
         return out
@@ -218,7 +223,33 @@ class _Checker:
 
 
 def _construct(node):
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+    """The plain value of `node`; a value YAML cannot build (an unknown tag, 2024-13-45)
+    comes back as its source text, so the caller reports it as the wrong type."""
+    try:
+        return yaml.SafeLoader("").construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError):
+        return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+# Control characters and line separators that YAML escapes ("\f", "\P") let into values.
+_BAD_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+
+
+def _check_characters(check: "_Checker", node, seen: set[int]) -> None:
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        if m := _BAD_CHARACTER.search(node.value):
+            check.error(node, f"invisible character U+{ord(m.group()):04X} in a value",
+                        "delete it (escapes such as \\f or \\u0000 are not allowed here)")
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_characters(check, item, seen)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _check_characters(check, key, seen)
+            _check_characters(check, value, seen)
 
 
 def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict, list[Diagnostic]]:
@@ -232,11 +263,16 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
         problem = exc.problem or "invalid YAML"
         raise InputError.at(path, line, f"front matter YAML: {problem}",
                             "check the indentation, and quote values containing ': ' or '#'") from None
+    except yaml.reader.ReaderError as exc:
+        raise InputError.at(path, first + yaml_text.count("\n", 0, exc.position),
+                            f"front matter YAML: control character U+{exc.character:04X} "
+                            "is not allowed", "delete it (it is invisible in most editors)") from None
     except yaml.YAMLError as exc:
         raise InputError.at(path, None, f"front matter YAML: {exc}", "fix the YAML syntax") from None
     check = _Checker(path, first)
     if node is None:
         raise InputError.at(path, 1, "front matter is empty", "add at least 'title: …'")
+    _check_characters(check, node, set())
     top = check.mapping(node, "front matter", FIELDS)
     draft = False
     if "draft" in top:
@@ -319,8 +355,10 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
 # ---------------------------------------------------------------------------------------
 # Images
 
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^)\s>]+)")
 _HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
+_MD_IMAGE_REF = re.compile(r"!\[([^\]\n]*)\](?:\[([^\]\n]*)\])?(?!\()")
+_LINK_DEF = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*<?([^\s>]+)", re.M)
 REMOTE_SCHEMES = ("http", "https")
 
 
@@ -328,28 +366,37 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool):
     """Local images must exist inside the article's folder; remote ones need opting in."""
     folder = path.parent.resolve()
     problems, warnings = [], []
-    for line_no, line in prose_lines(body, body_line):
-        for match in [*_MD_IMAGE.finditer(line), *_HTML_IMAGE.finditer(line)]:
-            src = match.group(1)
-            scheme = urlsplit(src).scheme.lower()
-            if scheme in REMOTE_SCHEMES or src.startswith("//"):
-                if not allow_remote:
-                    warnings.append(warning(path, line_no, f"remote image {src} left out",
-                                            "download it into images/ or build with --allow-remote"))
-                continue
-            if scheme == "data":
-                continue
-            if scheme:
-                problems.append(Diagnostic(path, line_no, f"image '{src}' uses the '{scheme}:' scheme",
-                                           "put the image in the article's images/ folder and link it relatively"))
-                continue
-            target = (folder / src.split("#")[0].split("?")[0]).resolve()
-            if not target.is_relative_to(folder):
-                problems.append(Diagnostic(path, line_no, f"image '{src}' lies outside the article's folder",
-                                           f"copy it into {folder.name}/images/ and link 'images/…'"))
-            elif not target.is_file():
-                problems.append(Diagnostic(path, line_no, f"image '{src}' does not exist",
-                                           "check the file name (names are case-sensitive)"))
+    # One text for the whole prose: an <img> tag may span lines, and a reference-style
+    # image's address sits on its definition's line.
+    lines = list(prose_lines(body, body_line))
+    text = "\n".join(line for _, line in lines)
+    defs = {m.group(1).strip().lower(): m.group(2) for m in _LINK_DEF.finditer(text)}
+    found = [(m.start(), m.group(1)) for m in [*_MD_IMAGE.finditer(text), *_HTML_IMAGE.finditer(text)]]
+    for m in _MD_IMAGE_REF.finditer(text):
+        label = (m.group(2) or m.group(1)).strip().lower()
+        if label in defs:
+            found.append((m.start(), defs[label]))
+    for start, src in sorted(found):
+        line_no = lines[text.count("\n", 0, start)][0]
+        scheme = urlsplit(src).scheme.lower()
+        if scheme in REMOTE_SCHEMES or src.startswith("//"):
+            if not allow_remote:
+                warnings.append(warning(path, line_no, f"remote image {src} left out",
+                                        "download it into images/ or build with --allow-remote"))
+            continue
+        if scheme == "data":
+            continue
+        if scheme:
+            problems.append(Diagnostic(path, line_no, f"image '{src}' uses the '{scheme}:' scheme",
+                                       "put the image in the article's images/ folder and link it relatively"))
+            continue
+        target = (folder / src.split("#")[0].split("?")[0]).resolve()
+        if not target.is_relative_to(folder):
+            problems.append(Diagnostic(path, line_no, f"image '{src}' lies outside the article's folder",
+                                       f"copy it into {folder.name}/images/ and link 'images/…'"))
+        elif not target.is_file():
+            problems.append(Diagnostic(path, line_no, f"image '{src}' does not exist",
+                                       "check the file name (names are case-sensitive)"))
     return problems, warnings
 
 
@@ -378,6 +425,11 @@ def load_article(path: Path, config: Config) -> Article:
             ref_path = None
     else:
         ref_path = find_references(path.parent)
+        if ref_path is not None and not ref_path.resolve().is_relative_to(path.parent.resolve()):
+            problems.append(Diagnostic(ref_path, None, "the references file lies outside the "
+                                       "article's folder (a symbolic link?)",
+                                       "copy the file itself into the article's folder"))
+            ref_path = None
     try:
         references = load_references(ref_path)
     except InputError as exc:

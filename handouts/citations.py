@@ -108,6 +108,10 @@ def load_references(path: Path | None) -> References:
             mark = exc.problem_mark
             raise InputError.at(path, mark.line + 1 if mark else None,
                                 f"YAML syntax: {exc.problem}", "fix the indentation or quoting") from None
+        except yaml.reader.ReaderError as exc:
+            raise InputError.at(path, text.count("\n", 0, exc.position) + 1,
+                                f"control character U+{exc.character:04X} is not allowed",
+                                "delete it (it is invisible in most editors)") from None
         if isinstance(data, dict) and "references" in data:  # Pandoc's metadata form
             data = data["references"]
         def line_of(key):

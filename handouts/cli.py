@@ -96,6 +96,8 @@ def _run(command: str, args: argparse.Namespace) -> int:
     from . import article as load
 
     config = load_config(args.root)
+    if args.allow_remote:  # the load stage reads it too (remote-image warnings)
+        config = replace(config, allow_remote=True)
     if args.out:
         config = replace(config, output_dir=args.out.resolve())
     paths = load.resolve_targets(config, args.articles)

@@ -46,6 +46,7 @@ class SafeFetcher(URLFetcher):
             if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
                 return super().fetch(path.as_uri(), headers)
         self.refused.append(url)
+        self._request = None  # else the next fetch opens this refused redirect target
         raise RefusedURL(f"refused to fetch {url}: outside the article's folder and styles/")
 
 

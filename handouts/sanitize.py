@@ -32,8 +32,12 @@ def sanitize(html: str, *, allow_remote_images: bool = False) -> str:
     """Keep only the HTML a handout needs; drop remote image sources unless allowed."""
 
     def keep(tag: str, attr: str, value: str) -> str | None:
+        scheme = urlsplit(value).scheme.lower()
+        if tag == "a" and attr == "href":
+            # Links go to the web or within the handout: a relative link would become a
+            # file:// link to the build machine, a data: link a document of its own.
+            return value if scheme in WEB_SCHEMES or value.startswith("#") else None
         if tag == "img" and attr == "src":
-            scheme = urlsplit(value).scheme.lower()
             remote = scheme in ("http", "https") or value.startswith("//")
             if (remote and not allow_remote_images) or (scheme and not remote and scheme != "data"):
                 return None

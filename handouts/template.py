@@ -23,6 +23,8 @@ from .variants import Variant
 def css_string(value) -> Markup:
     """A quoted CSS string; ``<`` is escaped so a ``</style>`` cannot close the sheet."""
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     text = text.replace("\n", "\\a ").replace("<", "\\3c ")
     return Markup(f'"{text}"')
 
