@@ -15,5 +15,5 @@ if command -v apt-get >/dev/null; then
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 if [ "${1:-}" != "--no-build" ]; then
-  python3 build_pdf.py
+  python3 build_pdf.py --variant all
 fi

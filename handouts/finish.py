@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import io
 
-from pypdf import PdfReader, PdfWriter, Transformation
-from pypdf.generic import ArrayObject, ContentStream, FloatObject, NameObject, RectangleObject
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, FloatObject, NameObject, RectangleObject
 
-from .impose import impose_2up, padded_sequence
+from .impose import flate_stream, impose_2up, padded_sequence
 from .variants import MM
 
 
@@ -64,49 +64,47 @@ def add_crop_marks(data: bytes, bleed_mm: float, slug_mm: float = 10.0,
 
     MediaBox = BleedBox plus a slug on every side; TrimBox and BleedBox are set on
     every page; crop marks sit in the slug, in line with the trim edges, starting
-    `gap_mm` outside the bleed so they never print over the bleed area.
+    `gap_mm` outside the bleed so they never print over the bleed area. The page's own
+    content stream is kept as it is (wrapped in a translation), so its tags stay valid.
     """
     reader = PdfReader(io.BytesIO(data))
     writer = PdfWriter(clone_from=reader)
     bleed, slug, gap = bleed_mm * MM, slug_mm * MM, gap_mm * MM
     for page in writer.pages:
         width, height = float(page.mediabox.width), float(page.mediabox.height)  # with bleed
-        page.add_transformation(Transformation().translate(slug, slug))
         full_w, full_h = width + 2 * slug, height + 2 * slug
+        bleed_box = (slug, slug, slug + width, slug + height)
+        trim = (slug + bleed, slug + bleed, slug + width - bleed, slug + height - bleed)
+        old = page[NameObject("/Contents")]
+        old = list(old) if isinstance(old, ArrayObject) else [old]
+        before = writer._add_object(flate_stream(f"q 1 0 0 1 {slug:.3f} {slug:.3f} cm\n".encode()))
+        after = writer._add_object(flate_stream(b"Q\n" + _marks(trim, bleed_box, gap, weight_pt, full_w, full_h)))
+        page[NameObject("/Contents")] = ArrayObject([before, *old, after])
+        for annotation in page.get("/Annots", []):  # links move with the content
+            annotation = annotation.get_object()
+            x0, y0, x1, y1 = (float(v) for v in annotation["/Rect"])
+            annotation[NameObject("/Rect")] = _box((x0 + slug, y0 + slug, x1 + slug, y1 + slug))
         page.mediabox = RectangleObject((0, 0, full_w, full_h))
         page.cropbox = RectangleObject((0, 0, full_w, full_h))
-        page.bleedbox = RectangleObject((slug, slug, slug + width, slug + height))
-        trim = (slug + bleed, slug + bleed, slug + width - bleed, slug + height - bleed)
+        page.bleedbox = RectangleObject(bleed_box)
         page.trimbox = RectangleObject(trim)
-        page[NameObject("/ArtBox")] = ArrayObject(FloatObject(v) for v in trim)
-        _draw_marks(writer, page, trim, outer=(slug, slug, slug + width, slug + height),
-                    gap=gap, weight=weight_pt, full=(full_w, full_h))
-        page.compress_content_streams()
+        page[NameObject("/ArtBox")] = _box(trim)
     return _bytes(writer)
 
 
-def _draw_marks(writer, page, trim, outer, gap, weight, full) -> None:
+def _box(values) -> ArrayObject:
+    return ArrayObject(FloatObject(round(v, 4)) for v in values)
+
+
+def _marks(trim, bleed_box, gap, weight, full_w, full_h) -> bytes:
+    """Eight crop marks: the trim edges extended into the slug, outside the bleed."""
     x0, y0, x1, y1 = trim
-    bx0, by0, bx1, by1 = outer
-    fw, fh = full
+    bx0, by0, bx1, by1 = bleed_box
     lines = []
-    for x in (x0, x1):  # vertical marks above and below the bleed
-        lines.append((x, 0, x, by0 - gap))
-        lines.append((x, by1 + gap, x, fh))
+    for x in (x0, x1):  # vertical marks below and above the bleed
+        lines += [(x, 0, x, by0 - gap), (x, by1 + gap, x, full_h)]
     for y in (y0, y1):  # horizontal marks left and right of the bleed
-        lines.append((0, y, bx0 - gap, y))
-        lines.append((bx1 + gap, y, fw, y))
-    ops = ["q", f"{weight:.2f} w", "0 0 0 1 K"]  # registration-style black, CMYK
+        lines += [(0, y, bx0 - gap, y), (bx1 + gap, y, full_w, y)]
+    ops = ["q", f"{weight:.2f} w", "0 0 0 1 K"]  # black on the K plate
     ops += [f"{a:.3f} {b:.3f} m {c:.3f} {d:.3f} l S" for a, b, c, d in lines]
-    ops.append("Q")
-    marks = ContentStream(None, writer)
-    marks.set_data(("\n".join(ops) + "\n").encode())
-    page.merge_page(_page_with(writer, marks, fw, fh))
-
-
-def _page_with(writer, stream, width, height):
-    from pypdf import PageObject
-
-    blank = PageObject.create_blank_page(writer, width, height)
-    blank.replace_contents(stream)
-    return blank
+    return ("\n".join(ops) + "\nQ\n").encode()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, StreamObject
 
 
 def padded_sequence(page_count: int) -> list[int | None]:
@@ -55,22 +56,46 @@ def booklet_order(page_count: int) -> list[Side]:
 def impose_2up(reader: PdfReader, sheet_width: float, sheet_height: float) -> PdfWriter:
     """Place the reading-order pages of `reader` two-up on landscape sheets.
 
-    Each page is scaled to fit half a sheet (no scaling when A5 goes on A4, or half-Letter
-    on Letter) and centred in its half.
+    Each page becomes a form XObject drawn once on its half (scaled to fit, which is no
+    scaling for A5 on A4 or half-Letter on Letter, and centred). Unlike pypdf's
+    `merge_transformed_page`, this never parses the pages' content streams.
     """
     writer = PdfWriter()
+    forms = [_form_xobject(writer, page) for page in reader.pages]
     half = sheet_width / 2
     for side in booklet_order(len(reader.pages)):
-        sheet = writer.add_blank_page(sheet_width, sheet_height)
+        ops, xobjects = [], DictionaryObject()
         for slot, number in ((0, side.left), (1, side.right)):
             if number is None:
                 continue
-            page: PageObject = reader.pages[number - 1]
-            width, height = float(page.mediabox.width), float(page.mediabox.height)
+            box = reader.pages[number - 1].mediabox
+            width, height = float(box.width), float(box.height)
             scale = min(half / width, sheet_height / height, 1.0)
             dx = slot * half + (half - width * scale) / 2
             dy = (sheet_height - height * scale) / 2
-            sheet.merge_transformed_page(page, Transformation().scale(scale).translate(dx, dy))
-    for sheet in writer.pages:
-        sheet.compress_content_streams()
+            name = f"/P{number}"
+            xobjects[NameObject(name)] = forms[number - 1]
+            ops.append(f"q {scale:.6g} 0 0 {scale:.6g} {dx:.3f} {dy:.3f} cm {name} Do Q")
+        sheet = writer.add_blank_page(sheet_width, sheet_height)
+        sheet[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): xobjects})
+        sheet[NameObject("/Contents")] = writer._add_object(flate_stream("\n".join(ops).encode()))
     return writer
+
+
+def flate_stream(data: bytes, **entries) -> StreamObject:
+    """A Flate-compressed stream holding `data`, with dictionary `entries`."""
+    stream = StreamObject()
+    stream.update({NameObject(k): v for k, v in entries.items()})
+    stream.set_data(data)
+    return stream.flate_encode()
+
+
+def _form_xobject(writer: PdfWriter, page: PageObject):
+    """`page` as a form XObject in `writer` (its resources copied along)."""
+    box = page.mediabox
+    contents = page.get_contents()  # None on a blank page
+    form = flate_stream(contents.get_data() if contents is not None else b"",
+                   **{"/Type": NameObject("/XObject"), "/Subtype": NameObject("/Form"),
+                      "/BBox": ArrayObject(FloatObject(v) for v in (box.left, box.bottom, box.right, box.top)),
+                      "/Resources": page.get("/Resources", DictionaryObject()).clone(writer)})
+    return writer._add_object(form)

@@ -39,13 +39,23 @@ def text_runs(page) -> list[tuple[float, float, str]]:
     return runs
 
 
-def half_texts(page) -> tuple[str, str]:
-    """The text on the left and on the right half of an imposed sheet."""
-    middle = float(page.mediabox.width) / 2
-    runs = text_runs(page)
-    left = " ".join(t for x, _, t in runs if x < middle)
-    right = " ".join(t for x, _, t in runs if x >= middle)
-    return " ".join(left.split()), " ".join(right.split())
+def half_texts(path: Path, page_number: int) -> tuple[str, str]:
+    """The text on the left and on the right half of an imposed sheet (1-based page).
+
+    Cropped and extracted by poppler's pdftotext, as a viewer would draw the sheet.
+    """
+    import subprocess
+
+    page = PdfReader(path).pages[page_number - 1]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    halves = []
+    for x in (0, width / 2):
+        out = subprocess.run(
+            ["pdftotext", "-f", str(page_number), "-l", str(page_number), "-r", "72",
+             "-x", str(int(x)), "-y", "0", "-W", str(int(width / 2)), "-H", str(int(height)),
+             str(path), "-"], check=True, capture_output=True, text=True).stdout
+        halves.append(" ".join(out.split()))
+    return halves[0], halves[1]
 
 
 def line_segments(page) -> list[tuple[float, float, float, float]]:

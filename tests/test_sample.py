@@ -129,3 +129,15 @@ def test_body_text_is_large_and_lines_are_readable(sample_pdfs):
     lengths.sort()
     assert lengths[len(lengths) // 2] <= 72  # the median full line
     assert lengths[-1] <= 80
+
+
+def test_citation_superscripts_are_clickable_links_to_the_list(sample_pdfs):
+    reader = PdfReader(sample_pdfs["a4"])
+    links = []
+    for page in reader.pages:
+        for annot in page.get("/Annots", []):
+            annot = annot.get_object()
+            x0, y0, x1, y1 = (float(v) for v in annot["/Rect"])
+            if abs(x1 - x0) > 1 and abs(y1 - y0) > 1:  # a reader can hit it
+                links.append(annot)
+    assert len(links) >= 5
