@@ -242,6 +242,7 @@ def table(results: list[dict], meta: dict) -> str:
     names = [r["name"] for r in results]
     width = max(12, *(len(n) for n in names))
     label_w = 34
+    width = max(width, 20)
 
     def row(label, values):
         return f"{label:<{label_w}}" + "".join(f"{v:>{width + 2}}" for v in values)
