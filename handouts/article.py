@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -20,7 +20,7 @@ SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from .citations import References, find_references, load_references, scan_citations
 from .config import Config, did_you_mean
 from .errors import Diagnostic, InputError, warning
-from .textscan import prose_lines
+from .textscan import ProseText
 
 ARTICLE_FILE = "article.md"
 
@@ -261,8 +261,11 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
         mark = exc.problem_mark or exc.context_mark
         line = first + mark.line if mark else None
         problem = exc.problem or "invalid YAML"
-        raise InputError.at(path, line, f"front matter YAML: {problem}",
-                            "check the indentation, and quote values containing ': ' or '#'") from None
+        hint = "check the indentation, and quote values containing ': ' or '#'"
+        lines = yaml_text.split("\n")
+        if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
+            problem, hint = "a tab character", "YAML indents with spaces only: replace the tab with spaces"
+        raise InputError.at(path, line, f"front matter YAML: {problem}", hint) from None
     except yaml.reader.ReaderError as exc:
         raise InputError.at(path, first + yaml_text.count("\n", 0, exc.position),
                             f"front matter YAML: control character U+{exc.character:04X} "
@@ -305,7 +308,8 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
     if "edition" in top:
         edition = _construct(top["edition"][1])
         if isinstance(edition, bool) or not isinstance(edition, int) or edition < 1:
-            check.error(top["edition"][1], f"'edition' must be a whole number from 1, got {edition!r}")
+            check.error(top["edition"][1], f"'edition' must be a whole number from 1, got {edition!r}",
+                        "write e.g. 'edition: 2'")
         else:
             values["edition"] = edition
 
@@ -336,12 +340,17 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
     values["reviewers"] = tuple(reviewers)
 
     if not draft:
-        if not values["reviewers"] and "reviewers" not in top:
-            check.error(None, "no medical reviewer",
-                        "add 'reviewers:' with name, credential, specialty and reviewed date, "
-                        "or set 'draft: true' until the article is reviewed")
-        if not values["authors"] and "authors" not in top:
-            check.error(None, "no author", "add 'authors:' with at least one '- name: …'")
+        # Reported unless an entry was already found wrong (that error says more).
+        for key, message, hint in (
+                ("reviewers", "no medical reviewer",
+                 "add 'reviewers:' with name, credential, specialty and reviewed date, "
+                 "or set 'draft: true' until the article is reviewed"),
+                ("authors", "no author", "add 'authors:' with at least one '- name: …'")):
+            if key in top and not isinstance(top[key][1], yaml.SequenceNode):
+                continue  # "must be a list" was reported
+            entries = top[key][1].value if key in top else []
+            if not values[key] and not entries:
+                check.error(top[key][0] if key in top else None, message, hint)
         if not values["disclaimer"]:
             check.error(None, "no medical disclaimer",
                         "add 'disclaimer: …' to the front matter or to handouts.toml")
@@ -355,7 +364,8 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
 # ---------------------------------------------------------------------------------------
 # Images
 
-_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^)\s>]+)")
+# ![alt](path) or ![alt](<path with spaces>)
+_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*(?:<([^>\n]+)>|([^)\s]+))")
 _HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
 _MD_IMAGE_REF = re.compile(r"!\[([^\]\n]*)\](?:\[([^\]\n]*)\])?(?!\()")
 _LINK_DEF = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*<?([^\s>]+)", re.M)
@@ -368,16 +378,17 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool):
     problems, warnings = [], []
     # One text for the whole prose: an <img> tag may span lines, and a reference-style
     # image's address sits on its definition's line.
-    lines = list(prose_lines(body, body_line))
-    text = "\n".join(line for _, line in lines)
+    prose = ProseText(body, body_line)
+    text = prose.text
     defs = {m.group(1).strip().lower(): m.group(2) for m in _LINK_DEF.finditer(text)}
-    found = [(m.start(), m.group(1)) for m in [*_MD_IMAGE.finditer(text), *_HTML_IMAGE.finditer(text)]]
+    found = [(m.start(), m.group(1) or m.group(2)) for m in _MD_IMAGE.finditer(text)]
+    found += [(m.start(), m.group(1)) for m in _HTML_IMAGE.finditer(text)]
     for m in _MD_IMAGE_REF.finditer(text):
         label = (m.group(2) or m.group(1)).strip().lower()
         if label in defs:
             found.append((m.start(), defs[label]))
     for start, src in sorted(found):
-        line_no = lines[text.count("\n", 0, start)][0]
+        line_no = prose.line(start)
         scheme = urlsplit(src).scheme.lower()
         if scheme in REMOTE_SCHEMES or src.startswith("//"):
             if not allow_remote:
@@ -390,7 +401,7 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool):
             problems.append(Diagnostic(path, line_no, f"image '{src}' uses the '{scheme}:' scheme",
                                        "put the image in the article's images/ folder and link it relatively"))
             continue
-        target = (folder / src.split("#")[0].split("?")[0]).resolve()
+        target = (folder / unquote(src.split("#")[0].split("?")[0])).resolve()
         if not target.is_relative_to(folder):
             problems.append(Diagnostic(path, line_no, f"image '{src}' lies outside the article's folder",
                                        f"copy it into {folder.name}/images/ and link 'images/…'"))
@@ -401,6 +412,19 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool):
 
 
 # ---------------------------------------------------------------------------------------
+
+
+def _check_labels(path: Path, lang: str, config: Config) -> list[Diagnostic]:
+    """Warn when the styles have no labels ("References", "Page") for the language."""
+    labels = config.styles_dir / "labels.yaml"
+    try:
+        known = yaml.load(labels.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+    except (OSError, yaml.YAMLError):
+        return []  # the template stage reports a broken styles/ folder
+    if lang in known or lang.split("-")[0] in known:
+        return []
+    return [warning(path, None, f"no labels for language '{lang}' in {labels.name}; "
+                    "English labels are used", f"add a '{lang.split('-')[0]}:' section to {labels}")]
 
 
 def load_article(path: Path, config: Config) -> Article:
@@ -434,12 +458,17 @@ def load_article(path: Path, config: Config) -> Article:
         references = load_references(ref_path)
     except InputError as exc:
         problems.extend(exc.problems)
-        references = load_references(None)
+        references = None
 
-    cited, cite_problems, cite_warnings = scan_citations(path, body, body_line, references)
+    if references is None:  # the references file's own error explains the citations
+        cited, cite_problems, cite_warnings = (), [], []
+        references = load_references(None)
+    else:
+        cited, cite_problems, cite_warnings = scan_citations(path, body, body_line, references)
     image_problems, image_warnings = check_images(path, body, body_line, config.allow_remote)
     problems += cite_problems + image_problems
     warnings += cite_warnings + image_warnings
+    warnings += _check_labels(path, values["lang"], config)
     if problems:
         raise InputError(*sorted(problems, key=lambda p: (p.line or 0)))
     values.pop("references")

@@ -24,7 +24,7 @@ from markdown.inlinepatterns import InlineProcessor
 
 from .errors import Diagnostic, InputError, warning
 from .sanitize import sanitize
-from .textscan import prose_lines
+from .textscan import ProseText
 
 REFERENCE_FILES = ("references.yaml", "references.yml", "references.json", "references.bib")
 
@@ -62,7 +62,7 @@ def parse_citation_group(text: str) -> list[CitationItem]:
         if not m:
             continue
         locator = m.group("rest").strip().lstrip(",").strip()
-        locator = re.sub(r"^(pp?|ch|chap|sec|fig|vol)\.?\s*", lambda g: g.group(1).rstrip("."),
+        locator = re.sub(r"^(pp?|chap|ch|sec|fig|vol)\.?\s*", lambda g: g.group(1).rstrip("."),
                          locator)
         items.append(CitationItem(m.group("key"), locator))
     return items
@@ -88,7 +88,7 @@ def load_references(path: Path | None) -> References:
     if path is None:
         return References(None, {}, None)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad and PowerShell add a BOM
     except UnicodeDecodeError:
         raise InputError.at(path, None, "not UTF-8 text", "export the references as UTF-8") from None
     if path.suffix == ".bib":
@@ -112,6 +112,9 @@ def load_references(path: Path | None) -> References:
             raise InputError.at(path, text.count("\n", 0, exc.position) + 1,
                                 f"control character U+{exc.character:04X} is not allowed",
                                 "delete it (it is invisible in most editors)") from None
+        except ValueError as exc:  # a date YAML cannot build, such as 2020-12-45
+            raise InputError.at(path, None, f"impossible date: {exc}",
+                                "write dates as YYYY-MM-DD") from None
         if isinstance(data, dict) and "references" in data:  # Pandoc's metadata form
             data = data["references"]
         def line_of(key):
@@ -133,13 +136,16 @@ def load_references(path: Path | None) -> References:
             if not isinstance(item.get(field), str) or not item[field].strip():
                 problems.append(Diagnostic(path, line, f"reference '{key}' has no '{field}'",
                                            f"add '{field}' (CSL {field})"))
+        dates, date_problems = _date_parts(item)
+        problems += [Diagnostic(path, line, f"reference '{key}': {message}",
+                                "write YYYY, YYYY-MM or YYYY-MM-DD") for message in date_problems]
+        item.update(dates)
         lines[key] = line
     if problems:
         raise InputError(*problems)
     from citeproc.source.json import CiteProcJSON
 
-    # CSL dates may be written as "2020-03-01" in YAML; citeproc wants date-parts.
-    data = [{**item, "id": str(item["id"]), **_date_parts(item)} for item in data]
+    data = [{**item, "id": str(item["id"])} for item in data]
     try:
         source = CiteProcJSON(data)
     except Exception as exc:  # citeproc raises assorted errors on malformed entries
@@ -149,32 +155,78 @@ def load_references(path: Path | None) -> References:
 
 
 _DATE_FIELDS = ("issued", "accessed", "event-date", "original-date", "submitted")
+_ISO_DATE = re.compile(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
 
 
-def _date_parts(item: dict) -> dict:
-    out = {}
+def _date_parts(item: dict) -> tuple[dict, list[str]]:
+    """CSL dates as citeproc wants them (``date-parts``), from the forms people write:
+    a YAML date, ``"2020-03-01"``, ``2020`` or ``{"raw": "2020"}``; and the problems."""
+    out, problems = {}, []
     for field in _DATE_FIELDS:
         value = item.get(field)
+        if value is None:
+            continue
         if hasattr(value, "year"):  # a YAML date
             out[field] = {"date-parts": [[value.year, value.month, value.day]]}
-        elif isinstance(value, (str, int)) and re.fullmatch(r"\d{4}(-\d{2}){0,2}", str(value)):
-            out[field] = {"date-parts": [[int(p) for p in str(value).split("-")]]}
-    return out
+            continue
+        if isinstance(value, dict):
+            if "date-parts" in value:
+                continue
+            value = value.get("raw") or value.get("literal") or ""
+        m = _ISO_DATE.fullmatch(str(value).strip()) if isinstance(value, (str, int)) else None
+        parts = [int(p) for p in m.groups() if p] if m else []
+        if not parts or not 1 <= (parts + [1, 1])[1] <= 12 or not 1 <= (parts + [1, 1, 1])[2] <= 31:
+            problems.append(f"'{field}' is not a date: {value!r}")
+        else:
+            out[field] = {"date-parts": [parts]}
+    return out, problems
+
+
+def _bibtex_source():
+    """citeproc-py's BibTeX reader, taught the fields and types Zotero exports."""
+    from citeproc.source import Date
+    from citeproc.source.bibtex import BibTeX
+
+    class Types(dict):
+        def __missing__(self, key):  # @dataset, @software, …: a generic document
+            return "document"
+
+    class ZoteroBibTeX(BibTeX):
+        fields = {**BibTeX.fields, "institution": "publisher", "organization": "publisher"}
+        types = Types({**BibTeX.types, "online": "webpage", "electronic": "webpage",
+                       "www": "webpage", "misc": "document"})
+
+        def _bibtex_to_csl(self, entry):
+            plain = {k: entry[k] for k in ("url", "urldate", "date") if k in entry}
+            csl = super()._bibtex_to_csl({k: v for k, v in entry.items() if k not in plain})
+            if "url" in plain:
+                csl["URL"] = str(plain["url"]).strip()
+            for field, csl_field in (("urldate", "accessed"), ("date", "issued")):
+                m = _ISO_DATE.fullmatch(str(plain.get(field, "")).strip())
+                if m and csl_field not in csl:
+                    year, month, day = (int(p) if p else None for p in m.groups())
+                    csl[csl_field] = Date(year=year, **({"month": month} if month else {}),
+                                          **({"day": day} if day else {}))
+            return csl
+
+    return ZoteroBibTeX
 
 
 def _load_bibtex(path: Path, text: str) -> References:
-    from citeproc.source.bibtex import BibTeX
-
+    keys = re.findall(r"^\s*@(?!comment|preamble|string)\w+\s*\{\s*([^,\s]+)\s*,", text, re.M | re.I)
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise InputError(*(Diagnostic(path, _line_of(text, r"@\w+\s*\{\s*" + re.escape(k) + r"\s*,"),
+                                      f"duplicate key '{k}'", "give each reference its own key")
+                           for k in duplicates))
     try:
         with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore")
-            source = BibTeX(str(path), encoding="utf-8")
-    except Exception as exc:  # citeproc's BibTeX parser raises ValueError and friends
-        raise InputError.at(path, None, f"BibTeX syntax: {exc}",
+            _warnings.simplefilter("ignore")  # "unsupported field" for abstract, file, …
+            source = _bibtex_source()(str(path), encoding="utf-8-sig")
+    except Exception as exc:  # citeproc's BibTeX parser raises ValueError, AssertionError, …
+        raise InputError.at(path, None, f"BibTeX syntax: {exc or type(exc).__name__}",
                             "check braces and commas, or export the file again from Zotero") from None
-    lines = {}
-    for key in source:
-        lines[key] = _line_of(text, r"@\w+\s*\{\s*" + re.escape(key) + r"\s*,")
+    lines = {key: _line_of(text, r"@\w+\s*\{\s*" + re.escape(key) + r"\s*,") for key in source}
     return References(path, lines, source)
 
 
@@ -183,21 +235,24 @@ def _load_bibtex(path: Path, text: str) -> References:
 
 def scan_citations(path: Path, body: str, body_line: int, references: References):
     """Find citations in the source; return (keys in order of first use, errors, warnings)."""
+    from .config import did_you_mean
+
     order: list[str] = []
     problems, warnings = [], []
-    for line_no, line in prose_lines(body, body_line):
-        for match in CITATION_RE.finditer(line):
-            for item in parse_citation_group(match.group(1)):
-                if item.key not in references.lines:
-                    known = sorted(references.keys)
-                    if references.path is None:
-                        hint = f"add a references file ({' or '.join(REFERENCE_FILES)}) beside the article"
-                    else:
-                        from .config import did_you_mean
-                        hint = did_you_mean(item.key, known) or f"add it to {references.path.name}"
-                    problems.append(Diagnostic(path, line_no, f"unknown citation key '@{item.key}'", hint))
-                elif item.key not in order:
-                    order.append(item.key)
+    prose = ProseText(body, body_line)  # a citation group may wrap onto the next line
+    for match in CITATION_RE.finditer(prose.text):
+        for item in parse_citation_group(match.group(1)):
+            if item.key not in references.lines:
+                if references.path is None:
+                    hint = f"add a references file ({' or '.join(REFERENCE_FILES)}) beside the article"
+                else:
+                    hint = (did_you_mean(item.key, sorted(references.keys))
+                            or f"add it to {references.path.name}")
+                where = match.start(1) + max(match.group(1).find("@" + item.key), 0)
+                problems.append(Diagnostic(path, prose.line(where),
+                                           f"unknown citation key '@{item.key}'", hint))
+            elif item.key not in order:
+                order.append(item.key)
     if references.path is not None:
         for key, line in references.lines.items():
             if key not in order:

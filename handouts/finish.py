@@ -71,19 +71,21 @@ def add_crop_marks(data: bytes, bleed_mm: float, slug_mm: float = 10.0,
     writer = PdfWriter(clone_from=reader)
     bleed, slug, gap = bleed_mm * MM, slug_mm * MM, gap_mm * MM
     for page in writer.pages:
-        width, height = float(page.mediabox.width), float(page.mediabox.height)  # with bleed
+        box = page.mediabox  # trim + bleed; WeasyPrint puts its origin at (-bleed, -bleed)
+        width, height = float(box.width), float(box.height)
+        dx, dy = slug - float(box.left), slug - float(box.bottom)
         full_w, full_h = width + 2 * slug, height + 2 * slug
         bleed_box = (slug, slug, slug + width, slug + height)
         trim = (slug + bleed, slug + bleed, slug + width - bleed, slug + height - bleed)
         old = page[NameObject("/Contents")]
         old = list(old) if isinstance(old, ArrayObject) else [old]
-        before = writer._add_object(flate_stream(f"q 1 0 0 1 {slug:.3f} {slug:.3f} cm\n".encode()))
+        before = writer._add_object(flate_stream(f"q 1 0 0 1 {dx:.3f} {dy:.3f} cm\n".encode()))
         after = writer._add_object(flate_stream(b"Q\n" + _marks(trim, bleed_box, gap, weight_pt, full_w, full_h)))
         page[NameObject("/Contents")] = ArrayObject([before, *old, after])
         for annotation in page.get("/Annots", []):  # links move with the content
             annotation = annotation.get_object()
             x0, y0, x1, y1 = (float(v) for v in annotation["/Rect"])
-            annotation[NameObject("/Rect")] = _box((x0 + slug, y0 + slug, x1 + slug, y1 + slug))
+            annotation[NameObject("/Rect")] = _box((x0 + dx, y0 + dy, x1 + dx, y1 + dy))
         page.mediabox = RectangleObject((0, 0, full_w, full_h))
         page.cropbox = RectangleObject((0, 0, full_w, full_h))
         page.bleedbox = RectangleObject(bleed_box)

@@ -26,3 +26,15 @@ def prose_lines(body: str, first_line: int) -> Iterator[tuple[int, str]]:
                 fence = None
             continue
         yield first_line + offset, _CODE_SPAN.sub(lambda s: " " * len(s.group(0)), line)
+
+
+class ProseText:
+    """The prose of a body as one string (constructs may span lines), with line lookup."""
+
+    def __init__(self, body: str, first_line: int):
+        self._lines = list(prose_lines(body, first_line))
+        self.text = "\n".join(line for _, line in self._lines)
+
+    def line(self, offset: int) -> int:
+        """The article line number of character `offset` of `text`."""
+        return self._lines[self.text.count("\n", 0, offset)][0] if self._lines else 0

@@ -178,3 +178,27 @@ def test_a_bug_exits_3_with_traceback_on_request(cli, project, monkeypatch):
     code, out, err = cli("--root", project, "--traceback")
     assert code == 3 and "Traceback" in err
     assert not (project / "dist" / f"{FICTIONAL}.pdf").exists()
+
+
+def test_empty_reviewer_list_is_no_reviewer(cli, project):
+    edit(project, "reviewers:\n  - name: Dr. Test Reviewer\n    credential: MD\n"
+                  "    specialty: Imaginary Medicine\n    reviewed: 2024-03-01\n", "reviewers: []\n")
+    [error] = build_fails(cli, project, "no medical reviewer")
+    assert error["line"] == "10"
+
+
+def test_tab_in_front_matter_says_so(cli, project):
+    edit(project, "  - name: Ada Placeholder", "\t- name: Ada Placeholder")
+    build_fails(cli, project, "a tab character", "replace the tab with spaces")
+
+
+def test_citation_group_wrapped_onto_the_next_line(cli, project):
+    edit(project, "[@alpha2020; @beta2019; @gamma2018]", "[@alpha2020;\n@beta2019; @gama2018]")
+    [error] = build_fails(cli, project, "unknown citation key '@gama2018'", "did you mean 'gamma2018'?")
+    assert error["line"] == "24"
+
+
+def test_broken_references_file_is_one_error_not_one_per_citation(cli, project):
+    (project / "source" / FICTIONAL / "references.json").write_text("[{")
+    errors = build_fails(cli, project, "JSON syntax")
+    assert len(errors) == 1

@@ -118,3 +118,58 @@ def test_duplicate_ids_are_reported(tmp_path):
     path.write_text(CSL_YAML + CSL_YAML.split("- id: poe2001")[0].replace("doe2019", "doe2019", 1))
     with pytest.raises(InputError, match="duplicate id 'doe2019'"):
         load_references(path)
+
+
+ZOTERO_BIB = """@online{clinic2023,
+  author = {{Example Clinic}},
+  title = {Heat-related illness},
+  url = {https://example.org/heat_illness},
+  urldate = {2024-05-01},
+  year = {2023},
+  keywords = {heat},
+  file = {x.pdf}
+}
+@techreport{doe2020,
+  author = {Doe, Jane},
+  title = {A fictional report},
+  institution = {Fictional Institute},
+  year = {2020}
+}
+"""
+
+
+def test_zotero_bibtex_keeps_urls_access_dates_and_institutions(tmp_path):
+    path = tmp_path / "references.bib"
+    path.write_text(ZOTERO_BIB)
+    bib = format_bibliography(load_references(path), ("clinic2023", "doe2020"),
+                              "american-medical-association")
+    first, second = (e.html for e in bib.entries)
+    assert "Accessed May 1, 2024." in first
+    assert '<a href="https://example.org/heat_illness">' in first
+    assert "Fictional Institute; 2020." in second
+
+
+def test_duplicate_bibtex_key_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "references.bib"
+    path.write_text(BIB + BIB.split("\n\n")[0])
+    with pytest.raises(InputError, match=r"references.bib:2: error: duplicate key 'doe2019'"):
+        load_references(path)
+
+
+@pytest.mark.parametrize("issued, expected", [
+    ('{"raw": "2020"}', "2020"), ('"2021-04"', "2021"), ("2019", "2019"),
+])
+def test_csl_json_dates_in_the_forms_people_write(tmp_path, issued, expected):
+    path = tmp_path / "references.json"
+    path.write_text('\ufeff[{"id": "a", "type": "book", "title": "T", "publisher": "P", '
+                    f'"issued": {issued}}}]', encoding="utf-8")  # with a BOM, as Notepad saves
+    bib = format_bibliography(load_references(path), ("a",), "american-medical-association")
+    assert expected in bib.entries[0].html
+
+
+@pytest.mark.parametrize("issued", ["03/2022", "2020-13", "2020-12-45", "soon"])
+def test_impossible_reference_dates_are_input_errors(tmp_path, issued):
+    path = tmp_path / "references.yaml"
+    path.write_text(f"- id: a\n  type: book\n  title: T\n  issued: {issued}\n")
+    with pytest.raises(InputError, match=r"(is not a date|impossible date)"):
+        load_references(path)

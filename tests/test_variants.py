@@ -166,3 +166,55 @@ def test_rebuild_of_every_variant_is_byte_identical(built, tmp_path):
     assert main(["--root", str(root), "--variant", "all", "--out", str(tmp_path), "-q"]) == 0
     for path in built.iterdir():
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_press_content_sits_on_the_trim_as_laid_out(built):
+    """The title starts at the trim's left edge plus the 30 mm page margin, as on the handout."""
+    press = PdfReader(out(built, "-press")).pages[0]
+    trim_left, trim_top = float(press.trimbox[0]), float(press.trimbox[3])
+    handout = PdfReader(out(built, "")).pages[0]
+
+    def title_position(page):
+        return next((x, y) for x, y, t in text_runs(page) if t.startswith("Recovering Mentally From a")
+                    and y < float(page.mediabox.top) - 60)
+
+    hx, hy = title_position(handout)
+    px, py = title_position(press)
+    assert px - trim_left == pytest.approx(hx, abs=0.5) == pytest.approx(30 * MM, abs=0.5)
+    # press.css gives the masthead 3 mm more room under the colour band.
+    assert trim_top - py == pytest.approx(float(handout.mediabox.top) - hy + 3 * MM, abs=0.5)
+
+
+def _render_ppm(path: Path, page: int, dpi: int):
+    """Page `page` as (width, height, rgb bytes) via poppler's pdftoppm (binary PPM)."""
+    import subprocess
+
+    data = subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi),
+                           str(path)], check=True, capture_output=True).stdout
+    header = data.split(b"\n", 3)  # P6, "w h", 255, pixels
+    width, height = (int(v) for v in header[1].split())
+    return width, height, header[3]
+
+
+def test_press_band_fills_the_bleed_and_the_slug_stays_clear(built):
+    path = out(built, "-press")
+    page = PdfReader(path).pages[0]
+    dpi = 72
+    width, height, rgb = _render_ppm(path, 1, dpi)
+
+    def pixel(x_pt, y_pt_from_top):
+        x, y = int(x_pt * dpi / 72), int(y_pt_from_top * dpi / 72)
+        i = (y * width + x) * 3
+        return tuple(rgb[i:i + 3])
+
+    bleed = [float(v) for v in page.bleedbox]
+    trim = [float(v) for v in page.trimbox]
+    top = float(page.mediabox.top)
+    band = (0x0B, 0x4F, 0x6C)
+    # Inside the bleed, above the trim line, near both side edges: the band colour.
+    y_bleed = top - (bleed[3] + trim[3]) / 2
+    assert pixel(bleed[0] + 1, y_bleed) == band
+    assert pixel(bleed[2] - 2, y_bleed) == band
+    # Outside the bleed, away from the marks: white slug.
+    assert pixel(bleed[0] - 6, top - trim[3] + 40) == (255, 255, 255)
+    assert pixel((bleed[0] + bleed[2]) / 2, top - bleed[3] - 4) == (255, 255, 255)
