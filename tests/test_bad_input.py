@@ -202,3 +202,28 @@ def test_broken_references_file_is_one_error_not_one_per_citation(cli, project):
     (project / "source" / FICTIONAL / "references.json").write_text("[{")
     errors = build_fails(cli, project, "JSON syntax")
     assert len(errors) == 1
+
+
+@pytest.mark.parametrize("value", ["-3", "nan", "500", "thick"])
+def test_bleed_out_of_range_is_a_usage_error(cli, project, value):
+    with pytest.raises(SystemExit) as exc:
+        cli("--root", project, "--variant", "press", "--bleed", value)
+    assert exc.value.code == 2
+
+
+def test_check_may_follow_the_options_and_validates_the_project(cli, project):
+    code, out, err = cli("--root", project, "check")
+    assert code == 0 and "checked 1 article(s): 0 with problems" in err
+    assert not (project / "dist").exists()
+    toml = project / "handouts.toml"
+    toml.write_text(toml.read_text().replace('disclaimer =', 'csl_style = "ama"\ndisclaimer ='))
+    code, out, err = cli("--root", project, "check")
+    assert code == 1
+    assert re.search(r"handouts.toml:\d+: error: unknown CSL style 'ama' — ", err)
+
+
+def test_unwritable_output_is_an_input_error(cli, project, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should be")
+    code, out, err = cli("--root", project, "--out", blocker / "dist")
+    assert code == 1 and "Traceback" not in err and "internal error" not in err
