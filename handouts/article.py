@@ -14,11 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-# libyaml's parser when present: ~10x faster than the pure-Python one, same results.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 from .citations import References, find_references, load_references, scan_citations
-from .config import Config, did_you_mean
+from .config import Config, SafeLoader, did_you_mean, label_table
 from .errors import Diagnostic, InputError, warning
 from .textscan import ProseText
 
@@ -418,7 +415,7 @@ def _check_labels(path: Path, lang: str, config: Config) -> list[Diagnostic]:
     """Warn when the styles have no labels ("References", "Page") for the language."""
     labels = config.styles_dir / "labels.yaml"
     try:
-        known = yaml.load(labels.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+        known = label_table(config.styles_dir)
     except (OSError, yaml.YAMLError):
         return []  # the template stage reports a broken styles/ folder
     if lang in known or lang.split("-")[0] in known:

@@ -1,6 +1,6 @@
-"""The build: each article goes load -> cite -> markdown -> template -> render -> publish.
-
-One article's bad input is reported and the batch goes on; only `publish` writes.
+"""The build of one article: load -> cite -> markdown -> template -> render -> finish
+-> publish, for each requested variant. Bad input comes back in the `Result` (the CLI
+reports it and goes on with the next article); only the publish step writes.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from .body import convert
 from .citations import format_bibliography
 from .config import Config
 from .errors import Diagnostic, InputError, warning
+from .finish import add_crop_marks, impose_booklet, pad_booklet
 from .publish import write_atomic
 from .render import render_pdf
-from .finish import add_crop_marks, impose_booklet, pad_booklet
 from .template import render_document
 from .variants import Variant, make_variant
 
@@ -29,7 +29,6 @@ class Options:
     variants: tuple[str, ...] = ("handout",)
     bleed_mm: float | None = None  # press variant; None: 3 mm (A4) or 1/8 in (Letter)
     clinic: str | None = None  # a [clinics.<id>] of handouts.toml
-    allow_remote: bool = False
     strict: bool = False  # warnings fail the article
 
 
@@ -73,11 +72,11 @@ class _Clock:
 
 
 def build_article(config: Config, path: Path, options: Options = Options()) -> Result:
-    """Build one article into ``<output_dir>/<slug>.pdf``; never raises `InputError`."""
+    """Build one article's variants into `config.output_dir`; never raises `InputError`."""
     result = Result(path)
     start = time.perf_counter()
     clock = _Clock()
-    allow_remote = options.allow_remote or config.allow_remote
+    allow_remote = config.allow_remote  # --allow-remote or handouts.toml
     try:
         article = load.load_article(path, config)
         result.warnings.extend(article.warnings)
@@ -151,8 +150,3 @@ def finish(variant: Variant, data: bytes, pages: int, article, result: Result):
                 "TrimBox and BleedBox set")
         return [(variant.suffix, add_crop_marks(data, variant.bleed_mm), pages, note)]
     return [(variant.suffix, data, pages, "")]
-
-
-def build(config: Config, paths: list[Path], options: Options = Options()) -> list[Result]:
-    """Build every article in `paths`, in order; see `Result` for each outcome."""
-    return [build_article(config, path, options) for path in paths]

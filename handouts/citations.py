@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
-# libyaml's parser when present: ~10x faster than the pure-Python one, same results.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
+from .config import SafeLoader, did_you_mean
 from .errors import Diagnostic, InputError, warning
 from .sanitize import sanitize
 from .textscan import ProseText
@@ -235,8 +233,6 @@ def _load_bibtex(path: Path, text: str) -> References:
 
 def scan_citations(path: Path, body: str, body_line: int, references: References):
     """Find citations in the source; return (keys in order of first use, errors, warnings)."""
-    from .config import did_you_mean
-
     order: list[str] = []
     problems, warnings = [], []
     prose = ProseText(body, body_line)  # a citation group may wrap onto the next line

@@ -105,7 +105,7 @@ def _run(command: str, args: argparse.Namespace) -> int:
     from . import article as load
 
     config = load_config(args.root)
-    if args.allow_remote:  # the load stage reads it too (remote-image warnings)
+    if args.allow_remote:  # every stage reads it from the config
         config = replace(config, allow_remote=True)
     if args.out:
         config = replace(config, output_dir=args.out.resolve())
@@ -132,7 +132,7 @@ def _run(command: str, args: argparse.Namespace) -> int:
 
     options = Options(paper=args.paper, variants=tuple(expand_variants(args.variant or [])),
                       bleed_mm=args.bleed, clinic=args.clinic,
-                      allow_remote=args.allow_remote, strict=args.strict)
+                      strict=args.strict)
     start = time.perf_counter()
     failed = 0
     for path in paths:

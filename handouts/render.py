@@ -74,7 +74,7 @@ class RenderedPDF:
 
 
 def render_pdf(html: str, *, base_dir: Path, styles_dir: Path, stylesheets: list[Path],
-               page_css: str = "", allow_remote: bool = False, identifier: str = "") -> RenderedPDF:
+               page_css: str = "", allow_remote: bool = False) -> RenderedPDF:
     """Lay out `html` and write a tagged (PDF/UA-1) PDF with reproducible bytes.
 
     `page_css` comes first and the `stylesheets` files after it, so they may override it.
@@ -83,7 +83,7 @@ def render_pdf(html: str, *, base_dir: Path, styles_dir: Path, stylesheets: list
     fonts = FontConfiguration()
     sheets = [CSS(string=page_css, url_fetcher=fetcher, font_config=fonts)] if page_css else []
     sheets += [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
-    pdf_id = hashlib.sha256((identifier or html).encode()).digest()[:16]
+    pdf_id = hashlib.sha256(html.encode()).digest()[:16]  # the same input, the same ID
     with _collect_warnings() as messages:
         document = HTML(string=html, base_url=ARTICLE_BASE,
                         url_fetcher=fetcher).render(stylesheets=sheets, font_config=fonts)

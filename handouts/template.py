@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import yaml
 from markupsafe import Markup
 
 from .article import Article
 from .body import Body
 from .citations import Bibliography
+from .config import label_table
 from .variants import Variant
 
 def css_string(value) -> Markup:
@@ -43,7 +43,7 @@ def _environment(styles_dir: Path) -> jinja2.Environment:
 @functools.lru_cache(maxsize=8)
 def load_labels(styles_dir: Path, lang: str) -> dict:
     """The label set for `lang` (``vi-VN`` falls back to ``vi``, then to ``en``)."""
-    table = yaml.safe_load((styles_dir / "labels.yaml").read_text(encoding="utf-8"))
+    table = label_table(styles_dir)
     base = table["en"]
     for tag in (lang.split("-")[0], lang):
         base = {**base, **table.get(tag, {})}
