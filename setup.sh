@@ -7,13 +7,16 @@ cd "$(dirname "$0")"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if command -v apt-get >/dev/null; then
   # Pango for WeasyPrint; libharfbuzz-subset0 makes font subsetting ~3x faster;
-  # poppler-utils (pdftoppm, pdfinfo) to look at the output; Noto Sans is the handout font.
+  # poppler-utils (pdftoppm, pdfinfo) to look at the output; Noto Sans (Latin, Vietnamese)
+  # and Noto Sans Thai are the handout fonts, libthai breaks Thai lines at word boundaries;
+  # qpdf checks PDF structure in the tests; libgs-common ships the CMYK output profile of
+  # the press variant.
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
-    fonts-noto-core fonts-dejavu-core poppler-utils >/dev/null
+    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libthai0 \
+    fonts-noto-core fonts-dejavu-core poppler-utils qpdf libgs-common >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,dask]'
 if [ "${1:-}" != "--no-build" ]; then
   python3 build_pdf.py --variant all
 fi
