@@ -10,13 +10,18 @@ import pytest
 from pdfcheck import FIXTURES, REPO
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A project folder: the fictional fixture articles plus the real styles/."""
-    root = tmp_path / "project"
+def copy_project(parent: Path) -> Path:
+    """Copy the fictional fixture project, with the real styles/, to `parent`/project."""
+    root = parent / "project"
     shutil.copytree(FIXTURES / "project", root)
     shutil.copytree(REPO / "styles", root / "styles")
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder: the fictional fixture articles plus the real styles/."""
+    return copy_project(tmp_path)
 
 
 @pytest.fixture

@@ -1,0 +1,219 @@
+"""Live preview: build, serve ``dist/`` on 127.0.0.1, rebuild on change, reload the page.
+
+`serve` runs a `ThreadingHTTPServer` over the output folder and a watchfiles watcher over
+``source/``, ``styles/`` and ``handouts.toml``. Each change runs `rebuild` (the incremental
+batch build: only what changed is rendered) and bumps a generation counter; open pages
+listen on ``/__events`` (server-sent events) and reload. HTML pages get a small script and,
+when the last build failed, the errors on top: the last good PDF stays where it was. Pages
+still work with JavaScript off (they just do not reload by themselves).
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import http.server
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import InputError
+
+EVENTS_PATH = "/__events"
+STATUS_PATH = "/__status"
+_RELOAD_SCRIPT = (
+    '<script>/* handouts serve: reload when a rebuild finishes */'
+    'new EventSource("/__events").addEventListener("reload",function(){location.reload();});'
+    '</script>')
+
+
+class PreviewState:
+    """What the last build produced, shared by the watcher and the request handlers."""
+
+    def __init__(self):
+        self.generation = 0
+        self.errors: list[str] = []
+        self.changed = threading.Condition()
+
+    def publish(self, errors: list[str]) -> None:
+        with self.changed:
+            self.generation += 1
+            self.errors = list(errors)
+            self.changed.notify_all()
+
+    def wait(self, after: int, timeout: float) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.generation != after, timeout=timeout)
+            return self.generation
+
+
+def _handler(root: Path, state: PreviewState, stop: threading.Event):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):  # quiet: the terminal shows build results
+            pass
+
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            path = urlsplit(self.path).path
+            if path == EVENTS_PATH:
+                return self._events()
+            if path == STATUS_PATH:
+                return self._send(json.dumps({"generation": state.generation,
+                                              "errors": state.errors}).encode(), "application/json")
+            target = Path(self.translate_path(self.path))
+            if target.is_dir():
+                target = target / "index.html"
+            if target.suffix == ".html" and target.is_file():
+                return self._send(_inject(target.read_text(encoding="utf-8"), state.errors),
+                                  "text/html; charset=utf-8")
+            if path in ("/", "/index.html") and not target.is_file():
+                return self._send(_inject("<!DOCTYPE html><html lang=en><title>handouts</title>"
+                                          "<body><main><h1>Building…</h1></main></body></html>",
+                                          state.errors), "text/html; charset=utf-8")
+            return super().do_GET()
+
+        def end_headers(self):
+            self.send_header("Cache-Control", "no-store")
+            super().end_headers()
+
+        def _send(self, body, content_type: str):
+            data = body if isinstance(body, bytes) else body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _events(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            seen = state.generation
+            try:
+                self.wfile.write(b": connected\n\n")
+                self.wfile.flush()
+                while not stop.is_set():
+                    now = state.wait(seen, timeout=1.0)
+                    if now != seen:
+                        seen = now
+                        self.wfile.write(f"event: reload\ndata: {now}\n\n".encode())
+                    else:
+                        self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    return Handler
+
+
+def _inject(page: str, errors: list[str]) -> bytes:
+    """The page with the reload script and, after a failed build, its errors on top."""
+    extra = _RELOAD_SCRIPT
+    if errors:
+        banner = ('<div class="build-error" role="alert"><strong>The last build failed; '
+                  'the PDFs below are from the last good build.</strong>\n'
+                  + "\n".join(html.escape(e) for e in errors) + "</div>")
+        marker = page.find("<main")
+        if marker != -1:
+            close = page.find(">", marker) + 1
+            page = page[:close] + banner + page[close:]
+        else:
+            page = banner + page
+    at = page.rfind("</body>")
+    page = page[:at] + extra + page[at:] if at != -1 else page + extra
+    return page.encode()
+
+
+def watched_paths(config) -> list[Path]:
+    paths = [config.source_dir, config.styles_dir, config.root / "handouts.toml"]
+    return [p for p in paths if p.exists()]
+
+
+def batch_rebuild(config, options=None) -> Callable[[], list[str]]:
+    """A `rebuild` that runs the incremental batch build and returns its problem lines."""
+
+    def rebuild() -> list[str]:
+        from . import batch
+
+        report = batch.run(config, [], options or batch.BatchOptions())
+        lines = []
+        for failed in report.failed:
+            error = getattr(failed, "error", None)
+            problems = getattr(error, "problems", None) or getattr(failed, "problems", None) or [failed]
+            lines += [str(p) for p in problems]
+        return lines
+
+    return rebuild
+
+
+def serve(config, rebuild: Callable[[], list[str]] | None = None, *, port: int = 8000,
+          host: str = "127.0.0.1",
+          ready: Callable[[str], None] | None = None, stop: threading.Event | None = None,
+          announce: Callable[[str], None] = print) -> int:
+    """Build, serve and watch until Ctrl-C (or `stop` is set); returns an exit status.
+
+    `rebuild()` builds what changed and returns the error lines of the build (empty when
+    everything built); by default the incremental batch build of every article.
+    `ready(url)` is called once the server listens.
+    """
+    rebuild = rebuild or batch_rebuild(config)
+    stop = stop or threading.Event()
+    state = PreviewState()
+    root = config.output_dir
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        server = http.server.ThreadingHTTPServer((host, port), _handler(root, state, stop))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise InputError.at(None, None, f"port {port} on {host} is already in use",
+                                f"stop the other server or choose another port, e.g. --port {port + 1}") from None
+        raise
+    server.daemon_threads = True
+    url = f"http://{host}:{server.server_address[1]}/"
+    state.publish(rebuild())
+    threading.Thread(target=server.serve_forever, name="handouts-serve", daemon=True).start()
+    announce(f"serving {root} at {url} — watching for changes; Ctrl-C to stop")
+    if ready:
+        ready(url)
+    watcher = threading.Thread(target=_watch, args=(config, rebuild, state, stop, announce),
+                               name="handouts-watch", daemon=True)
+    watcher.start()
+    try:
+        while not stop.is_set():
+            stop.wait(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        watcher.join(timeout=3)
+    announce("stopped")
+    return 0
+
+
+def _watch(config, rebuild, state: PreviewState, stop: threading.Event, announce) -> None:
+    from watchfiles import watch
+
+    output = config.output_dir.resolve()
+
+    def relevant(change, path: str) -> bool:
+        resolved = Path(path).resolve()
+        return not resolved.is_relative_to(output) and not resolved.name.endswith(".tmp")
+
+    for changes in watch(*watched_paths(config), watch_filter=relevant, stop_event=stop,
+                         debounce=300, rust_timeout=500, yield_on_timeout=False):
+        if not changes:
+            continue
+        started = time.perf_counter()
+        errors = rebuild()
+        state.publish(errors)
+        names = sorted({Path(p).name for _, p in changes})
+        announce(f"rebuilt after a change to {', '.join(names)} in "
+                 f"{time.perf_counter() - started:.1f} s"
+                 + (f" — {len(errors)} problem(s)" if errors else ""))

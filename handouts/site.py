@@ -1,0 +1,212 @@
+"""The download site: ``dist/manifest.json`` -> ``dist/index.html``, one page per handout
+(``dist/<slug>/index.html``) and a thumbnail of each handout's first page.
+
+Pure with respect to the output folder: `site_files` returns (path, bytes) pairs and the
+publish stage writes them. Everything links relatively, so ``dist/`` can be copied to any
+static host. Templates are ``styles/site/*.html.j2`` (Jinja2, autoescaped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import jinja2
+from markupsafe import Markup
+
+#: The site is written in English; each handout's entry carries its own `lang`.
+SITE_LANG = "en"
+THUMB_NAME = "thumb.png"
+THUMB_WIDTH = 240  # px; ~30 KB as an 8-bit palette PNG
+#: Variants offered to readers and clinics, in this order; press is for print shops only.
+READER_VARIANTS = ("handout", "large-print", "booklet")
+VARIANT_LABELS = {
+    "handout": "Handout",
+    "large-print": "Large print",
+    "booklet": "Folded booklet",
+    "booklet-pages": "Booklet pages (reading order)",
+    "press": "Print-shop file (PDF/X, bleed, crop marks)",
+}
+
+
+#: Article facts the templates read; a manifest from an older build may lack some.
+_ARTICLE_DEFAULTS = dict(title="", subtitle="", summary="", lang="en", keywords=[], authors=[],
+                         reviewers=[], reviewed="", updated="", edition=1, next_review_due="",
+                         publisher="", disclaimer="", source_url="", references=[])
+
+
+@dataclass(frozen=True)
+class Download:
+    href: str  # relative to the page that shows it
+    label: str
+    variant: str
+    paper: str
+    pages: int
+    size: str
+
+
+def _human_size(n: int) -> str:
+    return f"{max(n, 1) / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def _date(value) -> str:
+    if not value:
+        return ""
+    from babel.dates import format_date
+
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return format_date(day, "long", locale=SITE_LANG)
+
+
+def _language_name(tag: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(tag.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return tag
+    native, english = locale.get_display_name(locale), locale.get_display_name(SITE_LANG)
+    return english if native == english else f"{english} · {native}"
+
+
+def _variant_key(output: dict) -> str:
+    if "-booklet-pages" in PurePosixPath(output["path"]).stem:
+        return "booklet-pages"
+    return output["variant"]
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(styles_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(styles_dir / "site"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["date"] = _date
+    return env
+
+
+def _json_ld(article: dict, slug: str) -> Markup:
+    """schema.org MedicalWebPage; ``<`` escaped so no value can close the script."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": article["title"],
+        "description": article.get("summary") or "",
+        "inLanguage": article["lang"],
+        "dateModified": article.get("updated") or None,
+        "lastReviewed": article.get("reviewed") or None,
+        "reviewedBy": [{"@type": "Person", "name": r["name"],
+                        "honorificSuffix": r.get("credential", ""),
+                        "knowsAbout": r.get("specialty", "")} for r in article.get("reviewers", [])],
+        "author": [{"@type": "Person", "name": name} for name in article.get("authors", [])],
+        "publisher": {"@type": "Organization", "name": article.get("publisher", "")},
+        "keywords": ", ".join(article.get("keywords", [])),
+        "audience": {"@type": "PeopleAudience", "audienceType": "Patient"},
+    }
+    text = json.dumps({k: v for k, v in data.items() if v not in (None, "", [])},
+                      ensure_ascii=False, indent=1)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _relative(target: str, from_dir: str) -> str:
+    """A posix path relative to `from_dir` ('' for the site root)."""
+    depth = len(PurePosixPath(from_dir).parts) if from_dir else 0
+    return "../" * depth + target
+
+
+def _downloads(outputs: list[dict], from_dir: str, default_paper: str) -> dict:
+    """Group an article's outputs: reader variants, print-shop files, per clinic."""
+    groups: dict = {"reader": [], "press": [], "clinics": defaultdict(list)}
+    order = {name: i for i, name in enumerate((*READER_VARIANTS, "booklet-pages", "press"))}
+    for out in sorted(outputs, key=lambda o: (o.get("clinic") or "", order.get(_variant_key(o), 99),
+                                              o.get("paper") != default_paper, o["path"])):
+        key = _variant_key(out)
+        paper = (out.get("paper") or "").upper() if out.get("paper") == "a4" else (out.get("paper") or "").title()
+        item = Download(_relative(out["path"], from_dir), VARIANT_LABELS.get(key, key), key,
+                        paper, int(out.get("pages") or 0), _human_size(int(out.get("bytes") or 0)))
+        if out.get("clinic"):
+            groups["clinics"][out.get("clinic_name") or out["clinic"]].append(item)
+        elif key in ("press", "booklet-pages"):
+            groups["press"].append(item)
+        else:
+            groups["reader"].append(item)
+    groups["clinics"] = dict(sorted(groups["clinics"].items()))
+    return groups
+
+
+def _thumbnail(pdf_path: Path) -> bytes | None:
+    """Page 1 of `pdf_path` as a small palette PNG (pypdfium2 renders, Pillow encodes)."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(str(pdf_path))
+    except Exception:  # pypdfium2 raises PdfiumError for a missing or broken file
+        return None
+    try:
+        page = document[0]
+        scale = THUMB_WIDTH / page.get_width()
+        image = page.render(scale=scale).to_pil().convert("RGB")
+    finally:
+        document.close()
+    out = io.BytesIO()
+    image.quantize(colors=64, dither=0).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _main_output(outputs: list[dict], default_paper: str) -> dict | None:
+    """The plain handout on the default paper, else the first reader output."""
+    plain = [o for o in outputs if not o.get("clinic") and _variant_key(o) in READER_VARIANTS]
+    plain.sort(key=lambda o: (_variant_key(o) != "handout", o.get("paper") != default_paper))
+    return plain[0] if plain else None
+
+
+def site_files(output_dir: Path, styles_dir: Path, manifest: dict,
+               default_paper: str = "a4") -> list[tuple[Path, bytes]]:
+    """Every file of the site for `manifest`: the index, per-handout pages, thumbnails."""
+    env = _environment(styles_dir)
+    articles: dict = manifest.get("articles", {})
+    by_slug: dict[str, list[dict]] = defaultdict(list)
+    for out in manifest.get("outputs", []):
+        by_slug[out["slug"]].append(out)
+    archive = manifest.get("archive", {})
+    css = (styles_dir / "site" / "site.css").read_bytes()
+    files: list[tuple[Path, bytes]] = [(output_dir / "site.css", css)]
+    entries = []
+    articles = {slug: {**_ARTICLE_DEFAULTS, **article} for slug, article in articles.items()}
+    for slug, article in sorted(articles.items(), key=lambda kv: kv[1]["title"].casefold()):
+        outputs = by_slug.get(slug, [])
+        main = _main_output(outputs, default_paper)
+        thumb = None
+        if main is not None:
+            png = _thumbnail(output_dir / main["path"])
+            if png:
+                files.append((output_dir / slug / THUMB_NAME, png))
+                thumb = f"{slug}/{THUMB_NAME}"
+        entry = dict(slug=slug, article=article, main=main, thumb=thumb,
+                     language=_language_name(article["lang"]),
+                     editions=sorted(archive.get(slug, []), key=lambda e: -int(e["edition"])))
+        entries.append(entry)
+        page = env.get_template("article.html.j2").render(
+            **entry, root="../", downloads=_downloads(outputs, slug, default_paper),
+            json_ld=_json_ld(article, slug),
+            references=[(r["number"], Markup(r["html"])) for r in article.get("references", [])],
+            thumb_href=THUMB_NAME if thumb else None)
+        files.append((output_dir / slug / "index.html", page.encode()))
+    languages: dict[str, list] = defaultdict(list)
+    topics: dict[str, list] = defaultdict(list)
+    for entry in entries:
+        languages[entry["language"]].append(entry)
+        for keyword in entry["article"].get("keywords", []):
+            topics[keyword.casefold()].append(entry)
+    for entry in entries:
+        entry["downloads"] = _downloads(by_slug.get(entry["slug"], []), "", default_paper)
+    publishers = sorted({e["article"].get("publisher") or "" for e in entries} - {""})
+    index = env.get_template("index.html.j2").render(
+        entries=entries, languages=dict(sorted(languages.items())),
+        topics=dict(sorted(topics.items())), publisher=", ".join(publishers), root="")
+    files.append((output_dir / "index.html", index.encode()))
+    return files
