@@ -7,6 +7,7 @@ collected and raised together as one `InputError`, each with its file and line.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,13 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from .citations import References, find_references, load_references, scan_citations
+from . import i18n
+from .citations import References, cite_article
 from .config import Config, SafeLoader, did_you_mean, label_table
 from .errors import Diagnostic, InputError, warning
-from .textscan import ProseText
+from . import limits as limits_mod
+from . import paths, sanitize
+from .textscan import ProseText, prose_lines
 
 ARTICLE_FILE = "article.md"
 
@@ -61,6 +65,7 @@ class Article:
     references: References
     cited: tuple[str, ...]  # citation keys in order of first use
     warnings: tuple[Diagnostic, ...] = ()
+    next_review_due: dt.date | None = None  # latest review + review_interval_months (editions)
 
     @property
     def folder(self) -> Path:
@@ -104,8 +109,34 @@ def resolve_targets(config: Config, targets: list[str]) -> list[Path]:
 # ---------------------------------------------------------------------------------------
 # Reading the file
 
+def _check_article_file(path: Path, config: Config, limits) -> None:
+    """The article file must be a regular file of the project (symbolic links resolved:
+    neither ``article.md`` nor its folder may lead outside), not hard-linked, and within
+    `Limits.article_bytes`."""
+    if (problem := paths.name_problem(path)) is not None:
+        raise InputError.at(_shown(str(path)), None, f"the article's path {problem}",
+                            "rename the folder or file")
+    if not path.exists() and not path.is_symlink():
+        raise InputError.at(path, None, "no such file", f"create {path}")
+    roots = [config.root, config.source_dir]
+    problem = paths.check_file(path, roots, what="the article", where="the project")
+    if problem is None and not paths.inside(path.parent, roots):
+        problem = Diagnostic(path, None, "the article's folder lies outside the project "
+                             "(a symbolic link?)", "move the folder itself into source/")
+    if problem is not None:
+        raise InputError(problem)
+    size = path.stat().st_size
+    if size > limits_mod.get(limits, "article_bytes"):
+        raise InputError.at(path, None, "the article is " + limits_mod.over(
+            "article_bytes", size, limits, "bytes"), limits_mod.hint("article_bytes", "split the article"))
+
+
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError.at(path, None, f"cannot read: {exc.strerror or exc}",
+                            "check the file's permissions") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -136,7 +167,7 @@ def split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
 FIELDS = {
     "title", "subtitle", "short_title", "lang", "summary", "keywords", "authors",
     "reviewers", "updated", "edition", "publisher", "disclaimer", "source_url", "draft",
-    "references",
+    "references", "bibliography",
 }
 PERSON_FIELDS = {"name", "credential"}
 REVIEWER_FIELDS = {"name", "credential", "specialty", "reviewed"}
@@ -150,6 +181,7 @@ class _Checker:
         self.path = path
         self.first_line = first_line
         self.problems: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
 
     def line(self, node) -> int:
         return self.first_line + node.start_mark.line
@@ -190,7 +222,20 @@ class _Checker:
         if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null") or not str(node.value).strip():
             self.error(key_node, f"'{key}' must be a non-empty text", f"write '{key}: some text'")
             return default
-        return str(node.value).strip()
+        return self.plain(node, key)
+
+    def plain(self, node, key: str) -> str:
+        """A scalar's text without bidi embedding/override/isolate controls (they could
+        reorder the printed credit line); a warning says they were removed."""
+        value = str(node.value).strip()
+        if _BIDI.search(value):
+            found = sorted({f"U+{ord(c):04X}" for c in _BIDI.findall(value)})
+            self.warnings.append(warning(self.path, self.line(node), f"'{key}': removed the "
+                                         f"text-direction control character(s) {', '.join(found)}",
+                                         "delete them from the front matter; right-to-left names "
+                                         "need none"))
+            value = _BIDI.sub("", value).strip()
+        return value
 
     def date(self, fields: dict, key: str, where: str, required=False,
              owner=None) -> dt.date | None:
@@ -204,7 +249,9 @@ class _Checker:
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
-                pass
+                self.error(node, f"'{key}': {_impossible_date(value)}",
+                           "check the day and month (YYYY-MM-DD)")
+                return None
         self.error(node, f"'{key}': expected a date YYYY-MM-DD, got {value!r}",
                    "write the date as e.g. 2024-03-01")
         return None
@@ -217,6 +264,65 @@ class _Checker:
             return node.value
         self.error(key_node, f"'{key}' must be a list", f"write each entry on a line starting with '- '")
         return []
+
+
+#: Bidi embedding, override and isolate controls (and the Arabic letter mark's cousins
+#: that reorder runs): a right-to-left override in a reviewer's name reverses the credit
+#: line around it. Left-to-right / right-to-left *marks* (U+200E, U+200F) only nudge
+#: punctuation and are kept.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def _impossible_date(value: str) -> str:
+    """Why a YYYY-MM-DD date does not exist: "February 2025 has no day 30"."""
+    year, month, day = (int(part) for part in value.split("-"))
+    if not 1 <= month <= 12:
+        return f"{value} has no month {month} (months are 01 to 12)"
+    if day == 0:
+        return f"{value} has no day 0 (days start at 01)"
+    return f"{MONTHS[month - 1]} {year} has no day {day}"
+
+
+#: ``edition:2`` -- a field name, a colon and no space: YAML reads one plain word, and its
+#: error lands on a later line.
+_NO_SPACE = re.compile(r"^[ \t]*(?:-[ \t]+)?([A-Za-z_]+):(?=[^\s:/])(\S.*)$")
+
+
+def _missing_space(yaml_text: str) -> tuple[int, str, str] | None:
+    """(line index, problem, hint) of the first known field written without a space after
+    its colon, or None."""
+    known = FIELDS | PERSON_FIELDS | REVIEWER_FIELDS
+    for index, line in enumerate(yaml_text.split("\n")):
+        m = _NO_SPACE.match(line)
+        if m and m.group(1) in known:
+            key, value = m.group(1), m.group(2)
+            return (index, f"'{key}:{value[:20]}' has no space after the colon",
+                    f"write '{key}: {value[:20]}'")
+    return None
+
+
+def _preflight(path: Path, yaml_text: str, first: int, limits) -> None:
+    """Refuse front matter that would crash or blow up YAML composition: nesting (libyaml
+    recurses per level: a SIGSEGV near 100,000), too many values, aliases (a few lines
+    of ``*alias`` can stand for billions of values; front matter never needs them)."""
+    max_depth = limits_mod.get(limits, "front_matter_depth")
+    max_nodes = limits_mod.get(limits, "front_matter_nodes")
+    found = limits_mod.yaml_preflight(yaml_text, max_depth=max_depth, max_nodes=max_nodes,
+                                      loader=SafeLoader)
+    if found is None:
+        return
+    line, kind, detail = found
+    if kind == "alias":
+        raise InputError.at(path, first + line, f"front matter YAML: an alias (*{str(detail)[:40]}) "
+                            "is not allowed in front matter", "write the value out in full")
+    if kind == "depth":
+        raise InputError.at(path, first + line, f"front matter YAML is nested more than {max_depth} "
+                            "levels deep (front_matter_depth)",
+                            limits_mod.hint("front_matter_depth", "flatten it (a reviewer needs 3 levels)"))
+    raise InputError.at(path, first + line, f"front matter YAML has more than {max_nodes:,} values "
+                        "(front_matter_nodes)", limits_mod.hint("front_matter_nodes", "shorten it"))
 
 
 def _construct(node):
@@ -252,6 +358,7 @@ def _check_characters(check: "_Checker", node, seen: set[int]) -> None:
 def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict, list[Diagnostic]]:
     """Validate the YAML front matter; return plain values and the problems found."""
     first = 2
+    _preflight(path, yaml_text, first, getattr(config, "limits", None))
     try:
         node = yaml.compose(yaml_text, Loader=SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -260,7 +367,9 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
         problem = exc.problem or "invalid YAML"
         hint = "check the indentation, and quote values containing ': ' or '#'"
         lines = yaml_text.split("\n")
-        if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
+        if missing := _missing_space(yaml_text):  # 'edition:2': the error lands lines later
+            line, problem, hint = first + missing[0], missing[1], missing[2]
+        elif mark and mark.line < len(lines) and "\t" in lines[mark.line]:
             problem, hint = "a tab character", "YAML indents with spaces only: replace the tab with spaces"
         raise InputError.at(path, line, f"front matter YAML: {problem}", hint) from None
     except yaml.reader.ReaderError as exc:
@@ -290,15 +399,18 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
                     "use a BCP 47 tag such as en, en-US or vi")
     values["summary"] = check.text(top, "summary", "front matter")
     values["publisher"] = check.text(top, "publisher", "front matter", default=config.publisher)
-    values["disclaimer"] = check.text(top, "disclaimer", "front matter", default=config.disclaimer)
+    values["disclaimer"] = check.text(top, "disclaimer", "front matter",
+                                      default=i18n.disclaimer_default(config, values["lang"]))
     values["source_url"] = check.text(top, "source_url", "front matter")
     if values["source_url"] and urlsplit(values["source_url"]).scheme not in ("http", "https"):
         check.error(top["source_url"][1], "'source_url' must be an http(s) address",
                     "write the full address, e.g. https://example.org/page")
     values["references"] = check.text(top, "references", "front matter")
+    values["bibliography"] = ((_construct(top["bibliography"][1]), check.line(top["bibliography"][1]))
+                              if "bibliography" in top else None)  # resolved by citations.cite_article
     values["keywords"] = tuple(
-        str(n.value).strip() for n in check.sequence(top, "keywords")
-        if isinstance(n, yaml.ScalarNode) and str(n.value).strip())
+        check.plain(n, "keywords") for n in check.sequence(top, "keywords")
+        if isinstance(n, yaml.ScalarNode) and check.plain(n, "keywords"))
     values["updated"] = check.date(top, "updated", "front matter", required=not draft)
 
     values["edition"] = 1
@@ -314,7 +426,7 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
     for item in check.sequence(top, "authors"):
         if isinstance(item, yaml.ScalarNode):  # "- Jane Doe" is accepted as a name
             if str(item.value).strip():
-                authors.append(Person(str(item.value).strip()))
+                authors.append(Person(check.plain(item, "authors")))
             continue
         sub = check.mapping(item, "an author", PERSON_FIELDS)
         if sub:
@@ -332,6 +444,10 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
             credential=check.text(sub, "credential", "a reviewer", required=True, owner=item),
             specialty=check.text(sub, "specialty", "a reviewer", required=True, owner=item),
             reviewed=check.date(sub, "reviewed", "a reviewer", required=True, owner=item))
+        if reviewer.reviewed and reviewer.reviewed > _today():
+            check.error(sub["reviewed"][1], f"'reviewed': {reviewer.reviewed.isoformat()} is in the "
+                        "future", "write the date the review was done (today at the latest)")
+            continue
         if all((reviewer.name, reviewer.credential, reviewer.specialty, reviewer.reviewed)):
             reviewers.append(reviewer)
     values["reviewers"] = tuple(reviewers)
@@ -349,29 +465,56 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
             if not values[key] and not entries:
                 check.error(top[key][0] if key in top else None, message, hint)
         if not values["disclaimer"]:
-            check.error(None, "no medical disclaimer",
-                        "add 'disclaimer: …' to the front matter or to handouts.toml")
+            check.error(None, *i18n.missing_disclaimer(config, values["lang"]))
     # A missing field is reported at the front matter's closing line.
     problems = [p if p.line != first - 1 else Diagnostic(p.path, first + yaml_text.count("\n") + 1,
                                                           p.message, p.hint)
                 for p in check.problems]
+    values["_warnings"] = check.warnings
     return values, problems
+
+
+def _today() -> dt.date:
+    """The latest date that is not "in the future" for a review date: tomorrow of this
+    machine's day, since a reviewer east of the build server may already be a day ahead."""
+    return dt.date.today() + dt.timedelta(days=1)
 
 
 # ---------------------------------------------------------------------------------------
 # Images
 
-# ![alt](path) or ![alt](<path with spaces>)
-_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*(?:<([^>\n]+)>|([^)\s]+))")
-_HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
-_MD_IMAGE_REF = re.compile(r"!\[([^\]\n]*)\](?:\[([^\]\n]*)\])?(?!\()")
+# ![alt](path) or ![alt](<path with spaces>). Each pattern stops at the next "![" or "<"
+# it cannot belong to, so a line of 150,000 "![" or 40,000 "<img " is one linear pass
+# (the obvious patterns re-scan the rest of the line from every start: quadratic).
+_ALT = r"[^\]\n!]*(?:!(?!\[)[^\]\n!]*)*"
+_MD_IMAGE = re.compile(r"!\[" + _ALT + r"\]\(\s*(?:<([^<>\n]+)>|([^)\s\[<]+))")
+_HTML_IMAGE = re.compile(r"<img\b[^<>]*?\bsrc\s*=\s*[\"']?([^\"'\s<>]+)", re.IGNORECASE)
+_MD_IMAGE_REF = re.compile(r"!\[(" + _ALT + r")\](?:\[([^\[\]\n]*)\])?(?!\()")
 _LINK_DEF = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*<?([^\s>]+)", re.M)
 REMOTE_SCHEMES = ("http", "https")
+_RASTER = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"II*\x00", b"MM\x00*", b"BM")
 
 
-def check_images(path: Path, body: str, body_line: int, allow_remote: bool):
-    """Local images must exist inside the article's folder; remote ones need opting in."""
-    folder = path.parent.resolve()
+def _data_svg(src: str) -> bytes | None:
+    """The bytes of a ``data:`` address whose content could be read as SVG, else None."""
+    import base64
+
+    header, _, payload = src.partition(",")
+    try:
+        if header.lower().endswith(";base64"):
+            data = base64.b64decode(unquote(payload), validate=False)
+        else:
+            data = unquote(payload).encode("utf-8", "surrogatepass")
+    except (ValueError, UnicodeError):
+        return None
+    return data if sanitize.looks_like_xml(data) or "svg" in header.lower() else None
+
+
+def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limits=None):
+    """Local images must be files inside the article's folder (symbolic links resolved, no
+    hard links), within the size limits, and an SVG must be one `sanitize.clean_svg` can
+    make safe; remote ones need opting in."""
+    folder = path.parent
     problems, warnings = [], []
     # One text for the whole prose: an <img> tag may span lines, and a reference-style
     # image's address sits on its definition's line.
@@ -384,90 +527,270 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool):
         label = (m.group(2) or m.group(1)).strip().lower()
         if label in defs:
             found.append((m.start(), defs[label]))
+    max_images = limits_mod.get(limits, "images")
+    if len(found) > max_images:
+        found.sort()
+        problems.append(Diagnostic(path, prose.line(found[max_images][0]),
+                                   limits_mod.over("images", len(found), limits, "images"),
+                                   limits_mod.hint("images", "split the article")))
+        return problems, warnings
+    checked: dict[str, tuple] = {}
     for start, src in sorted(found):
         line_no = prose.line(start)
-        scheme = urlsplit(src).scheme.lower()
+        shown = _shown(src)
+        scheme = urlsplit(src).scheme.lower() if "\x00" not in src else ""
         if scheme in REMOTE_SCHEMES or src.startswith("//"):
             if not allow_remote:
-                warnings.append(warning(path, line_no, f"remote image {src} left out",
+                warnings.append(warning(path, line_no, f"remote image {shown} left out",
                                         "download it into images/ or build with --allow-remote"))
             continue
         if scheme == "data":
+            data = _data_svg(src)
+            if data is not None:
+                try:
+                    sanitize.clean_svg(data, limits)
+                except sanitize.UnsafeSVG as exc:
+                    problems.append(Diagnostic(path, line_no, f"embedded SVG image: {exc}",
+                                               "simplify the drawing, or save it as PNG in images/"))
             continue
         if scheme:
-            problems.append(Diagnostic(path, line_no, f"image '{src}' uses the '{scheme}:' scheme",
+            problems.append(Diagnostic(path, line_no, f"image '{shown}' uses the '{scheme}:' scheme",
                                        "put the image in the article's images/ folder and link it relatively"))
             continue
-        target = (folder / unquote(src.split("#")[0].split("?")[0])).resolve()
-        if not target.is_relative_to(folder):
-            problems.append(Diagnostic(path, line_no, f"image '{src}' lies outside the article's folder",
-                                       f"copy it into {folder.name}/images/ and link 'images/…'"))
-        elif not target.is_file():
-            problems.append(Diagnostic(path, line_no, f"image '{src}' does not exist",
-                                       "check the file name (names are case-sensitive)"))
+        name = unquote(src.split("#")[0].split("?")[0])
+        if name not in checked:
+            checked[name] = _check_image_file(folder, name, shown, limits)
+        for message, hint in checked[name]:
+            problems.append(Diagnostic(path, line_no, message, hint))
     return problems, warnings
+
+
+def _shown(src: str) -> str:
+    """An image address as a message may print it: short, control characters escaped."""
+    text = src if len(src) <= 80 else src[:60] + "…" + src[-10:]
+    return text.encode("unicode_escape").decode("ascii") if any(
+        ord(c) < 32 or 0x7f <= ord(c) < 0xa0 for c in text) else text
+
+
+def _check_image_file(folder: Path, name: str, shown: str, limits) -> tuple:
+    """Problems of the local image `name` (relative to the article folder) as
+    (message, hint) pairs."""
+    target = folder / name
+    problem = paths.check_file(target, [folder], what=f"image '{shown}'",
+                               where="the article's folder")
+    if problem is not None:
+        hint = problem.hint
+        if "outside" in problem.message:
+            hint = f"copy it into {folder.name}/images/ and link 'images/…'"
+        return ((problem.message, hint),)
+    size = target.stat().st_size
+    if size > limits_mod.get(limits, "image_bytes"):
+        return ((f"image '{shown}' is " + limits_mod.over("image_bytes", size, limits, "bytes"),
+                 limits_mod.hint("image_bytes", "make the image smaller")),)
+    with open(target, "rb") as handle:
+        head = handle.read(16)
+    if not head.startswith(_RASTER) and (sanitize.looks_like_xml(head) or target.suffix.lower() == ".svg"):
+        if size > limits_mod.get(limits, "svg_bytes"):
+            return ((f"SVG image '{shown}' is " + limits_mod.over("svg_bytes", size, limits, "bytes"),
+                     limits_mod.hint("svg_bytes", "simplify the drawing")),)
+        try:
+            sanitize.clean_svg(target.read_bytes(), limits)
+        except sanitize.UnsafeSVG as exc:
+            return ((f"SVG image '{shown}': {exc}", "simplify the drawing, or save it as PNG"),)
+    return ()
+
+
+# ---------------------------------------------------------------------------------------
+# Bounds on the body: what the Markdown parser, the sanitizer and WeasyPrint would take
+# super-linear time or unbounded recursion on, measured here in one linear pass.
+
+_QUOTE_PREFIX = re.compile(r" {0,3}>(?: {0,4}>)*")
+_LIST_MARKERS = re.compile(r"(?:(?:[*+-]|\d{1,9}[.)])[ \t]+)+")
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]{0,30})")
+_SPAN_ATTR = re.compile(r"\b(colspan|rowspan)\s*=\s*[\"']?\s*(\d+)", re.IGNORECASE)
+_DELIMITERS = re.compile(r"[*_]+")
+_THEMATIC = re.compile(r" {0,3}([-*_])(?: *\1){2,} *$")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+         "param", "source", "track", "wbr"}
+
+
+def check_body_bounds(path: Path, body: str, body_line: int, limits=None) -> list[Diagnostic]:
+    """The body's sizes and nesting against `limits`, each problem once at its first line.
+
+    Python-Markdown re-scans a paragraph from every unclosed ``[`` (quadratic), recurses
+    once per block quote, list level and emphasis level (300 levels: a RecursionError),
+    and nh3 and WeasyPrint recurse per HTML element; so these are bounded before parsing.
+    """
+    get = functools.partial(limits_mod.get, limits)
+    max_line, max_para, max_depth = get("line_chars"), get("paragraph_chars"), get("nesting_depth")
+    max_run, max_open = get("delimiter_run"), get("unclosed_brackets")
+    max_span = get("table_span")
+    max_columns = get("table_columns")
+    found: dict[str, Diagnostic] = {}
+
+    def report(kind: str, line: int, message: str, fix: str) -> None:
+        if kind not in found:
+            found[kind] = Diagnostic(path, line, message, limits_mod.hint(kind, fix))
+
+    # Every line, code included: the parser reads them all.
+    for offset, line in enumerate(body.split("\n")):
+        if len(line) > max_line:
+            report("line_chars", body_line + offset,
+                   limits_mod.over("line_chars", len(line), limits, "characters on one line"),
+                   "break the line")
+    prose = list(prose_lines(body, body_line))
+    lists: list[int] = []  # content columns of the open list items
+    html_stack: list[str] = []
+    para_start, para_chars = None, 0
+    brackets: list[int] = []  # open '[' of the paragraph (their line numbers)
+    unclosed = 0
+    emphasis = 0
+    for number, line in prose:
+        if not line.strip():
+            para_start, para_chars, brackets, unclosed, emphasis = None, 0, [], 0, 0
+            continue
+        if para_start is None:
+            para_start = number
+        para_chars += len(line) + 1
+        if para_chars > max_para:
+            report("paragraph_chars", para_start,
+                   limits_mod.over("paragraph_chars", para_chars, limits, "characters in one paragraph"),
+                   "split the paragraph with a blank line")
+        # Block quotes and lists.
+        quote = _QUOTE_PREFIX.match(line)
+        depth_quotes = quote.group().count(">") if quote else 0
+        rest = line[quote.end():] if quote else line
+        text = rest.lstrip(" ")
+        indent = len(rest) - len(text)
+        markers = _LIST_MARKERS.match(text)
+        if markers:
+            while lists and indent < lists[-1]:
+                lists.pop()
+            count = len(re.findall(r"(?:[*+-]|\d{1,9}[.)])[ \t]+", markers.group()))
+            lists.extend([indent + 2] * count)
+        elif indent == 0 and not depth_quotes and lists and para_chars == len(line) + 1:
+            lists.clear()  # a paragraph at the margin after a blank line ends the lists
+        depth = depth_quotes + len(lists)
+        if depth > max_depth:
+            report("nesting_depth", number, f"block quotes and lists nested {depth} levels deep, "
+                   f"over the limit of {max_depth} (nesting_depth)", "flatten the structure")
+        # Raw HTML elements (one linear scan; the next '>' is looked up once per tag).
+        next_gt = -1
+        for m in _TAG.finditer(line):
+            if next_gt < m.end():
+                next_gt = line.find(">", m.end())
+                if next_gt < 0:
+                    next_gt = len(line)
+            closing, name = m.group(1), m.group(2).lower()
+            self_closing = line[next_gt - 1:next_gt] == "/"
+            if closing:
+                if name in html_stack:
+                    while html_stack and html_stack.pop() != name:
+                        pass
+            elif name not in _VOID and not self_closing:
+                html_stack.append(name)
+                if len(html_stack) > max_depth:
+                    report("nesting_depth", number, f"HTML elements nested {len(html_stack)} deep, "
+                           f"over the limit of {max_depth} (nesting_depth)", "close the elements")
+        if line.count("|") > max_columns:
+            report("table_columns", number, f"a table row of {line.count('|'):,} cells, over the limit "
+                   f"of {max_columns} (table_columns)", "split the table")
+        for m in _SPAN_ATTR.finditer(line):
+            if len(m.group(2)) > 9 or int(m.group(2)) > max_span:
+                report("table_span", number, f"a table cell with {m.group(1)}=\"{m.group(2)[:12]}\", "
+                       f"over the limit of {max_span} (table_span)", "use a smaller span")
+        # Brackets: unclosed ones and their nesting.
+        if "[" in line or "]" in line:
+            escaped = False
+            for ch in line:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == "[":
+                    brackets.append(number)
+                    if len(brackets) > max_depth:
+                        report("nesting_depth", number, f"brackets nested {len(brackets)} deep, "
+                               f"over the limit of {max_depth} (nesting_depth)", "close the brackets")
+                elif ch == "]" and brackets:
+                    brackets.pop()
+            unclosed = len(brackets)
+            if unclosed > max_open:
+                report("unclosed_brackets", para_start, f"{unclosed:,} '[' without a matching ']' in "
+                       f"one paragraph, over the limit of {max_open} (unclosed_brackets)",
+                       "close them, or write \\[ for a literal bracket")
+        # Emphasis: runs of * and _, and how deep the opened ones nest.
+        if ("*" in line or "_" in line) and not _THEMATIC.match(line):
+            for m in _DELIMITERS.finditer(line):
+                run = m.end() - m.start()
+                if run > max_run:
+                    report("delimiter_run", number, f"a run of {run:,} '*' or '_', over the limit of "
+                           f"{max_run} (delimiter_run)", "shorten it, or escape them as \\*")
+                before = line[m.start() - 1] if m.start() else " "
+                after = line[m.end()] if m.end() < len(line) else " "
+                opens, closes = not after.isspace(), not before.isspace()
+                if opens and not closes:
+                    emphasis += 1
+                    if emphasis > max_depth:
+                        report("nesting_depth", number, f"emphasis nested {emphasis} levels deep, "
+                               f"over the limit of {max_depth} (nesting_depth)", "close the emphasis")
+                elif closes and not opens and emphasis:
+                    emphasis -= 1
+    # Attribute lists: only the allow-list.
+    for number, line in prose:
+        if "{" not in line:
+            continue
+        for m in sanitize.ATTR_LIST_RE.finditer(line):
+            refused = sanitize.attr_list_problems(m.group(1))
+            if refused:
+                found.setdefault(f"attr{number}", Diagnostic(
+                    path, number, f"attribute list '{_shown(m.group())}' sets {', '.join(refused)}, "
+                    "which an article may not set",
+                    "use only #id, width, height, alt, title, lang and the classes "
+                    "of the handout styles (e.g. .page-break)"))
+    # One problem is enough: the first, by line (the others are usually its echoes).
+    return sorted(found.values(), key=lambda p: p.line or 0)[:1]
 
 
 # ---------------------------------------------------------------------------------------
 
 
 def _check_labels(path: Path, lang: str, config: Config) -> list[Diagnostic]:
-    """Warn when the styles have no labels ("References", "Page") for the language."""
-    labels = config.styles_dir / "labels.yaml"
-    try:
-        known = label_table(config.styles_dir)
-    except (OSError, yaml.YAMLError):
-        return []  # the template stage reports a broken styles/ folder
-    if lang in known or lang.split("-")[0] in known:
-        return []
-    return [warning(path, None, f"no labels for language '{lang}' in {labels.name}; "
-                    "English labels are used", f"add a '{lang.split('-')[0]}:' section to {labels}")]
+    """Warn when the styles have no labels ("References", "Page") for the language, or
+    miss some of them (styles/labels/<lang>.yaml; English is printed instead)."""
+    return i18n.label_warnings(path, lang, config.styles_dir)
 
 
 def load_article(path: Path, config: Config) -> Article:
     """Read, parse and validate one article; raise `InputError` with every problem."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError.at(path, None, "no such file", f"create {path}")
+    limits = getattr(config, "limits", None)
+    _check_article_file(path, config, limits)
     text = _read_text(path)
     yaml_text, body, body_line = split_front_matter(path, text)
     values, problems = parse_front_matter(path, yaml_text, config)
-    warnings: list[Diagnostic] = []
+    warnings: list[Diagnostic] = list(values.pop("_warnings", ()))
+    bounds = check_body_bounds(path, body, body_line, limits)
+    if bounds:  # the later scans would take the time the limits are there to prevent
+        raise InputError(*sorted(problems + bounds, key=lambda p: (p.line or 0)))
     if not body.strip():
         problems.append(Diagnostic(path, body_line, "the article has no body text",
                                    "write the article's text after the closing '---'"))
 
-    ref_path = None
-    if values["references"]:
-        ref_path = (path.parent / values["references"]).resolve()
-        if not ref_path.is_relative_to(path.parent.resolve()) or not ref_path.is_file():
-            problems.append(Diagnostic(path, None, f"references file '{values['references']}' not found "
-                                       "in the article's folder", "check the name in 'references:'"))
-            ref_path = None
-    else:
-        ref_path = find_references(path.parent)
-        if ref_path is not None and not ref_path.resolve().is_relative_to(path.parent.resolve()):
-            problems.append(Diagnostic(ref_path, None, "the references file lies outside the "
-                                       "article's folder (a symbolic link?)",
-                                       "copy the file itself into the article's folder"))
-            ref_path = None
-    try:
-        references = load_references(ref_path)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        references = None
-
-    if references is None:  # the references file's own error explains the citations
-        cited, cite_problems, cite_warnings = (), [], []
-        references = load_references(None)
-    else:
-        cited, cite_problems, cite_warnings = scan_citations(path, body, body_line, references)
-    image_problems, image_warnings = check_images(path, body, body_line, config.allow_remote)
+    bibliography, bib_key = values.pop("bibliography"), "bibliography"
+    if bibliography is None and values["references"]:  # the older key: one file name
+        bibliography, bib_key = (values["references"], None), "references"
+    references, cited, cite_problems, cite_warnings = cite_article(
+        path, bibliography, bib_key, body, body_line, getattr(config, "limits", None))
+    image_problems, image_warnings = check_images(path, body, body_line, config.allow_remote, limits)
     problems += cite_problems + image_problems
     warnings += cite_warnings + image_warnings
     warnings += _check_labels(path, values["lang"], config)
     if problems:
         raise InputError(*sorted(problems, key=lambda p: (p.line or 0)))
     values.pop("references")
+    from .editions import next_review_due
+
     return Article(slug=path.parent.name, path=path, body=body, body_line=body_line,
-                   references=references, cited=cited, warnings=tuple(warnings), **values)
+                   references=references, cited=cited, warnings=tuple(warnings),
+                   next_review_due=next_review_due(values["reviewers"], config), **values)

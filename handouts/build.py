@@ -1,12 +1,20 @@
-"""The build of one article: load -> cite -> markdown -> template -> render -> finish
--> publish, for each requested variant. Bad input comes back in the `Result` (the CLI
-reports it and goes on with the next article); only the publish step writes.
+"""One job, in a worker: load -> cite -> markdown -> template -> render -> finish.
+
+`build_job` turns a `Job` (one article in one variant, paper and clinic) into PDF bytes
+and returns them in a `JobResult`; it never writes (the batch's publish stage does) and
+never raises: bad input comes back as `result.error`, a bug as `result.crash`, so one
+article cannot stop the batch. Importing this module imports WeasyPrint: only workers and
+single builds do, never a rebuild with nothing to do (see `handouts.batch`).
 """
 
 from __future__ import annotations
 
+import os
+import resource
+import socket
 import time
-from dataclasses import dataclass, field, replace
+import traceback
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import article as load
@@ -14,11 +22,10 @@ from .body import convert
 from .citations import format_bibliography
 from .config import Config
 from .errors import Diagnostic, InputError, warning
-from .finish import add_crop_marks, impose_booklet, pad_booklet
-from .publish import write_atomic
+from .jobs import BuiltFile, Crash, Job, JobResult  # noqa: F401 (re-exported)
 from .render import render_pdf
-from .template import render_document
-from .variants import Variant, make_variant
+from .template import load_labels, render_document
+from .variants import make_variant
 
 
 @dataclass(frozen=True)
@@ -30,34 +37,10 @@ class Options:
     bleed_mm: float | None = None  # press variant; None: 3 mm (A4) or 1/8 in (Letter)
     clinic: str | None = None  # a [clinics.<id>] of handouts.toml
     strict: bool = False  # warnings fail the article
+    allow_draft: bool = False  # drafts may go to print (booklet/press)
 
 
-@dataclass(frozen=True)
-class Output:
-    path: Path
-    pages: int
-    size: int
-    variant: str = "handout"
-    note: str = ""  # how to print it, when that is not obvious
-
-
-BOOKLET_MAX_PAGES = 48
-
-
-@dataclass
-class Result:
-    """What happened to one article."""
-
-    source: Path
-    outputs: list[Output] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
-    error: InputError | None = None
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+Result = JobResult
 
 
 class _Clock:
@@ -71,82 +54,145 @@ class _Clock:
         self._last = now
 
 
-def build_article(config: Config, path: Path, options: Options = Options()) -> Result:
-    """Build one article's variants into `config.output_dir`; never raises `InputError`."""
-    result = Result(path)
+def build_job(config: Config, job: Job) -> JobResult:
+    """Build one job into bytes; never raises (errors and bugs come back in the result)."""
+    result = JobResult(job)
     start = time.perf_counter()
     clock = _Clock()
     allow_remote = config.allow_remote  # --allow-remote or handouts.toml
     try:
-        article = load.load_article(path, config)
+        article = load.load_article(job.article, config)
+        result.edition = article.edition
         result.warnings.extend(article.warnings)
-        _fail_if_strict(options, result)
+        _fail_if_strict(job, result)
         clock.lap("load")
-        bibliography = format_bibliography(article.references, article.cited, config.csl_style)
+        bibliography = format_bibliography(article.references, article.cited, config.csl_style,
+                                           lang=article.lang)
         clock.lap("cite")
-        body = convert(article.body, bibliography.numbers, allow_remote_images=allow_remote)
+        body = convert(article.body, bibliography.numbers, allow_remote_images=allow_remote,
+                       labels=load_labels(config.styles_dir, article.lang))  # callout titles
         clock.lap("markdown")
-        paper = options.paper or config.paper
-        clinic = config.clinic(options.clinic)
-        ready = []  # every variant is made before any is written
-        for name in options.variants:
-            variant = make_variant(name, paper, options.bleed_mm)
-            doc = render_document(article, body, bibliography, variant, config.styles_dir, clinic)
+        clinic = config.clinic(job.clinic)
+        variant = make_variant(job.variant, job.paper, job.bleed_mm, config)
+        variant.check_article(article, clinic, job.allow_draft)  # drafts stay out of print
+
+        def render(v):  # the variant may lay out more than once (booklet padding)
+            doc = render_document(article, body, bibliography, v, config.styles_dir, clinic)
             clock.lap("template")
             pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
                              styles_dir=config.styles_dir,
-                             stylesheets=[config.styles_dir / s for s in variant.stylesheets],
-                             allow_remote=allow_remote)
+                             stylesheets=[config.styles_dir / s for s in v.stylesheets],
+                             allow_remote=allow_remote, limits=config.limits,
+                             min_image_ppi=getattr(v, "min_image_ppi", 150))
             clock.lap("render")
-            result.warnings.extend(warning(article.path, None, f"while rendering: {message}",
-                                           "check the image or HTML it names")
-                                   for message in dict.fromkeys(pdf.messages))
-            ready += [(variant, *file) for file in finish(variant, pdf.data, pdf.pages, article, result)]
-            clock.lap("finish")
-        _fail_if_strict(options, result)
-        for variant, suffix, data, pages, note in ready:
-            target = config.output_dir / f"{article.slug}{suffix}.pdf"
-            try:
-                write_atomic(target, data)
-            except OSError as exc:
-                raise InputError.at(target, None, f"cannot write: {exc.strerror or exc}",
-                                    "check that the output folder is writable, or use --out") from None
-            result.outputs.append(Output(target, pages, len(data), variant.name, note))
-        clock.lap("publish")
+            return pdf
+
+        variant, pdf = variant.lay_out(render, clinic)
+        result.warnings.extend(warning(article.path, None, f"while rendering: {message}",
+                                       "check the image or HTML it names")
+                               for message in dict.fromkeys(pdf.messages))
+        for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
+            suffix, data, pages, note = _piece(piece)
+            result.files.append(BuiltFile(job.output_name(suffix), data, pages, note))
+        clock.lap("finish")
+        _fail_if_strict(job, result)
+        result.article_entry = _article_entry(article, bibliography)
     except InputError as exc:
         result.error = exc
+        result.files.clear()
+    except Exception as exc:  # a bug: reported for this job, the batch goes on
+        result.crash = Crash(type(exc).__name__, str(exc), traceback.format_exc())
+        result.files.clear()
     result.seconds = time.perf_counter() - start
     result.timings = clock.timings
+    result.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result.worker = f"{socket.gethostname()}:{os.getpid()}"
     return result
 
 
-def _fail_if_strict(options: Options, result: Result) -> None:
+def _piece(piece) -> tuple[str, bytes, int, str]:
+    """A finishing piece as (suffix, bytes, pages, note): a tuple or an object."""
+    if isinstance(piece, tuple):
+        return piece
+    return piece.suffix, piece.data, piece.pages, getattr(piece, "note", "")
+
+
+def _article_entry(article, bibliography) -> dict | None:
+    """The manifest's record of the article (handouts.manifest, when present)."""
+    try:
+        from .manifest import article_entry
+    except ImportError:
+        return None
+    return article_entry(article, bibliography)
+
+
+def _fail_if_strict(job: Job, result: JobResult) -> None:
     """Under --strict, the warnings so far become the article's errors."""
-    if options.strict and result.warnings:
+    if job.strict and result.warnings:
         problems = [replace(w, severity="error") for w in result.warnings]
         result.warnings.clear()
         raise InputError(*problems)
 
 
-def finish(variant: Variant, data: bytes, pages: int, article, result: Result):
-    """Variant-specific post-work -> [(name suffix, PDF bytes, page count, note)]."""
-    if variant.name == "booklet":
-        if pages > BOOKLET_MAX_PAGES:
-            result.warnings.append(warning(
-                article.path, None, f"the booklet has {pages} pages, too many to fold and staple well",
-                f"keep booklets to {BOOKLET_MAX_PAGES} pages or print the handout instead"))
-        padded, blanks = pad_booklet(data)
-        imposed = impose_booklet(padded, variant.sheet_pt)
-        sheet = "A4" if variant.paper == "a4" else "Letter"
-        sides = (pages + blanks) // 2
-        note = (f"print duplex on {sheet} landscape, flip on short edge; fold the stack of "
-                f"{sides // 2} sheet(s) in half and staple on the fold"
-                + (f" ({blanks} blank page(s) added before the back cover)" if blanks else ""))
-        return [(variant.suffix, imposed, sides, note),
-                (variant.suffix + "-pages", padded, pages + blanks,
-                 "reading order, for print shops that impose themselves")]
-    if variant.name == "press":
-        note = (f"trim {variant.page_css}, bleed {variant.bleed_mm:g} mm, crop marks in the slug; "
-                "TrimBox and BleedBox set")
-        return [(variant.suffix, add_crop_marks(data, variant.bleed_mm), pages, note)]
-    return [(variant.suffix, data, pages, "")]
+def build_one(config: Config, path: Path, variant: str = "handout", paper: str | None = None,
+              clinic: str | None = None) -> JobResult:
+    """Build one article's `variant` into bytes (for tests and benchmarks)."""
+    slug = path.parent.name
+    return build_job(config, Job(path, slug, variant, (paper or config.paper), clinic,
+                                 default_paper=config.paper))
+
+
+@dataclass(frozen=True)
+class Output:
+    path: Path
+    pages: int
+    size: int
+    variant: str = "handout"
+    note: str = ""
+
+
+@dataclass
+class ArticleResult:
+    """`build_article`'s outcome: the files written, or the error."""
+
+    source: Path
+    outputs: list[Output]
+    warnings: list[Diagnostic]
+    error: InputError | None
+    seconds: float
+    timings: dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def build_article(config: Config, path: Path, options: Options = Options()) -> ArticleResult:
+    """Build one article's variants in this process and write them (scripts, benchmarks).
+
+    The command line goes through `handouts.batch.run` (incremental, parallel, manifest).
+    """
+    from .publish import publish_set
+
+    start, outputs, warnings, timings, files = time.perf_counter(), [], [], {}, []
+    paper = (options.paper or config.paper).lower()
+    for variant in options.variants:
+        job = Job(path, path.parent.name, variant, paper, options.clinic, options.bleed_mm,
+                  options.allow_draft, options.strict, config.paper)
+        result = build_job(config, job)
+        if result.crash:
+            raise RuntimeError(result.crash.traceback or result.crash.message)
+        warnings += [w for w in result.warnings if w not in warnings]
+        for stage, seconds in result.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        if result.error:
+            return ArticleResult(path, [], warnings, result.error,
+                                 time.perf_counter() - start, timings)
+        for f in result.files:
+            target = config.output_dir / f.name
+            files.append((target, f.data))
+            outputs.append(Output(target, f.pages, len(f.data), variant, f.note))
+    clock = time.perf_counter()
+    publish_set(files)
+    timings["publish"] = time.perf_counter() - clock
+    return ArticleResult(path, outputs, warnings, None, time.perf_counter() - start, timings)

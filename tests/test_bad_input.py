@@ -147,7 +147,7 @@ def test_bad_article_does_not_stop_the_batch(cli, project):
     code, out, err = cli("--root", project)
     assert code == 1
     assert (project / "dist" / f"{FICTIONAL}.pdf").is_file()
-    assert "1 of 2 article(s) built, 1 failed" in err
+    assert "1 built, 0 unchanged, 1 failed in" in err  # batch summary (jobs)
 
 
 def test_draft_builds_without_reviewer_and_is_stamped(cli, project):

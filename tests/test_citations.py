@@ -116,7 +116,7 @@ def test_unknown_key_without_references_file_says_where_to_put_them(tmp_path):
 def test_duplicate_ids_are_reported(tmp_path):
     path = tmp_path / "references.yaml"
     path.write_text(CSL_YAML + CSL_YAML.split("- id: poe2001")[0].replace("doe2019", "doe2019", 1))
-    with pytest.raises(InputError, match="duplicate id 'doe2019'"):
+    with pytest.raises(InputError, match=r"references.yaml:15: error: entry 'doe2019': duplicate key \(first on line 1\)"):
         load_references(path)
 
 
@@ -152,7 +152,7 @@ def test_zotero_bibtex_keeps_urls_access_dates_and_institutions(tmp_path):
 def test_duplicate_bibtex_key_is_reported_with_its_line(tmp_path):
     path = tmp_path / "references.bib"
     path.write_text(BIB + BIB.split("\n\n")[0])
-    with pytest.raises(InputError, match=r"references.bib:2: error: duplicate key 'doe2019'"):
+    with pytest.raises(InputError, match=r"references.bib:16: error: entry 'doe2019': duplicate key \(first on line 2\)"):
         load_references(path)
 
 
@@ -173,3 +173,24 @@ def test_impossible_reference_dates_are_input_errors(tmp_path, issued):
     path.write_text(f"- id: a\n  type: book\n  title: T\n  issued: {issued}\n")
     with pytest.raises(InputError, match=r"(is not a date|impossible date)"):
         load_references(path)
+
+
+def test_adjacent_groups_make_one_superscript_and_links_keep_their_text():
+    from handouts.citations import Numbers
+
+    numbers = Numbers({"a": 1, "b": 2, "c": 3}, names={"a": "Smith"})
+    html = convert("One [@a] [@b], two [@a][@c]. A link [see @a](https://example.org) and "
+                   "@a [p. 4] said.", numbers).html
+    assert 'One<sup class="citation"><a href="#ref-1">1</a>,<a href="#ref-2">2</a></sup>,' in html
+    assert 'two<sup class="citation"><a href="#ref-1">1</a>,<a href="#ref-3">3</a></sup>.' in html
+    assert '<a href="https://example.org">see @a</a>' in html
+    assert ('<span class="citation-narrative">Smith<sup class="citation"><a href="#ref-1">1</a>(p4)'
+            '</sup></span> said') in html
+
+
+def test_scan_counts_what_the_markdown_prints(tmp_path):
+    refs = tmp_path / "references.yaml"
+    refs.write_text(CSL_YAML)
+    body = "A [link @poe2001](https://example.org). Then [@doe2019][@poe2001] and mail x@poe2001."
+    order, problems, warnings = scan_citations(tmp_path / "a.md", body, 1, load_references(refs))
+    assert order == ("doe2019", "poe2001") and not problems and not warnings

@@ -226,7 +226,7 @@ def article_bytes(front: str, body: str, wrapper: str) -> bytes:
 
 LINE = re.compile(r"^(?P<path>\S[^\n]*?)(?::(?P<line>\d+))?: (?P<severity>error|warning): \S")
 SUMMARY = re.compile(r"^(checked \d+ article\(s\): \d+ with problems"
-                     r"|\d+ of \d+ article\(s\) built(, \d+ failed)? in [\d.]+ s)$")
+                     r"|\d+ built, \d+ unchanged(, \d+ failed)? in [\d.]+ s)$")
 
 _counter = itertools.count()
 

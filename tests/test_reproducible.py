@@ -1,10 +1,33 @@
-"""Same sources, same bytes — wherever the project lives; and renderer trouble is reported."""
+"""Same sources, same bytes — in another process, on another day, in another checkout
+folder; drafts without a date take SOURCE_DATE_EPOCH; and renderer trouble is reported."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 import shutil
+import subprocess
+import sys
 
-from pdfcheck import FICTIONAL
+from pypdf import PdfReader
+
+from pdfcheck import FICTIONAL, REPO
+
+
+def _build(root, *args, **env):
+    """The command line in a fresh process, from another working folder, with its own
+    hash seed, time zone and locale (whatever leaks from those shows up as bytes)."""
+    environment = {**os.environ, **env}
+    run = subprocess.run([sys.executable, str(REPO / "build_pdf.py"), "--root", str(root), *args],
+                         cwd=root.parent, env=environment, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+def _pdfs(root):
+    return {p.relative_to(root / "dist").as_posix(): p.read_bytes()
+            for p in sorted((root / "dist").rglob("*.pdf"))}
 
 
 def test_bytes_do_not_depend_on_where_the_project_lives(cli, project, tmp_path):
@@ -13,9 +36,10 @@ def test_bytes_do_not_depend_on_where_the_project_lives(cli, project, tmp_path):
     for root in (project, elsewhere):
         code, out, err = cli("--root", root, "--variant", "all", "-q")
         assert code == 0, err
-    for pdf in (project / "dist").iterdir():
-        assert (elsewhere / "dist" / pdf.name).read_bytes() == pdf.read_bytes(), pdf.name
-        assert str(project).encode() not in pdf.read_bytes()
+    first = _pdfs(project)
+    assert len(first) == 5 and first == _pdfs(elsewhere)
+    for name, data in first.items():
+        assert str(project).encode() not in data, name
 
 
 def test_unreadable_image_is_a_warning_not_silence(cli, project):
@@ -25,3 +49,45 @@ def test_unreadable_image_is_a_warning_not_silence(cli, project):
     assert "warning: while rendering:" in err and "bedroom.png" in err
     code, out, err = cli("--root", project, "--strict")
     assert code == 1
+
+
+def test_same_bytes_in_another_process_folder_time_zone_and_hash_seed(project, tmp_path):
+    elsewhere = tmp_path / "a" / "second checkout"
+    shutil.copytree(project, elsewhere)
+    _build(project, "--variant", "all", "-q", PYTHONHASHSEED="1", TZ="Pacific/Kiritimati", LC_ALL="C")
+    _build(elsewhere, "--variant", "all", "-q", PYTHONHASHSEED="2", TZ="America/Adak", LC_ALL="C.UTF-8")
+    first, second = _pdfs(project), _pdfs(elsewhere)
+    assert len(first) == 5 and first == second
+    # the manifest too (it records inputs by content, not by folder)
+    assert (project / "dist" / "manifest.json").read_bytes() == (elsewhere / "dist" / "manifest.json").read_bytes()
+    # the day of the build is nowhere: the PDF's dates are the article's `updated:` date
+    for name, data in first.items():
+        info = PdfReader(project / "dist" / name).metadata
+        assert info.creation_date.date() == dt.date(2024, 3, 2), name
+        assert dt.date.today().strftime("%Y%m%d").encode() not in data, name
+
+
+def _draft(project):
+    article = project / "source" / FICTIONAL / "article.md"
+    text = article.read_text()
+    head, body = text.split("\n---\n", 1)
+    head = "\n".join(line for line in head.split("\n") if not line.startswith("updated:"))
+    article.write_text(head + "\ndraft: true\n---\n" + body)
+
+
+def test_a_draft_without_a_date_takes_source_date_epoch(project, tmp_path):
+    _draft(project)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(project, elsewhere)
+    _build(project, "--allow-draft", "-q", SOURCE_DATE_EPOCH="1700000000", PYTHONHASHSEED="3")
+    _build(elsewhere, "--allow-draft", "-q", SOURCE_DATE_EPOCH="1700000000", PYTHONHASHSEED="4")
+    pdf = project / "dist" / f"{FICTIONAL}.pdf"
+    assert _pdfs(project) == _pdfs(elsewhere)
+    created = PdfReader(pdf).metadata.creation_date
+    assert created.astimezone(dt.timezone.utc) == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc)
+    # another SOURCE_DATE_EPOCH is another input: rebuilt, with that date
+    run = _build(project, "--allow-draft", SOURCE_DATE_EPOCH="1800000000")
+    assert "1 built" in run.stderr + run.stdout
+    assert PdfReader(pdf).metadata.creation_date.year == 2027
+    manifest = json.loads((project / "dist" / "manifest.json").read_text())
+    assert manifest["outputs"][0]["updated"] is None

@@ -33,18 +33,17 @@ def test_body_text_is_never_justified():
 
 
 def test_long_booklet_gets_a_warning():
-    from handouts.build import BOOKLET_MAX_PAGES, Result, finish
-    from handouts.variants import make_variant
+    from handouts.variants import BOOKLET_MAX_PAGES, make_variant
 
     writer = PdfWriter()
     for _ in range(BOOKLET_MAX_PAGES + 1):
         writer.add_blank_page(420, 595)
     data = io.BytesIO()
     writer.write(data)
-    result = Result(source=REPO)
+    warnings = []
     article = SimpleNamespace(path=REPO / "article.md")
-    files = finish(make_variant("booklet", "a4"), data.getvalue(), BOOKLET_MAX_PAGES + 1,
-                   article, result)
-    assert [w.severity for w in result.warnings] == ["warning"]
-    assert "too many to fold" in str(result.warnings[0])
+    files = make_variant("booklet", "a4").finish(data.getvalue(), BOOKLET_MAX_PAGES + 1,
+                                                 article, None, warnings)
+    assert [w.severity for w in warnings] == ["warning"]
+    assert "too many to fold" in str(warnings[0])
     assert files[1][2] == 52  # padded to a multiple of 4

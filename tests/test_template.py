@@ -21,21 +21,31 @@ from pdfcheck import FICTIONAL, FIXTURES, REPO
 GOLDEN = FIXTURES / "golden" / f"{FICTIONAL}.html"
 
 
-def _html(project, **changes) -> str:
+def _html(project, slug=FICTIONAL, clinic=None, **changes) -> str:
     config = replace(load_config(project), styles_dir=REPO / "styles")
-    article = load_article(project / "source" / FICTIONAL / "article.md", config)
+    article = load_article(project / "source" / slug / "article.md", config)
     article = replace(article, **changes)
-    bib = format_bibliography(article.references, article.cited, config.csl_style)
+    bib = format_bibliography(article.references, article.cited, config.csl_style, lang=article.lang)
     body = convert(article.body, bib.numbers)
-    doc = render_document(article, body, bib, Variant(), config.styles_dir)
+    doc = render_document(article, body, bib, Variant(), config.styles_dir, config.clinic(clinic))
     return doc.html + "\n<!-- page.css -->\n" + doc.page_css
 
 
-def test_html_matches_reviewed_golden_file():
-    html = _html(FIXTURES / "project")
+def _check_golden(path, html: str) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
-        GOLDEN.write_text(html, encoding="utf-8")
-    assert html == GOLDEN.read_text(encoding="utf-8")
+        path.write_text(html, encoding="utf-8")
+    assert html == path.read_text(encoding="utf-8")
+
+
+def test_html_matches_reviewed_golden_file():
+    _check_golden(GOLDEN, _html(FIXTURES / "project"))
+
+
+def test_cobranded_vietnamese_html_matches_reviewed_golden_file():
+    """Labels, dates, clinic block, footer line, QR code and hyphenation for a 'vi'
+    article printed for a clinic (tests/fixtures/i18n)."""
+    _check_golden(FIXTURES / "golden" / "vi-rest-guide-lotus.html",
+                  _html(FIXTURES / "i18n", "vi-rest-guide", "lotus"))
 
 
 def test_front_matter_text_is_escaped():

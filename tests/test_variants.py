@@ -34,7 +34,7 @@ def out(built, suffix):
 
 
 def test_all_variants_are_written(built):
-    assert sorted(p.name for p in built.iterdir()) == sorted(
+    assert sorted(p.name for p in built.glob("*.pdf")) == sorted(
         f"{SLUG}{s}.pdf" for s in ("", "-booklet", "-booklet-pages", "-press", "-large-print"))
 
 
@@ -48,7 +48,7 @@ def test_every_variant_keeps_credit_disclaimer_references_and_page_numbers(built
     pages = page_texts(path)
     numbered = [t for t in pages if re.search(r"Page \d+ of \d+", t)]
     blanks = [t for t in pages if not t.strip()]
-    covers = 1 if suffix == "-booklet-pages" else 0
+    covers = 2 if suffix == "-booklet-pages" else 0  # the booklet's covers carry no number
     assert len(numbered) + len(blanks) + covers == len(pages)
     reader = PdfReader(path)
     assert reader.metadata.title == "Recovering Mentally From a Miscarriage: How to Cope With Loss"
@@ -56,7 +56,7 @@ def test_every_variant_keeps_credit_disclaimer_references_and_page_numbers(built
     assert reader.trailer["/Root"]["/Lang"] == "en"
 
 
-def test_booklet_pages_are_a5_padded_with_blanks_before_the_back_cover(built):
+def test_booklet_pages_are_a5_padded_with_notes_before_the_back_cover(built):
     pages = page_texts(out(built, "-booklet-pages"))
     reader = PdfReader(out(built, "-booklet-pages"))
     for page in reader.pages:
@@ -64,15 +64,17 @@ def test_booklet_pages_are_a5_padded_with_blanks_before_the_back_cover(built):
         assert float(page.mediabox.height) == pytest.approx(210 * MM, abs=1)
     assert len(pages) % 4 == 0
     assert "How to Cope With Loss" in pages[0] and "Page 1 of" not in pages[0]  # the cover
-    assert "Medical disclaimer" in pages[-1]  # the back cover
-    first_blank = next(i for i, t in enumerate(pages) if not t.strip())
-    assert all(not t.strip() for t in pages[first_blank:-1])
+    assert "Medical disclaimer" in pages[-1] and "Page" not in pages[-1]  # the back cover
+    first_notes = next(i for i, t in enumerate(pages) if t.startswith("Notes"))
+    assert first_notes > 1 and all(t.startswith("Notes") for t in pages[first_notes:-1])
 
 
 def _identify(text: str, cover_title: str) -> str:
     """Name a booklet page by what it shows: cover, page N, back or blank."""
     if not text:
         return "blank"
+    if re.search(r"(^|\s)Notes(\s|$)", text) and (m := re.search(r"Page (\d+) of \d+", text)):
+        return f"notes {m.group(1)}"
     if "Medical disclaimer" in text and "References" not in text and len(text) < 400:
         return "back"
     if m := re.search(r"Page (\d+) of \d+", text):
@@ -164,7 +166,7 @@ def test_rebuild_of_every_variant_is_byte_identical(built, tmp_path):
 
     root = built.parent
     assert main(["--root", str(root), "--variant", "all", "--out", str(tmp_path), "-q"]) == 0
-    for path in built.iterdir():
+    for path in built.glob("*.pdf"):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
 
 
@@ -211,10 +213,12 @@ def test_press_band_fills_the_bleed_and_the_slug_stays_clear(built):
     trim = [float(v) for v in page.trimbox]
     top = float(page.mediabox.top)
     band = (0x0B, 0x4F, 0x6C)
-    # Inside the bleed, above the trim line, near both side edges: the band colour.
+    # Inside the bleed, above the trim line, near both side edges: the band colour. Poppler
+    # proofs the sRGB colour through the PDF/X output intent (CMYK), so it comes back a
+    # little lighter: #0b4f6c is out of the SWOP gamut.
     y_bleed = top - (bleed[3] + trim[3]) / 2
-    assert pixel(bleed[0] + 1, y_bleed) == band
-    assert pixel(bleed[2] - 2, y_bleed) == band
+    for x in (bleed[0] + 1, bleed[2] - 2):
+        assert all(abs(a - b) <= 32 for a, b in zip(pixel(x, y_bleed), band)), pixel(x, y_bleed)
     # Outside the bleed, away from the marks: white slug.
     assert pixel(bleed[0] - 6, top - trim[3] + 40) == (255, 255, 255)
     assert pixel((bleed[0] + bleed[2]) / 2, top - bleed[3] - 4) == (255, 255, 255)

