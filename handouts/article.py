@@ -609,6 +609,8 @@ _LIST_MARKERS = re.compile(r"(?:(?:[*+-]|\d{1,9}[.)])[ \t]+)+")
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]{0,30})")
 _SPAN_ATTR = re.compile(r"\b(colspan|rowspan)\s*=\s*[\"']?\s*(\d+)", re.IGNORECASE)
 _DELIMITERS = re.compile(r"[*_]+")
+_MARKUP_TAG = re.compile(r"<[A-Za-z/]")
+_DATA_URI = re.compile(r"data:[^\s)\"'<>]*")
 _THEMATIC = re.compile(r" {0,3}([-*_])(?: *\1){2,} *$")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
          "param", "source", "track", "wbr"}
@@ -626,6 +628,8 @@ def check_body_bounds(path: Path, body: str, body_line: int, limits=None) -> lis
     max_run, max_open = get("delimiter_run"), get("unclosed_brackets")
     max_span = get("table_span")
     max_columns = get("table_columns")
+    max_markup = get("inline_markup")
+    markup = 0
     found: dict[str, Diagnostic] = {}
 
     def report(kind: str, line: int, message: str, fix: str) -> None:
@@ -652,10 +656,19 @@ def check_body_bounds(path: Path, body: str, body_line: int, limits=None) -> lis
         if para_start is None:
             para_start = number
         para_chars += len(line) + 1
+        if "data:" in line:  # an embedded image's address is not text to lay out
+            para_chars -= sum(len(m) for m in _DATA_URI.findall(line))
         if para_chars > max_para:
             report("paragraph_chars", para_start,
                    limits_mod.over("paragraph_chars", para_chars, limits, "characters in one paragraph"),
                    "split the paragraph with a blank line")
+        # Inline markup: each item is an inline box that WeasyPrint lays out and tags at
+        # several milliseconds apiece (and Python-Markdown parses at ~1 ms).
+        markup += (line.count("[") + line.count("`") // 2 + len(_MARKUP_TAG.findall(line))
+                   + (len(_DELIMITERS.findall(line)) // 2 if ("*" in line or "_" in line) else 0))
+        if markup > max_markup:
+            report("inline_markup", number, f"more than {max_markup:,} links, citations, code spans, "
+                   "emphases and tags in the article (inline_markup)", "split the article")
         # Block quotes and lists.
         quote = _QUOTE_PREFIX.match(line)
         depth_quotes = quote.group().count(">") if quote else 0
@@ -668,7 +681,7 @@ def check_body_bounds(path: Path, body: str, body_line: int, limits=None) -> lis
                 lists.pop()
             count = len(re.findall(r"(?:[*+-]|\d{1,9}[.)])[ \t]+", markers.group()))
             lists.extend([indent + 2] * count)
-        elif indent == 0 and not depth_quotes and lists and para_chars == len(line) + 1:
+        elif indent == 0 and not depth_quotes and lists and para_start == number:
             lists.clear()  # a paragraph at the margin after a blank line ends the lists
         depth = depth_quotes + len(lists)
         if depth > max_depth:
@@ -749,7 +762,8 @@ def check_body_bounds(path: Path, body: str, body_line: int, limits=None) -> lis
                     "use only #id, width, height, alt, title, lang and the classes "
                     "of the handout styles (e.g. .page-break)"))
     # One problem is enough: the first, by line (the others are usually its echoes).
-    return sorted(found.values(), key=lambda p: p.line or 0)[:1]
+    sizes = {"line_chars", "paragraph_chars", "inline_markup"}  # a structure error says more
+    return [p for _, p in sorted(found.items(), key=lambda kv: (kv[1].line or 0, kv[0] in sizes))][:1]
 
 
 # ---------------------------------------------------------------------------------------

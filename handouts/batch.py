@@ -170,7 +170,9 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         todo: list[tuple[Job, str]] = []
         for job in planned:
             digest = inputs.inputs_sha256(config, job)
-            if not options.force and _unchanged(config, recorded.get(job.key, []), digest):
+            entries = recorded.get(job.key, [])
+            warned = options.strict and any(e.get("warnings") for e in entries)  # fail it again
+            if not options.force and not warned and _unchanged(config, entries, digest):
                 report.unchanged.append(job)
             else:
                 todo.append((job, digest))
@@ -387,7 +389,8 @@ def _publish_article(config: Config, group: list, digests: dict, manifest: dict,
             manifest["outputs"].append(manifests.output_entry(
                 path=f.name, slug=slug, variant=result.job.variant, paper=result.job.paper,
                 clinic=result.job.clinic, pages=f.pages, data=f.data,
-                inputs_sha256=digests[result.job], article_entry=entry or {}))
+                inputs_sha256=digests[result.job], article_entry=entry or {},
+                warnings=result.warnings, root=config.root))
             written.append(Written(config.output_dir / f.name, f.pages, len(f.data), f.note,
                                    result.job, result.seconds, len(result.warnings)))
         report.built.append(result)

@@ -201,6 +201,7 @@ def publish_article(config, slug: str, edition: int, files, manifest: dict, *, a
     """
     out_dir = Path(config.output_dir)
     article = Path(article)
+    edition = edition or entry.get("edition") or 1
     check_edition(config, slug, edition, manifest, article)
     files = [(Path(p), d) for p, d in files]
     new_paths = {_relative(config, p) for p, _ in files}
@@ -230,6 +231,8 @@ def publish_article(config, slug: str, edition: int, files, manifest: dict, *, a
         dropped = {o["path"] for o in old_outputs} - new_paths
         remove += [out_dir / rel for rel in sorted(dropped)]
 
+    home = out_dir.resolve()
+    remove = [p for p in remove if p.parent.resolve().is_relative_to(home)]  # never outside dist/
     written = publish_set(files + sources, remove=remove)
     with contextlib.suppress(OSError):
         source_dir.exists() and _prune_empty(source_dir)

@@ -27,9 +27,11 @@ class Limits:
     """The bounds of one project (``[limits]`` in handouts.toml); all whole numbers > 0."""
 
     # -- article.md ------------------------------------------------------------------------
-    article_bytes: int = 300_000  # the file (a long handout is ~30 KB; images go in images/)
+    article_bytes: int = 150_000  # the file (a long handout is ~30 KB; images go in images/)
     line_chars: int = 100_000  # one line of the body (a data: image is one long line)
-    paragraph_chars: int = 50_000  # one paragraph (lines up to a blank line)
+    paragraph_chars: int = 4_000  # one paragraph, data: addresses not counted (WeasyPrint
+    #                               lays a paragraph out in quadratic time; ~650 words)
+    inline_markup: int = 2_000  # links, citations, code spans, emphasis, tags in one article
     nesting_depth: int = 32  # block quotes, list levels, raw HTML elements, brackets
     delimiter_run: int = 50  # a run of * or _ (emphasis markers nest recursively)
     unclosed_brackets: int = 50  # '[' with no ']' in one paragraph (each is re-scanned)

@@ -61,8 +61,26 @@ def read_manifest(output_dir: Path) -> dict:
     for key, kind in (("articles", dict), ("outputs", list), ("archive", dict)):
         if isinstance(data.get(key), kind):
             manifest[key] = data[key]
-    manifest["outputs"] = [o for o in manifest["outputs"] if isinstance(o, dict) and "path" in o]
+    # The build deletes files the manifest names (an old edition's outputs, sources no
+    # longer used): keep only entries whose paths stay inside the output folder.
+    manifest["outputs"] = [o for o in manifest["outputs"]
+                           if isinstance(o, dict) and safe_relative(o.get("path"))]
+    articles = {}
+    for slug, entry in manifest["articles"].items():
+        if isinstance(entry, dict) and safe_relative(slug) and "/" not in slug:
+            files = entry.get("source_files")
+            entry["source_files"] = [f for f in files if safe_relative(f)] if isinstance(files, list) else []
+            articles[slug] = entry
+    manifest["articles"] = articles
     return manifest
+
+
+def safe_relative(path) -> bool:
+    """A posix path relative to the output folder that cannot leave it."""
+    if not isinstance(path, str) or not path or "\0" in path or "\\" in path:
+        return False
+    parts = path.split("/")
+    return not path.startswith("/") and ".." not in parts and "" not in parts and ":" not in parts[0]
 
 
 def scan_archive(output_dir: Path) -> dict:
@@ -187,10 +205,12 @@ def article_entry(article, bibliography=None) -> dict:
 
 
 def output_entry(*, path: str, slug: str, variant: str, paper: str, clinic: str | None, pages: int,
-                 data: bytes, inputs_sha256: str, article_entry: dict, warnings=()) -> dict:
+                 data: bytes, inputs_sha256: str, article_entry: dict, warnings=(),
+                 root: Path | None = None) -> dict:
     """One published file's record (`path` posix, relative to the output folder).
     `warnings`: the job's warnings, as printed; an unchanged rebuild repeats them (and
-    ``--strict`` rebuilds a job that had some, so they fail it)."""
+    ``--strict`` rebuilds a job that had some, so they fail it). Their paths are written
+    relative to the project `root`, so the manifest does not depend on the checkout folder."""
     a = article_entry
     return {
         "path": path, "slug": slug, "title": a.get("title"), "lang": a.get("lang"),
@@ -198,8 +218,26 @@ def output_entry(*, path: str, slug: str, variant: str, paper: str, clinic: str 
         "next_review_due": a.get("next_review_due"), "variant": variant, "paper": paper,
         "clinic": clinic, "pages": pages, "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(), "inputs_sha256": inputs_sha256,
-        "warnings": [str(w) for w in warnings],
+        "warnings": [_portable(w, root) for w in warnings],
     }
+
+
+def _portable(diagnostic, root: Path | None) -> str:
+    """A diagnostic's text with its path relative to the project (when it is inside)."""
+    path = getattr(diagnostic, "path", None)
+    if root is not None and path is not None and Path(path).is_absolute():
+        try:
+            rel = Path(path).relative_to(Path(root)).as_posix()
+        except ValueError:
+            rel = None
+        if rel is not None:
+            import dataclasses
+
+            try:
+                return str(dataclasses.replace(diagnostic, path=rel))
+            except TypeError:  # not a dataclass
+                return str(diagnostic).replace(str(path), rel, 1)
+    return str(diagnostic)
 
 
 def outputs_of(manifest: dict, slug: str) -> list[dict]:

@@ -92,8 +92,13 @@ def publish_set(files: Iterable[tuple[Path, bytes]], *, remove: Iterable[Path] =
     backups: list[tuple[Path, Path | None]] = []  # (target, hard link to its old version)
     try:
         for target, data in pending:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temps.append((_write_temp(target, data), target))
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                temps.append((_write_temp(target, data), target))
+            except OSError as exc:  # name the file the user will look for
+                if exc.filename is None or Path(exc.filename).name.endswith(".tmp"):
+                    raise OSError(exc.errno, exc.strerror, str(target)) from exc
+                raise
         for tmp, target in temps:
             backups.append((target, _backup(target)))
         done: list[tuple[Path, Path | None]] = []
@@ -152,6 +157,8 @@ def _pid_alive(pid: int) -> bool:
 
 
 STALE_AFTER_S = 24 * 3600  # a temporary this old is stale even if its pid was reused
+STALE_UNNAMED_S = 3600  # ``.*.tmp`` without our pid (older versions): stale after an hour
+_OTHER_TEMP = re.compile(r"^\..+\.tmp$")
 
 
 def _older_than(path: Path, seconds: float) -> bool:
@@ -174,11 +181,12 @@ def clean_stale(output_dir: Path) -> int:
     for folder, dirs, names in os.walk(output_dir):
         for name in [*names, *dirs]:
             m = TEMP_NAME.match(name)
-            if not m:
-                continue
             path = Path(folder, name)
-            if _pid_alive(int(m.group(1))) and not _older_than(path, STALE_AFTER_S):
-                continue
+            if m:
+                if _pid_alive(int(m.group(1))) and not _older_than(path, STALE_AFTER_S):
+                    continue
+            elif not (_OTHER_TEMP.match(name) and _older_than(path, STALE_UNNAMED_S)):
+                continue  # a temporary without a pid (an older version's) once it is old
             with contextlib.suppress(OSError):
                 if path.is_dir() and not path.is_symlink():
                     shutil.rmtree(path)
@@ -197,10 +205,14 @@ def output_lock(output_dir: Path):
     import fcntl
 
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     lock = output_dir / LOCK_NAME
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise InputError.at(output_dir, None, f"cannot write the output folder: {exc.strerror or exc}",
+                                "check that the output folder is writable, or use --out") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

@@ -333,14 +333,14 @@ def run(root, paths, **kwargs):
     from handouts.checks import check_command
     from handouts.config import load_config
 
-    out = io.StringIO()
-    code = check_command(load_config(root), paths, out=out, today=TODAY, **kwargs)
-    return code, out.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    code = check_command(load_config(root), paths, out=out, err=err, today=TODAY, **kwargs)
+    return code, out.getvalue(), err.getvalue()
 
 
 def test_check_command_exit_status_and_strict(proj):
     path = article_path(proj)
-    assert run(proj, [path]) == (0, run(proj, [path])[1])
+    assert run(proj, [path])[0] == 0
     assert run(proj, [path], strict=True)[0] == 0
     edit(path, "Wear light clothes.", "Wear light clothes if you have hypertension.")
     assert run(proj, [path])[0] == 0
@@ -352,8 +352,9 @@ def test_check_command_exit_status_and_strict(proj):
 def test_json_report_follows_the_documented_schema(proj):
     path = article_path(proj)
     edit(path, "Wear light clothes.", "Wear light clothes if you have hypertension.")
-    code, text = run(proj, [path], fmt="json")
+    code, text, err = run(proj, [path], fmt="json")
     data = json.loads(text)
+    assert err == ""
     assert code == 0
     assert data["format"] == "handouts-check" and data["version"] == 1
     assert data["summary"] == {"articles": 1, "pdfs": 0, "errors": 0, "warnings": 1, "infos": 0,
@@ -377,16 +378,21 @@ def test_json_report_follows_the_documented_schema(proj):
 
 
 def test_text_report_names_file_line_rule_and_hardest_sentences(proj, monkeypatch):
+    """The report on stdout; problems and the summary on stderr, as `path:line: warning:
+    [rule] … — fix` with the path as given (like the build's messages)."""
     monkeypatch.chdir(proj)
     path = article_path(proj)
     edit(path, "Wear light clothes.", "Wear light clothes if you have hypertension.")
-    code, text = run(proj, [path])
+    code, out, err = run(proj, [path])
     line = line_of(path, "hypertension")
-    assert (f"source/{SLUG}/article.md:{line}: warning: [plain-language/jargon] “hypertension” is "
-            "medical jargon — say “high blood pressure”") in text
-    assert "readability (target grade 8): grade" in text
-    assert "hardest sentences:" in text
-    assert text.rstrip().endswith("checked 1 article(s): 0 error(s), 1 warning(s)")
+    assert err.splitlines() == [
+        f"{path}:{line}: warning: [plain-language/jargon] “hypertension” is medical jargon — say "
+        "“high blood pressure” (or explain it the first time); the list is jargon.yaml",
+        "checked 1 article(s): 0 with problems"]
+    assert out.startswith(f"source/{SLUG}/article.md — Caring for a Fictional Fever at Home\n")
+    assert "readability (target grade 8): grade" in out and "hardest sentences:" in out
+    assert out.rstrip().endswith("1 problem(s)")
+    assert run(proj, [path], strict=True)[2].endswith("checked 1 article(s): 1 with problems\n")
 
 
 def test_sample_article_report(monkeypatch):
@@ -424,7 +430,7 @@ def test_check_on_the_command_line(proj, cli, monkeypatch):
     assert code == 0 and json.loads(out)["summary"]["warnings"] == 0
     edit(article_path(proj), "Wear light clothes.", "Wear light clothes if you have hypertension.")
     code, out, err = cli("check", SLUG)
-    assert code == 0 and "[plain-language/jargon]" in out
+    assert code == 0 and "[plain-language/jargon]" in err and "hardest sentences" in out
     code, out, err = cli("check", SLUG, "--strict")
     assert code == 1
 

@@ -266,3 +266,98 @@ def test_the_sample_builds_twice_to_the_same_bytes_and_is_unchanged_the_second_t
     second = build(root, "handout", "booklet")
     assert second.built == [] and len(second.unchanged) == 2
     assert snapshot(root / "dist") == before
+
+
+def test_the_inputs_hash_follows_the_clinic_profile_the_folder_does_not_matter(project, tmp_path, monkeypatch):
+    from handouts import inputs
+    from handouts.jobs import Job
+
+    def digests(root: Path) -> dict:
+        inputs.clear_cache()
+        config = load_config(root)
+        article = root / "source" / SLUG / "article.md"
+        return {(variant, clinic): inputs.inputs_sha256(config, Job(article, SLUG, variant, "a4", clinic))
+                for variant in ("handout", "press") for clinic in (None, "riverside", "hillside")}
+
+    toml = project / "handouts.toml"
+    toml.write_text(toml.read_text() + '\n[clinics.hillside]\nname = "Hillside Example Clinic"\n'
+                    'phone = "+1 555 0199"\n')
+    elsewhere = tmp_path / "elsewhere" / "checkout"
+    shutil.copytree(project, elsewhere)
+    before = digests(project)
+    assert len(set(before.values())) == 6 and digests(elsewhere) == before
+    toml.write_text(toml.read_text().replace("+1 555 0100", "+1 555 0101"))  # riverside's phone
+    after = digests(project)
+    assert {k for k in before if before[k] != after[k]} == {("handout", "riverside"), ("press", "riverside")}
+    # SOURCE_DATE_EPOCH is an input of undated drafts only
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert digests(project) == after
+    article = project / "source" / SLUG / "article.md"
+    article.write_text(article.read_text().replace("updated: 2024-03-02\n", "draft: true\n"))
+    undated = digests(project)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    assert set(digests(project).values()).isdisjoint(undated.values())
+
+
+def test_a_tampered_manifest_cannot_make_the_build_delete_files_outside_dist(project):
+    from handouts.manifest import write_manifest
+
+    victim = project / "victim.txt"
+    victim.write_text("precious")
+    dist = project / "dist"
+    dist.mkdir()
+    (dist / "manifest.json").write_text(json.dumps({
+        "format": "handouts-manifest", "version": 1,
+        "articles": {SLUG: {"edition": 1, "source_files": ["../../../victim.txt", "article.md"]}},
+        "outputs": [{"path": "../victim.txt", "slug": SLUG, "edition": 1, "variant": "handout"},
+                    {"path": "/etc/hostname", "slug": SLUG, "edition": 1, "variant": "press"}]}))
+    config = load_config(project)
+    manifest = read_manifest(dist)
+    assert manifest["outputs"] == [] and manifest["articles"][SLUG]["source_files"] == ["article.md"]
+    editions.publish_article(config, SLUG, 2, [(dist / f"{SLUG}.pdf", b"%PDF-1.7 new")], manifest,
+                             article=project / "source" / SLUG / "article.md",
+                             entry={"edition": 2, "reviewed": "2024-03-01"})
+    write_manifest(dist, manifest)
+    assert victim.read_text() == "precious"
+    assert (dist / "archive" / SLUG / "edition-1" / "edition.json").is_file()
+
+
+FULL_DISK_BUILD = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write(2) fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (120_000, 120_000))
+from handouts.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_disk_that_fills_up_on_the_press_file_leaves_the_previous_set_byte_identical(project):
+    """Issue 8's case through the command line: `--variant all`, and the disk fills up
+    when the (largest) press file is written. Simulated with the kernel's file-size limit
+    (RLIMIT_FSIZE, 120 KB) in the child process: the ~190 KB press temporary fails in
+    write(2) with EFBIG, after the handout and booklet temporaries were written."""
+    assert not problems(build(project, "handout", "booklet", "press", "large-print"))
+    dist = project / "dist"
+    assert (dist / f"{SLUG}-press.pdf").stat().st_size > 120_000 > (dist / f"{SLUG}.pdf").stat().st_size
+    edit(project, "reviewed: 2024-03-01", "reviewed: 2026-01-10")
+    edit(project, "Rest matters after any illness", "Rest matters a lot after any illness")
+    before = snapshot(dist)
+
+    def full_disk_build():
+        return subprocess.run([sys.executable, "-c", FULL_DISK_BUILD, "--root", str(project), "--variant", "all"],
+                              capture_output=True, text=True, timeout=600)
+
+    run = full_disk_build()
+    assert run.returncode == 1, run.stderr
+    assert f"{SLUG}-press.pdf: error: cannot write: File too large" in run.stderr
+    assert snapshot(dist) == before and not list(dist.rglob("*.tmp"))
+    # a new edition: now the archive copy of the old press file is what does not fit
+    edit(project, "edition: 2", "edition: 3")
+    run = full_disk_build()
+    assert run.returncode == 1 and "cannot archive edition 2: File too large" in run.stderr
+    assert snapshot(dist) == before and not (dist / "archive").exists() or not any((dist / "archive").rglob("*"))
+    # once there is room again, the new edition goes out whole and the old one is archived
+    report = build(project, "handout", "booklet", "press", "large-print")
+    assert not problems(report)
+    assert (dist / "archive" / SLUG / "edition-2" / f"{SLUG}-press.pdf").read_bytes() == before[f"{SLUG}-press.pdf"]
+    assert "Edition 3" in pdf_text(dist / f"{SLUG}-press.pdf")

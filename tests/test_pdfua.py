@@ -263,12 +263,14 @@ def test_check_command_runs_the_self_check_on_any_pdf(built, tmp_path):
     from handouts.config import load_config
 
     bad = broken(built[FIXTURE], tmp_path, _no_lang)
-    out = io.StringIO()
-    code = check_command(load_config(tmp_path), [], fmt="json", pdfs=[built[FIXTURE], bad], out=out)
+    out, err = io.StringIO(), io.StringIO()
+    code = check_command(load_config(tmp_path), [], fmt="json", pdfs=[built[FIXTURE], bad], out=out,
+                         err=err)
     data = json.loads(out.getvalue())
     assert code == 1
     assert [len(p["findings"]) for p in data["pdfs"]] == [0, 1]
     assert data["pdfs"][1]["findings"][0]["rule"] == "pdfua/lang"
-    out = io.StringIO()
-    check_command(load_config(tmp_path), [], pdfs=[tmp_path / "missing.pdf"], out=out)
-    assert "error: [pdfua/readable] cannot read the PDF" in out.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    code = check_command(load_config(tmp_path), [], pdfs=[tmp_path / "missing.pdf"], out=out, err=err)
+    assert code == 1 and "error: [pdfua/readable] cannot read the PDF" in err.getvalue()
+    assert err.getvalue().endswith("checked 0 article(s) and 1 PDF(s): 1 with problems\n")

@@ -362,3 +362,20 @@ def test_a_draft_still_builds_for_the_desk_and_with_allow_draft(cli, tmp_path):
     reader = PdfReader(root / "dist" / "clinics" / "harbour" / "rest-press.pdf")
     assert "/OutputIntents" in reader.trailer["/Root"]
     assert "DRAFT" in (reader.pages[0].extract_text() or "").upper()
+
+
+def test_an_image_sharp_enough_for_the_office_printer_warns_only_in_press(cli, tmp_path):
+    """1200 px across the 150 mm text width is 203 ppi: fine at 150, not at 300."""
+    from PIL import Image
+
+    text = article(2).replace("## Part 1\n", "## Part 1\n\n![A calm room](images/room.png)\n")
+    root = make_project(tmp_path, {"rest": text})
+    (root / "source" / "rest" / "images").mkdir()
+    Image.new("RGB", (1200, 800), (200, 220, 230)).save(root / "source" / "rest" / "images" / "room.png")
+    code, _, err = build(cli, root, "--variant", "handout")
+    assert code == 0 and "ppi" not in err, err
+    code, _, err = build(cli, root, "--variant", "press")
+    assert code == 0
+    assert re.search(r"warning: .*room\.png prints at 2\d\d ppi .*below the 300 ppi", err), err
+    code, _, err = build(cli, root, "--variant", "press", "--strict", "--force")
+    assert code == 1 and re.search(r"error: .*room\.png prints at 2\d\d ppi", err), err

@@ -126,11 +126,15 @@ def test_temporaries_of_a_killed_build_are_removed_and_a_live_builds_are_kept(tm
     (staged / "flu.pdf").write_bytes(b"half an archive")
     live = temp_path(dist / "flu-press.pdf")  # this process's: a build in progress
     live.write_bytes(b"being written")
-    mine = dist / ".notes.tmp"  # not ours: not touched
-    mine.write_text("user file")
-    assert clean_stale(dist) == 3
+    recent = dist / ".flu.pdf.k3j4l5.tmp"  # no pid (an older version's): kept while recent
+    recent.write_text("maybe still being written")
+    old = dist / "clinics" / ".flu.pdf.a8b9c0.tmp"  # … and removed once it is an hour old
+    old.write_text("left by an old build")
+    os.utime(old, (old.stat().st_mtime - 7200,) * 2)
+    assert clean_stale(dist) == 4
+    assert recent.exists() and not old.exists()
     assert not any(p.exists() for p in stale) and not staged.exists()
-    assert live.exists() and mine.exists()
+    assert live.exists()
 
 
 def test_a_second_build_cannot_write_the_same_folder_at_the_same_time(tmp_path):

@@ -73,16 +73,26 @@ def for_build(article, config, *, today: dt.date | None = None) -> list:
 
 
 def check_command(config, paths, *, fmt: str = "text", strict: bool = False, pdfs=(),
-                  today: dt.date | None = None, out=None) -> int:
-    """The ``check`` command: check the articles at `paths` and the PDFs `pdfs`, print
-    the report (`fmt` "text" or "json") to `out` (stdout), return the exit status."""
-    from .report import check_all, render_json, render_text
-
-    report = check_all(config, paths, pdfs=pdfs, today=today)
+                  today: dt.date | None = None, out=None, err=None) -> int:
+    """The ``check`` command: check the articles at `paths` and the PDFs `pdfs`; print the
+    report and return the exit status. Text: the report (reading level, hardest sentences)
+    on `out` (stdout), the problems — ``path:line: warning: [rule] … — fix`` — and the
+    summary line on `err` (stderr), like the build's messages. JSON: all on `out`."""
     import sys
 
+    from .report import check_all, render_json, summary_line, text_lines
+
     out = out or sys.stdout
-    out.write(render_json(report) if fmt == "json" else render_text(report, config))
+    err = err or sys.stderr
+    report = check_all(config, paths, pdfs=pdfs, today=today)
+    if fmt == "json":
+        out.write(render_json(report))
+    else:
+        for stream, line in text_lines(report):
+            target = out if stream == "out" else err
+            target.write(line + "\n")
+            target.flush()
+        err.write(summary_line(report, strict) + "\n")
     return report.exit_status(strict)
 
 

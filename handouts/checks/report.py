@@ -157,45 +157,61 @@ def _scores_line(s: dict) -> str:
             f"{s['words']:>4} words  {s['sentences']:>3} sentences")
 
 
-def render_text(report: Report, config=None) -> str:
-    lines = []
+def text_lines(report: Report) -> list[tuple[str, str]]:
+    """The human report as (stream, line): "out" for the report itself (reading level,
+    hardest sentences, notes), "err" for problems (``path:line: warning: [rule] … — fix``,
+    paths as given, like the build's messages) and the summary line."""
+    lines: list[tuple[str, str]] = []
     root = report.root
+
+    def finding(f: Finding) -> None:
+        lines.append(("out" if f.severity == "info" else "err", str(f)))
+
     for a in report.articles:
-        lines.append(f"{_shown(a.path, root)}" + (f" — {a.title}" if a.title else ""))
+        lines.append(("out", f"{_shown(a.path, root)}" + (f" — {a.title}" if a.title else "")))
         r = a.readability
         if r and r["supported"] and r["article"]:
             w = r["article"]
             flag = "  ABOVE TARGET" if w["fk_grade"] > r["target_grade"] else ""
-            lines.append(f"  readability (target grade {r['target_grade']:g}): {_scores_line(w)}{flag}")
-            width = max((len(s["title"]) for s in r["sections"]), default=10)
-            width = min(width, 44)
+            lines.append(("out", f"  readability (target grade {r['target_grade']:g}): "
+                                 f"{_scores_line(w)}{flag}"))
+            width = min(max((len(s["title"]) for s in r["sections"]), default=10), 44)
             for s in r["sections"]:
                 mark = " !" if s["fk_grade"] > r["target_grade"] else "  "
                 title = s["title"] if len(s["title"]) <= width else s["title"][: width - 1] + "…"
-                lines.append(f"   {mark} line {s['line']:>4}  {title:<{width}}  {_scores_line(s)}")
-            lines.append("  hardest sentences:")
+                lines.append(("out", f"   {mark} line {s['line']:>4}  {title:<{width}}  {_scores_line(s)}"))
+            lines.append(("out", "  hardest sentences:"))
             for h in r["hardest"]:
                 text = h["text"] if len(h["text"]) <= 100 else h["text"][:99] + "…"
-                lines.append(f"    line {h['line']:>4} (grade {h['fk_grade']:g}, {h['words']} words): {text}")
-        elif r and not r["supported"]:
-            lines.append(f"  readability: {r['note']}")
+                lines.append(("out", f"    line {h['line']:>4} (grade {h['fk_grade']:g}, "
+                                     f"{h['words']} words): {text}"))
         for f in a.findings:
-            lines.append("  " + format_finding(f, root))
-        if not a.findings:
-            lines.append("  no problems found")
-        lines.append("")
+            finding(f)
+        problems = sum(1 for f in a.findings if f.severity != "info")
+        lines.append(("out", f"  {problems} problem(s)" if problems else "  no problems found"))
     for p in report.pdfs:
-        lines.append(f"{_shown(p.path, root)} — PDF/UA-1 self-check (machine-checkable subset)")
+        lines.append(("out", f"{_shown(p.path, root)} — PDF/UA-1 self-check (machine-checkable subset)"))
         for f in p.findings:
-            lines.append("  " + format_finding(f, root))
+            finding(f)
         if not p.findings:
-            lines.append("  all checked PDF/UA-1 requirements pass")
-        lines.append("")
-    e, w = report.count("error"), report.count("warning")
-    lines.append(f"checked {len(report.articles)} article(s)"
-                 + (f" and {len(report.pdfs)} PDF(s)" if report.pdfs else "")
-                 + f": {e} error(s), {w} warning(s)")
-    return "\n".join(lines) + "\n"
+            lines.append(("out", "  all checked PDF/UA-1 requirements pass"))
+    return lines
+
+
+def summary_line(report: Report, strict: bool = False) -> str:
+    def failed(findings) -> bool:
+        return any(f.severity == "error" or (strict and f.severity == "warning") for f in findings)
+
+    bad = sum(failed(a.findings) for a in report.articles) + sum(failed(p.findings) for p in report.pdfs)
+    what = f"checked {len(report.articles)} article(s)"
+    if report.pdfs:
+        what += f" and {len(report.pdfs)} PDF(s)"
+    return f"{what}: {bad} with problems"
+
+
+def render_text(report: Report, config=None, strict: bool = False) -> str:
+    """The whole text report as one string (both streams, in order)."""
+    return "\n".join([line for _, line in text_lines(report)] + [summary_line(report, strict)]) + "\n"
 
 
 def _rel(path, root: Path) -> str:
