@@ -406,6 +406,7 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
         check.error(top["source_url"][1], "'source_url' must be an http(s) address",
                     "write the full address, e.g. https://example.org/page")
     values["references"] = check.text(top, "references", "front matter")
+    values["_references_line"] = check.line(top["references"][1]) if "references" in top else None
     values["bibliography"] = ((_construct(top["bibliography"][1]), check.line(top["bibliography"][1]))
                               if "bibliography" in top else None)  # resolved by citations.cite_article
     values["keywords"] = tuple(
@@ -496,18 +497,21 @@ _RASTER = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"II*\x00", b"MM\x00*"
 
 
 def _data_svg(src: str) -> bytes | None:
-    """The bytes of a ``data:`` address whose content could be read as SVG, else None."""
+    """The bytes of a base64 ``data:`` address whose content could be read as SVG, else
+    None. (A raw ``data:image/svg+xml,<svg …>`` holds spaces and ``<``, so the scan cannot
+    be sure it has all of it: such an image is cleaned -- or refused with a warning -- when
+    the page is drawn, by the render stage's fetcher.)"""
     import base64
+    import binascii
 
     header, _, payload = src.partition(",")
-    try:
-        if header.lower().endswith(";base64"):
-            data = base64.b64decode(unquote(payload), validate=False)
-        else:
-            data = unquote(payload).encode("utf-8", "surrogatepass")
-    except (ValueError, UnicodeError):
+    if not header.lower().endswith(";base64"):
         return None
-    return data if sanitize.looks_like_xml(data) or "svg" in header.lower() else None
+    try:
+        data = base64.b64decode(unquote(payload), validate=False)
+    except (ValueError, binascii.Error):
+        return None
+    return data if sanitize.looks_like_xml(data) else None
 
 
 def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limits=None):
@@ -793,7 +797,7 @@ def load_article(path: Path, config: Config) -> Article:
 
     bibliography, bib_key = values.pop("bibliography"), "bibliography"
     if bibliography is None and values["references"]:  # the older key: one file name
-        bibliography, bib_key = (values["references"], None), "references"
+        bibliography, bib_key = (values["references"], values["_references_line"]), "references"
     references, cited, cite_problems, cite_warnings = cite_article(
         path, bibliography, bib_key, body, body_line, getattr(config, "limits", None))
     image_problems, image_warnings = check_images(path, body, body_line, config.allow_remote, limits)
@@ -803,6 +807,7 @@ def load_article(path: Path, config: Config) -> Article:
     if problems:
         raise InputError(*sorted(problems, key=lambda p: (p.line or 0)))
     values.pop("references")
+    values.pop("_references_line", None)
     from .editions import next_review_due
 
     return Article(slug=path.parent.name, path=path, body=body, body_line=body_line,

@@ -283,6 +283,9 @@ def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[s
         os.rename(staged, final)
     except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)
+        for folder in (final.parent, final.parent.parent):  # archive/<slug>/, archive/ if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise InputError.at(final, None, f"cannot archive edition {n}: {exc.strerror or exc}",
                             "free some disk space or make dist/archive writable; nothing was "
                             "replaced") from None

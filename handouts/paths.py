@@ -102,3 +102,23 @@ def check_file(path: Path | str, roots: Iterable[Path | str], *, what: str,
                           "which may be a file from outside the project",
                           "replace it with a copy of its own (cp file copy && mv copy file)")
     return None
+
+
+def contained_loader(root: Path | str):
+    """A Jinja2 loader for the templates under `root` that refuses a template whose file
+    (symbolic links resolved) lies outside `root`: a ``styles/handout.html.j2`` linking to
+    another file would print that file into every handout."""
+    import jinja2
+
+    from .errors import InputError
+
+    class ContainedLoader(jinja2.FileSystemLoader):
+        def get_source(self, environment, template):
+            source, filename, uptodate = super().get_source(environment, template)
+            if not inside(filename, [root]):
+                raise InputError.at(filename, None, f"template '{template}' lies outside "
+                                    f"{Path(root).name}/ (a symbolic link?)",
+                                    "copy the template itself into the styles folder")
+            return source, filename, uptodate
+
+    return ContainedLoader(str(root))

@@ -126,8 +126,8 @@ def publish_set(files: Iterable[tuple[Path, bytes]], *, remove: Iterable[Path] =
                     old.unlink()
     for folder in {t.parent for _, t in temps}:
         _fsync_dir(folder)
-    for path in remove:
-        with contextlib.suppress(FileNotFoundError):
+    for path in remove:  # the set is in place: a file that will not go is only left over
+        with contextlib.suppress(OSError):
             Path(path).unlink()
     return [t for t, _ in files]
 

@@ -418,7 +418,7 @@ def normalize_csl(item: dict, key: str, line, problems: _Problems) -> dict:
     csl["id"] = key
     kind = item.get("type")
     if not isinstance(kind, str) or not kind.strip():
-        bad("no 'type'", "add 'type' (CSL type, e.g. article-journal, book, webpage)")
+        bad("has no 'type'", "add 'type' (CSL type, e.g. article-journal, book, webpage)")
     elif kind.strip() not in CSL_TYPES:
         from .config import did_you_mean
         bad(f"unknown type '{kind}'", did_you_mean(kind, CSL_TYPES) or
@@ -426,7 +426,7 @@ def normalize_csl(item: dict, key: str, line, problems: _Problems) -> dict:
     else:
         csl["type"] = kind.strip()
     if (not isinstance(csl.get("title"), str) or not csl["title"].strip()) and "title" not in invalid:
-        bad("no 'title'", "add 'title' (CSL title)")
+        bad("has no 'title'", "add 'title' (CSL title)")
     # Zotero's CSL-JSON names the short journal title `journalAbbreviation`.
     if "journalAbbreviation" in csl and "container-title-short" not in csl:
         csl["container-title-short"] = csl["journalAbbreviation"]
@@ -804,7 +804,7 @@ def _bibtex_to_csl(key: str, entry_type: str, f: dict, line: int, problems: _Pro
         else:
             csl["accessed"] = accessed
     if not f.get("title"):
-        problems.add(line, f"entry '{key}': no 'title'", "add title = {…}")
+        problems.add(line, f"entry '{key}': has no 'title'", "add title = {…}")
     return csl
 
 
@@ -913,7 +913,7 @@ def _read_ris(path: Path, text: str, limits, problems: _Problems) -> list[_Entry
         used.add(key)
         csl["id"] = key
         if not csl.get("title"):
-            problems.add(line, f"entry '{key}': no title (TI)", "add a 'TI  - ' line")
+            problems.add(line, f"entry '{key}': has no title (TI)", "add a 'TI  - ' line")
         entries.append(_Entry(key, line, csl))
     return entries
 

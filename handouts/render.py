@@ -37,6 +37,9 @@ class RefusedURL(URLFetchingError):
     """A resource outside what the article may use."""
 
 
+#: The styles shipped with the builder (the review packet falls back on them).
+BUILTIN_STYLES = Path(__file__).resolve().parents[1] / "styles"
+
 #: The article folder's address inside the document. WeasyPrint names embedded images
 #: after their URL, so a fixed address keeps the bytes the same wherever the project lives.
 ARTICLE_BASE = "file:///article/"
@@ -189,7 +192,8 @@ def render_pdf(html: str, *, base_dir: Path, styles_dir: Path, stylesheets: list
     in the messages (imagecheck.py).
     """
     for sheet in stylesheets:  # WeasyPrint opens these itself, not through the fetcher
-        if problem := paths.check_file(sheet, [styles_dir], what=f"stylesheet '{Path(sheet).name}'",
+        if problem := paths.check_file(sheet, [styles_dir, BUILTIN_STYLES],
+                                       what=f"stylesheet '{Path(sheet).name}'",
                                        where="styles/", links=False):
             raise InputError(problem)
     fetcher = SafeFetcher([base_dir, styles_dir], allow_remote=allow_remote, article_dir=base_dir,

@@ -50,6 +50,18 @@ class PreviewState:
             return self.generation
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A browser that went away mid-answer is normal; anything else is printed."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def _handler(root: Path, state: PreviewState, stop: threading.Event):
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
@@ -167,23 +179,28 @@ def serve(config, rebuild: Callable[[], list[str]] | None = None, *, port: int =
     root = config.output_dir
     root.mkdir(parents=True, exist_ok=True)
     try:
-        server = http.server.ThreadingHTTPServer((host, port), _handler(root, state, stop))
+        server = _Server((host, port), _handler(root, state, stop))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise InputError.at(None, None, f"port {port} on {host} is already in use",
                                 f"stop the other server or choose another port, e.g. --port {port + 1}") from None
         raise
-    server.daemon_threads = True
     url = f"http://{host}:{server.server_address[1]}/"
-    state.publish(rebuild())
+    lock = threading.Lock()
+
+    def locked_rebuild() -> list[str]:  # the watcher and the first build never overlap
+        with lock:
+            return rebuild()
+
     threading.Thread(target=server.serve_forever, name="handouts-serve", daemon=True).start()
-    announce(f"serving {root} at {url} — watching for changes; Ctrl-C to stop")
-    if ready:
-        ready(url)
-    watcher = threading.Thread(target=_watch, args=(config, rebuild, state, stop, announce),
+    watcher = threading.Thread(target=_watch, args=(config, locked_rebuild, state, stop, announce),
                                name="handouts-watch", daemon=True)
-    watcher.start()
+    announce(f"serving {root} at {url} — building, then watching for changes; Ctrl-C to stop")
     try:
+        watcher.start()
+        state.publish(locked_rebuild())  # pages say "Building…" until the first build is done
+        if ready:
+            ready(url)
         while not stop.is_set():
             stop.wait(0.2)
     except KeyboardInterrupt:

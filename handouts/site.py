@@ -126,12 +126,16 @@ def _downloads(outputs: list[dict], from_dir: str, default_paper: str) -> dict:
                                               o.get("paper") != default_paper, o["path"])):
         key = _variant_key(out)
         paper = (out.get("paper") or "").upper() if out.get("paper") == "a4" else (out.get("paper") or "").title()
-        item = Download(_relative(out["path"], from_dir), VARIANT_LABELS.get(key, key), key,
+        clinic = out.get("clinic_name") or out.get("clinic") or ""
+        label = VARIANT_LABELS.get(key, key)
+        if clinic and key in ("press", "booklet-pages"):
+            label += f" — {clinic}"
+        item = Download(_relative(out["path"], from_dir), label, key,
                         paper, int(out.get("pages") or 0), _human_size(int(out.get("bytes") or 0)))
-        if out.get("clinic"):
-            groups["clinics"][out.get("clinic_name") or out["clinic"]].append(item)
-        elif key in ("press", "booklet-pages"):
+        if key in ("press", "booklet-pages"):  # print shops only, whoever's copy it is
             groups["press"].append(item)
+        elif clinic:
+            groups["clinics"][clinic].append(item)
         else:
             groups["reader"].append(item)
     groups["clinics"] = dict(sorted(groups["clinics"].items()))

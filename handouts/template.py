@@ -16,6 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import i18n, qr
+from . import paths
 from .article import Article
 from .body import Body
 from .citations import Bibliography
@@ -35,7 +36,7 @@ def css_string(value) -> Markup:
 @functools.lru_cache(maxsize=8)
 def _environment(styles_dir: Path) -> jinja2.Environment:
     # HTML templates autoescape; the CSS template quotes every value with `cssstring`.
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(styles_dir),
+    env = jinja2.Environment(loader=paths.contained_loader(styles_dir),  # no symlinks out (harden)
                              autoescape=lambda name: not (name or "").endswith(".css.j2"),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)

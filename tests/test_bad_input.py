@@ -78,11 +78,42 @@ def test_missing_disclaimer(cli, project):
     build_fails(cli, project, "no medical disclaimer", "add 'disclaimer: …'")
 
 
-@pytest.mark.parametrize("value", ["03/2024", "2024-13-01", "yesterday", "2024-3-1"])
+@pytest.mark.parametrize("value", ["03/2024", "yesterday", "2024-3-1"])
 def test_date_not_iso(cli, project, value):
     edit(project, "updated: 2024-03-02", f"updated: {value}")
     [error] = build_fails(cli, project, "'updated': expected a date YYYY-MM-DD", "2024-03-01")
     assert error["line"] == "15"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("2025-02-30", "'updated': February 2025 has no day 30"),
+    ("2024-02-30", "'updated': February 2024 has no day 30"),
+    ("2023-02-29", "'updated': February 2023 has no day 29"),
+    ("2024-04-31", "'updated': April 2024 has no day 31"),
+    ("2024-13-01", "'updated': 2024-13-01 has no month 13"),
+    ("2024-00-10", "'updated': 2024-00-10 has no month 0"),
+    ("2024-05-00", "'updated': 2024-05-00 has no day 0"),
+])
+def test_impossible_date_says_why(cli, project, value, message):
+    edit(project, "updated: 2024-03-02", f"updated: {value}")
+    [error] = build_fails(cli, project, message, "check the day and month")
+    assert error["line"] == "15"
+
+
+def test_review_date_in_the_future(cli, project):
+    text = (project / "source" / "fictional-rest-guide" / "article.md").read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.strip().startswith("reviewed:"))
+    edit(project, old, old.split(":")[0] + ": 2999-01-01")
+    [error] = build_fails(cli, project, "'reviewed': 2999-01-01 is in the future", "today at the latest")
+    assert error["line"] == str(text.splitlines().index(old) + 1)
+
+
+def test_field_without_space_after_colon_points_at_its_line(cli, project):
+    text = (project / "source" / "fictional-rest-guide" / "article.md").read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("edition:"))
+    edit(project, old, old.replace(": ", ":"))
+    [error] = build_fails(cli, project, "has no space after the colon", "write 'edition: ")
+    assert error["line"] == str(text.splitlines().index(old) + 1)
 
 
 def test_unknown_citation_key(cli, project):

@@ -30,11 +30,12 @@ sync_api = pytest.importorskip("playwright.sync_api", reason=f"needs Playwright 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The fictional project built (all variants, its clinic), served over HTTP."""
+    """The fictional project built (all variants, plain and for its clinics), served."""
     from conftest import copy_project
     from handouts.cli import main
 
     root = copy_project(tmp_path_factory.mktemp("browser"))
+    assert main(["--root", str(root), "--variant", "all", "-q"]) == 0
     assert main(["--root", str(root), "--variant", "all", "--clinic", "all", "-q"]) == 0
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "dist"))
     handler.log_message = lambda *a: None
@@ -61,8 +62,11 @@ PAGES = ["index.html", f"{FICTIONAL}/index.html"]
 def test_every_link_resolves_and_downloads_are_pdfs(server, browser, path):
     page = browser.new_page()
     page.goto(server + path)
-    links = page.eval_on_selector_all("a[href], img[src], link[href]",
+    links = page.eval_on_selector_all("a[href]:not(.references a), img[src], link[href]",
                                       "els => els.map(e => e.href || e.src)")
+    # Links out of the site are only a reference's own address (not fetched: no network).
+    outside = page.eval_on_selector_all(".references a", "els => els.map(e => e.href)")
+    assert all(url.startswith(("https://", "http://")) for url in outside)
     assert links
     checked_pdf = 0
     for url in sorted(set(links)):

@@ -456,3 +456,13 @@ def test_for_build_leaves_out_what_the_build_reports_elsewhere(proj):
     out = for_build(art, config, today=TODAY)
     assert [getattr(d, "rule", None) for d in out] == ["citations/uncited"]  # once, not twice
     assert "credibility/review-overdue" in rules_of(report_of(proj))  # editions reports it in build
+
+
+def test_an_article_that_does_not_load_is_reported_not_checked(proj):
+    path = article_path(proj)
+    edit(path, "updated: 2025-10-01", "updated: 2025-13-01")
+    code, out, err = run(proj, [path], fmt="json")
+    (art,) = json.loads(out)["articles"]
+    assert code == 1 and art["loaded"] is False and art["readability"] is None
+    assert [f["rule"] for f in art["findings"]] == ["load/error"]
+    assert art["findings"][0]["line"] == line_of(path, "updated: 2025-13-01")

@@ -91,6 +91,17 @@ WEIRD_TEXT = [
     "𝕏", "\uffff", "\ufffd", " " * 40, "a" * 500, "-" * 3, "...", "'", '"', "\\",
 ]
 
+# Nesting and sizes around the limits (handouts/limits.py): each is built, or refused with
+# one located line naming its limit -- never a RecursionError, a hang or a crash.
+DEEP_FRAGMENTS = [
+    *("> " * n + "deep" for n in (31, 33, 300)),
+    *("".join("\n" + "  " * i + "- x" for i in range(n)) for n in (31, 40)),
+    *("*a " * n + "b" + " a*" * n for n in (30, 40, 2000)),
+    *("<div>" * n + "x" + "</div>" * n for n in (31, 40)),
+    *("[" * n for n in (20, 60, 3000)), "*" * 60, "_" * 49, "|" * 70, "![" * 500,
+    "<img " * 400, "`" * 1001, "word " * 900, '<td colspan="101">x</td>',
+]
+
 # One line of any text (control characters, U+2028/U+2029 included), for bodies and
 # front matter alike.
 line_text = st.text(
@@ -98,13 +109,15 @@ line_text = st.text(
     max_size=40)
 fragment = st.one_of(
     st.sampled_from(MD_FRAGMENTS), st.sampled_from(HTML_FRAGMENTS),
-    st.sampled_from(CITATIONS), st.sampled_from(WEIRD_TEXT), line_text)
+    st.sampled_from(CITATIONS), st.sampled_from(WEIRD_TEXT), line_text,
+    st.sampled_from(DEEP_FRAGMENTS))
 separator = st.sampled_from(["", " ", "\n", "\n\n", "\n    ", "\n> ", "\n- "])
 bodies = st.lists(st.tuples(fragment, separator), max_size=14).map(
     lambda parts: "".join(f + s for f, s in parts))
 
 # Fragments that are input errors on their own (unknown keys, missing images).
-ERRORING = {"![img](images/missing.png)", "![alt](<images/a b.png>)", "<img src=x onerror=alert(1)>",
+ERRORING = {"<td colspan=\"99999999\">c</td>", "{: .class }", "{: #id style=\"x\" }",
+            "![img](images/missing.png)", "![alt](<images/a b.png>)", "<img src=x onerror=alert(1)>",
             "<img src=\"images/missing.png\">", "[@unknown]", "[@ALPHA]", "[@1]", "[@_x]", "[@é]",
             "[@a<b>]", "[@@alpha]"}
 clean_fragment = st.one_of(

@@ -377,6 +377,18 @@ def test_stylesheet_symlinked_outside_is_refused(project):
     assert not project.outputs_contain_token()
 
 
+def test_template_symlinked_outside_is_refused(project):
+    outside = project.outside / "evil.html.j2"
+    outside.write_text(f"<html><body>{project.token}</body></html>", encoding="utf-8")
+    template = project.root / "styles" / "handout.html.j2"
+    template.unlink()
+    template.symlink_to(outside)
+    project.write("Body.")
+    code, _, err, _ = project.run()
+    assert_one_error(code, err, "template")
+    assert not project.outputs_contain_token()
+
+
 def test_csl_file_symlinked_outside_is_refused(project):
     csl = project.outside / "style.csl"
     csl.write_text('<style xmlns="http://purl.org/net/xbiblio/csl"/>', encoding="utf-8")

@@ -197,7 +197,7 @@ def test_bibtex_errors_name_file_line_and_entry_all_at_once(tmp_path):
     assert lines[0] == (f"{path}:3: error: entry 'who2013': 'year' is not a year: 'soon' — "
                         "write e.g. year = {2019}")
     assert any(f"{path}:8: error: entry 'web': 'urldate' is not a date" in line for line in lines)
-    assert any(f"{path}:8: error: entry 'web': no 'title'" in line for line in lines)
+    assert any(f"{path}:8: error: entry 'web': has no 'title'" in line for line in lines)
     assert any(f"{path}:10: error: entry 'open': BibTeX syntax: not closed" in line for line in lines)
 
 
@@ -211,7 +211,7 @@ def test_csl_errors_name_the_entry_and_its_line(tmp_path):
     text = str(exc.value)
     assert f"{path}:4: error: entry 'b': unknown type 'bok' — did you mean 'book'?" in text
     assert f"{path}:7: error: entry 'c': 'issued' is not a date" in text
-    assert f"{path}:7: error: entry 'c': no 'title'" in text
+    assert f"{path}:7: error: entry 'c': has no 'title'" in text
 
 
 # ---------------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def test_serve_rebuilds_a_changed_article_and_shows_errors(project: Path):
             proc.kill()
             out, _ = proc.communicate()
     assert proc.returncode == 0, out
-    assert "Traceback" not in out
+    assert "Traceback" not in out, out
 
 
 def test_serve_reports_a_port_in_use(project: Path, cli):

@@ -59,14 +59,17 @@ def run_checks(article, config, *, today: dt.date | None = None, exclude=(),
 
 #: Rules whose findings the build already gets from `handouts.editions.review_warnings`.
 REVIEW_RULES = ("credibility/review-overdue", "credibility/content-changed")
+#: Left out of the build's report: the review rules, and image resolution, which the render
+#: stage measures on the laid-out page (handouts/imagecheck.py) — `check` estimates it.
+BUILD_EXCLUDE = (*REVIEW_RULES, "images/resolution")
 
 
 def for_build(article, config, *, today: dt.date | None = None) -> list:
     """What `build` reports for a loaded article: the loader's warnings (minus those a rule
-    repeats) followed by the checks' findings (minus the review rules editions reports).
+    repeats) followed by the checks' findings (minus `BUILD_EXCLUDE`, reported elsewhere).
     Findings of severity "error" should fail the article like a load error; "info" ones are
     printed but never fail --strict."""
-    findings = run_checks(article, config, today=today, exclude=REVIEW_RULES)
+    findings = run_checks(article, config, today=today, exclude=BUILD_EXCLUDE)
     seen = {(str(f.path), f.line, f.text) for f in findings}
     loader = [w for w in article.warnings if (str(w.path), w.line, w.message) not in seen]
     return [*loader, *findings]
