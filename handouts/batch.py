@@ -168,15 +168,20 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
             recorded[(entry.get("slug"), entry.get("variant"), entry.get("paper"),
                       entry.get("clinic"))].append(entry)
         todo: list[tuple[Job, str]] = []
+        replay: dict[str, None] = {}  # recorded warnings of unchanged outputs, in order
         for job in planned:
             digest = inputs.inputs_sha256(config, job)
             entries = recorded.get(job.key, [])
             warned = options.strict and any(e.get("warnings") for e in entries)  # fail it again
             if not options.force and not warned and _unchanged(config, entries, digest):
                 report.unchanged.append(job)
+                replay.update(dict.fromkeys(w for e in entries for w in e.get("warnings") or ()))
             else:
                 todo.append((job, digest))
         progress.start(len(todo), len(report.unchanged))
+        if replay:  # an unchanged output's warnings are still true: say them again
+            report.warnings += list(replay)
+            progress.published([], list(replay))
 
         # build, and publish each article as soon as all its jobs are back
         digests = {job: digest for job, digest in todo}
@@ -224,12 +229,12 @@ def _clinics(config: Config, wanted) -> tuple[str | None, ...]:
 
 
 def _expected_names(job: Job) -> list[str]:
-    """The files a job will write (for the collision check before building)."""
-    suffix = "" if job.variant == "handout" else f"-{job.variant}"
-    names = [job.output_name(suffix)]
-    if job.variant == "booklet":
-        names.append(job.output_name(suffix + "-pages"))
-    return names
+    """The files a job will write (for the collision check before building): the
+    variant knows its pieces' suffixes (no renderer import)."""
+    from .variants import make_variant
+
+    return [job.output_name(suffix)
+            for suffix in make_variant(job.variant, job.paper, job.bleed_mm).piece_suffixes]
 
 
 def _unchanged(config: Config, entries: list[dict], digest: str) -> bool:
@@ -352,8 +357,8 @@ def _publish_article(config: Config, group: list, digests: dict, manifest: dict,
     article = group[0].job.article
     slug = group[0].job.slug
     jobs = tuple(r.job for r in group)
-    warnings = list(dict.fromkeys(w for r in group for w in r.warnings))
-    problems = list(dict.fromkeys(p for r in group if r.error for p in r.error.problems))
+    warnings = _unique(w for r in group for w in r.warnings)  # each variant repeats them
+    problems = _unique(p for r in group if r.error for p in r.error.problems)
     crash = next((r.crash for r in group if r.crash is not None), None)
     entry = next((r.article_entry for r in group if r.article_entry is not None), None)
     edition = next((r.edition for r in group if r.edition is not None), None)
@@ -397,6 +402,14 @@ def _publish_article(config: Config, group: list, digests: dict, manifest: dict,
     manifest["outputs"].sort(key=lambda o: o.get("path", ""))
     report.outputs += written
     progress.published(written, warnings)
+
+
+def _unique(diagnostics) -> list:
+    """Diagnostics without repeats (by their text: some carry unhashable data)."""
+    seen: dict[str, object] = {}
+    for d in diagnostics:
+        seen.setdefault(str(d), d)
+    return list(seen.values())
 
 
 def _review_warnings(config: Config, slug: str, entry: dict | None, manifest: dict) -> list:

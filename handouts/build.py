@@ -63,7 +63,7 @@ def build_job(config: Config, job: Job) -> JobResult:
     try:
         article = load.load_article(job.article, config)
         result.edition = article.edition
-        result.warnings.extend(article.warnings)
+        result.warnings.extend(_editorial_checks(article, config))  # loader + checks
         _fail_if_strict(job, result)
         clock.lap("load")
         bibliography = format_bibliography(article.references, article.cited, config.csl_style,
@@ -126,10 +126,28 @@ def _article_entry(article, bibliography) -> dict | None:
     return article_entry(article, bibliography)
 
 
+def _editorial_checks(article, config: Config) -> list[Diagnostic]:
+    """The loader's warnings and the editorial checks' findings (handouts.checks, issue 12).
+
+    A finding of severity "error" (e.g. an image without alt text) fails the article like
+    a load error; "info" findings are printed but never fail --strict.
+    """
+    try:
+        from .checks import for_build
+    except ImportError:  # before the checks package: the loader's warnings
+        return list(article.warnings)
+    findings = list(for_build(article, config))
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise InputError(*errors)
+    return findings
+
+
 def _fail_if_strict(job: Job, result: JobResult) -> None:
-    """Under --strict, the warnings so far become the article's errors."""
-    if job.strict and result.warnings:
-        problems = [replace(w, severity="error") for w in result.warnings]
+    """Under --strict, the warnings so far become the article's errors ("info" stays)."""
+    if job.strict and any(w.severity == "warning" for w in result.warnings):
+        problems = [replace(w, severity="error") if w.severity == "warning" else w
+                    for w in result.warnings]
         result.warnings.clear()
         raise InputError(*problems)
 

@@ -99,9 +99,7 @@ def _questions(clinic, labels: dict) -> str:
     if clinic.questions:
         return clinic.questions
     if clinic.phone:
-        # The phone number never breaks across the footer's lines (no-break spaces).
-        return i18n.fill(labels["questions_call"], clinic=clinic.name,
-                         phone=clinic.phone.replace(" ", "\u00a0"))
+        return i18n.fill(labels["questions_call"], clinic=clinic.name, phone=clinic.phone)
     return ""
 
 
@@ -122,9 +120,13 @@ def render_document(article: Article, body: Body, bibliography: Bibliography, va
         outline=body.outline,
         entries=[(e.number, Markup(e.html)) for e in bibliography.entries],
         labels=labels,
-        # A date never breaks across lines ("1 / tháng 3, 2027"): no-break spaces, as the
-        # body's typography gives dates in the text.
-        date=lambda d: format_date(d, article.lang).replace(" ", "\u00a0"),
+        # A date stays on one line ("1 / tháng 3, 2027" otherwise) through base.css's
+        # `nowrap` class, not no-break spaces: WeasyPrint maps the space glyph to whichever
+        # of the two it met first, and every space could then extract as U+00A0.
+        # (English dates are wrapped by the body's typography pass, handouts/typography.py.)
+        date=(lambda d: format_date(d, article.lang)) if i18n.primary(article.lang) == "en"
+        else (lambda d: Markup('<span class="nowrap">%s</span>') % format_date(d, article.lang)),
+        plain_date=lambda d: format_date(d, article.lang),
         next_review_due=getattr(article, "next_review_due", None),
         document_date=_document_date(article),  # PDF dates: updated, else SOURCE_DATE_EPOCH
         variant=variant,

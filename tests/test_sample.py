@@ -26,7 +26,8 @@ def sample_pdfs(tmp_path_factory) -> dict[str, Path]:
     out = {}
     for paper in ("a4", "letter"):
         assert main(["--root", str(root), "--paper", paper, "--out", str(root / paper), "-q"]) == 0
-        out[paper] = root / paper / f"{SLUG}.pdf"
+        # paper other than handouts.toml's is in the name (batch's output names)
+        out[paper] = root / paper / (f"{SLUG}.pdf" if paper == "a4" else f"{SLUG}-{paper}.pdf")
     return out
 
 
