@@ -147,8 +147,9 @@ def cold_sample(sample: Path, repeat: int) -> tuple[float, float]:
     md = sample / "source" / SAMPLE / "article.md"
     for i in range(repeat):  # alternate, so a busy machine slows both alike
         start = time.perf_counter()
-        subprocess.run([PY, str(ROOT / "build_pdf.py"), "--root", str(sample), "--force", "-q"],
-                       check=True, env=ENV)
+        build_pdf = Path(ENV["PYTHONPATH"]) / "build_pdf.py"  # the engine snapshot's
+        subprocess.run([PY, str(build_pdf), "--root", str(sample), "--force", "-q"],
+                       check=True, env=ENV, stderr=subprocess.DEVNULL)
         ours.append(time.perf_counter() - start)
         theirs.append(pandoc_weasyprint(md, sample / f"pandoc-{i}"))
     return statistics.median(ours), statistics.median(theirs)
@@ -176,6 +177,17 @@ def main(argv=None) -> int:
         return 0
 
     n = args.articles
+    with tempfile.TemporaryDirectory(prefix="handouts-engine-") as engine:
+        # A snapshot of the engine: the inputs hash covers handouts' own source, so edits
+        # to the working tree during the run must not turn "unchanged" into "rebuilt".
+        shutil.copytree(ROOT / "handouts", Path(engine) / "handouts",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(ROOT / "build_pdf.py", Path(engine) / "build_pdf.py")
+        ENV["PYTHONPATH"] = engine
+        return _measure(args, n)
+
+
+def _measure(args, n: int) -> int:
     fig: dict = {"articles": n, "cores": os.cpu_count(), "python": platform.python_version(),
                  "load_before": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="handouts-batch-bench-") as tmp:
@@ -183,27 +195,37 @@ def main(argv=None) -> int:
         articles = sorted((project / "source").glob("*/article.md"))
         words = statistics.mean(fictional.word_count(a) for a in articles[:10])
         fig["words_per_article"] = round(words)
+        print("words_per_article:", fig["words_per_article"], file=sys.stderr, flush=True)
 
         out = Path(tmp) / "pandoc"
         out.mkdir()
         subset = articles[: args.pandoc_articles]
         pandoc = [pandoc_weasyprint(a, out / a.parent.name) for a in subset]
         fig["pandoc_per_article_s"] = statistics.mean(pandoc)
+        print("pandoc_per_article_s:", fig["pandoc_per_article_s"], file=sys.stderr, flush=True)
         fig["pandoc_articles_timed"] = len(subset)
+        print("pandoc_articles_timed:", fig["pandoc_articles_timed"], file=sys.stderr, flush=True)
 
         fig["one_worker"] = run_child(project, jobs=1, force=True)
+        print("one_worker:", fig["one_worker"], file=sys.stderr, flush=True)
         fig["two_workers"] = run_child(project, jobs=2, force=True)
+        print("two_workers:", fig["two_workers"], file=sys.stderr, flush=True)
         fig["unchanged"] = run_child(project, jobs=2)
+        print("unchanged:", fig["unchanged"], file=sys.stderr, flush=True)
         fig["python_startup_s"] = python_startup()
+        print("python_startup_s:", fig["python_startup_s"], file=sys.stderr, flush=True)
         changed = articles[n // 2]
         changed.write_text(changed.read_text().replace("This article is fictional.",
                                                        "This article is still fictional."))
         fig["one_changed"] = run_child(project, jobs=2, site=True)
+        print("one_changed:", fig["one_changed"], file=sys.stderr, flush=True)
         if not args.no_dask:
             fig["dask_two_workers"] = run_child(project, jobs=2, force=True, dask=True)
+            print("dask_two_workers:", fig["dask_two_workers"], file=sys.stderr, flush=True)
         fig["cold_sample_ours_s"], fig["cold_sample_pandoc_s"] = cold_sample(
             project / "sample", args.repeat)
     fig["load_after"] = os.getloadavg()
+    print("load_after:", fig["load_after"], file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(fig, indent=2))
     else:

@@ -31,7 +31,8 @@ class Limits:
     line_chars: int = 100_000  # one line of the body (a data: image is one long line)
     paragraph_chars: int = 4_000  # one paragraph, data: addresses not counted (WeasyPrint
     #                               lays a paragraph out in quadratic time; ~650 words)
-    inline_markup: int = 2_000  # links, citations, code spans, emphasis, tags in one article
+    inline_markup: int = 1_000  # links, citations, code spans, emphases, tags in one article
+    #                             (WeasyPrint: several ms per inline box; Markdown ~1 ms)
     nesting_depth: int = 32  # block quotes, list levels, raw HTML elements, brackets
     delimiter_run: int = 50  # a run of * or _ (emphasis markers nest recursively)
     unclosed_brackets: int = 50  # '[' with no ']' in one paragraph (each is re-scanned)

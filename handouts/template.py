@@ -140,4 +140,5 @@ def render_document(article: Article, body: Body, bibliography: Bibliography, va
     # reference's author initials, wherever the template or citations put them.
     names = (article.publisher or "", clinic.name if clinic else "")
     return Document(keep_together(env.get_template(variant.template).render(**context), names),
-                    env.get_template("page.css.j2").render(**context))
+                    # CSS takes dates as plain text (an older page.css.j2 calls date()).
+                    env.get_template("page.css.j2").render(**{**context, "date": context["plain_date"]}))

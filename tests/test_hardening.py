@@ -175,11 +175,12 @@ BODY_CASES = [
     ("150k-image-openers", "![" * 150_000, None, {"article_bytes": 3_000_000}, "[limits]"),
     ("40k-img-tags", "<img " * 40_000, None, {"article_bytes": 3_000_000}, "(line_chars)"),
     ("image-openers-within-line-limit", "![" * 45_000, None, {}, "[limits]"),
-    ("img-tags-at-the-limits", ("<img " * 700 + "\n\n") * 2, None, {}, None),
-    ("links-at-the-limits", ("[a](https://example.org/) " * 150 + "\n\n") * 12, None, {}, None),
-    ("code-spans-at-the-limits", ("`a` " * 900 + "\n\n") * 2, None, {}, None),
-    ("image-refs-at-the-limits", ("![a][b] " * 450 + "\n\n") * 2, None, {}, None),
-    ("inline-markup", ("[a](b) " * 500 + "\n\n") * 5, None, {}, "(inline_markup)"),
+    ("img-tags-at-the-limits", ("<img " * 480 + "\n\n") * 2, None, {}, None),
+    ("links-at-the-limits", ("[a](https://example.org/) " * 140 + "\n\n") * 7, None, {}, None),
+    ("code-spans-at-the-limits", ("`a` " * 490 + "\n\n") * 2, None, {}, None),
+    ("image-refs-at-the-limits", ("![a][b] " * 245 + "\n\n") * 2, None, {}, None),
+    ("inline-markup", ("[a](b) " * 500 + "\n\n") * 3, None, {}, "(inline_markup)"),
+    ("plain-text-at-the-limits", ("You rest well. " * 260 + "\n\n") * 37, None, {}, None),
     ("paragraph", "word " * 2_000, None, {}, "(paragraph_chars)"),
     ("100k-brackets", "[" * 100_000, None, {}, "("),
     ("unclosed-brackets", " ".join(["[open"] * 60), None, {"nesting_depth": 100}, "(unclosed_brackets)"),
@@ -504,10 +505,11 @@ def test_credit_and_disclaimer_visible_whatever_the_article_embeds(project, form
     data_uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
     (project.folder / "images" / "logo.svg").write_text(svg, encoding="utf-8")
     (project.folder / "images" / "logo.png").write_text(svg, encoding="utf-8")  # SVG under .png
-    body = {"data-markdown": f"![logo]({data_uri})",
-            "data-html": f'<img alt="logo" src="{data_uri}">',
-            "file-markdown": "![logo](images/logo.svg)",
-            "file-html-svg-ext-png": '<img alt="logo" src="images/logo.png">'}[form]
+    alt = "A grey bar with a small cross"
+    body = {"data-markdown": f"![{alt}]({data_uri})",
+            "data-html": f'<img alt="{alt}" src="{data_uri}">',
+            "file-markdown": f"![{alt}](images/logo.svg)",
+            "file-html-svg-ext-png": f'<img alt="{alt}" src="images/logo.png">'}[form]
     project.write("Some body text.\n\n" + body + "\n\nMore text after the image.")
     project.limits(article_bytes=2_000_000, line_chars=2_000_000, paragraph_chars=2_000_000)
     code, _, err, _ = project.run()
@@ -642,7 +644,8 @@ def drip_server():
 
 def test_dripping_server_is_bounded_in_total(project, drip_server):
     project.limits(remote_seconds=4)
-    project.write(f"![a]({drip_server}/a.png)\n\n![b]({drip_server}/b.png)\n\nText.")
+    project.write(f"![A slow picture]({drip_server}/a.png)\n\n![Another slow picture]"
+                  f"({drip_server}/b.png)\n\nText.")
     env = {"no_proxy": "*", "NO_PROXY": "*", "http_proxy": "", "HTTP_PROXY": ""}
     code, _, err, seconds = run_cli("build", "--root", str(project.root), "--out", str(project.out),
                                     "-q", "--allow-remote", cwd=project.root, env=env)

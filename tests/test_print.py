@@ -38,7 +38,8 @@ phone = "+1 555 0199"
 def article(paragraphs: int, *, draft: bool = False) -> str:
     """A fictional article of `paragraphs` paragraphs, a heading every four."""
     lines = ["---", "title: Resting Well at Home", "subtitle: A Fictional Booklet Test",
-             "lang: en", "authors:", "  - name: Ada Placeholder"]
+             "lang: en", "summary: A fictional article about resting at home.",
+             "authors:", "  - name: Ada Placeholder"]
     if draft:
         lines += ["draft: true"]
     else:
@@ -346,8 +347,8 @@ def test_a_draft_is_refused_for_print(cli, tmp_path, args, refused):
     root = make_project(tmp_path, {"rest": article(4, draft=True)})
     code, _, err = build(cli, root, *args)
     assert code == 1
-    # The error points at the front matter's draft line (line 7 of the generated article).
-    assert re.search(r"source/rest/article\.md:7: error: a draft \('draft: true'\) cannot go "
+    # The error points at the front matter's draft line (line 8 of the generated article).
+    assert re.search(r"source/rest/article\.md:8: error: a draft \('draft: true'\) cannot go "
                      r"to print: refused for " + re.escape(refused), err), err
     assert "--allow-draft" in err
     assert not list((root / "dist").rglob("*.pdf")) if (root / "dist").exists() else True
