@@ -409,9 +409,9 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
     values["_references_line"] = check.line(top["references"][1]) if "references" in top else None
     values["bibliography"] = ((_construct(top["bibliography"][1]), check.line(top["bibliography"][1]))
                               if "bibliography" in top else None)  # resolved by citations.cite_article
-    values["keywords"] = tuple(
+    values["keywords"] = tuple(filter(None, (
         check.plain(n, "keywords") for n in check.sequence(top, "keywords")
-        if isinstance(n, yaml.ScalarNode) and check.plain(n, "keywords"))
+        if isinstance(n, yaml.ScalarNode))))
     values["updated"] = check.date(top, "updated", "front matter", required=not draft)
 
     values["edition"] = 1
@@ -647,6 +647,7 @@ def check_body_bounds(path: Path, body: str, body_line: int, limits=None) -> lis
                    limits_mod.over("line_chars", len(line), limits, "characters on one line"),
                    "break the line")
     prose = list(prose_lines(body, body_line))
+    raw_lines = body.split("\n")
     lists: list[int] = []  # content columns of the open list items
     html_stack: list[str] = []
     para_start, para_chars = None, 0
@@ -654,7 +655,8 @@ def check_body_bounds(path: Path, body: str, body_line: int, limits=None) -> lis
     unclosed = 0
     emphasis = 0
     for number, line in prose:
-        if not line.strip():
+        raw = raw_lines[number - body_line]  # code spans are blanked in `line`
+        if not raw.strip():
             para_start, para_chars, brackets, unclosed, emphasis = None, 0, [], 0, 0
             continue
         if para_start is None:
@@ -668,7 +670,7 @@ def check_body_bounds(path: Path, body: str, body_line: int, limits=None) -> lis
                    "split the paragraph with a blank line")
         # Inline markup: each item is an inline box that WeasyPrint lays out and tags at
         # several milliseconds apiece (and Python-Markdown parses at ~1 ms).
-        markup += (line.count("[") + line.count("`") // 2 + len(_MARKUP_TAG.findall(line))
+        markup += (line.count("[") + raw.count("`") // 2 + len(_MARKUP_TAG.findall(line))
                    + (len(_DELIMITERS.findall(line)) // 2 if ("*" in line or "_" in line) else 0))
         if markup > max_markup:
             report("inline_markup", number, f"more than {max_markup:,} links, citations, code spans, "

@@ -13,8 +13,9 @@ to fit it instead of splitting it.
 
 It runs once, on the finished HTML document (template + citations + body: render_document
 calls it), so every variant and every producer of text gets it from one place. Only text
-between tags changes; ``pre``, ``code``, ``kbd``, ``title``, ``script`` and ``style`` are
-left alone, and so is any run of text that looks like an address (``://``, ``www.``).
+between tags changes; ``pre``, ``code``, ``kbd``, ``title``, ``script``, ``style`` and
+links (``a``: a span inside a link loses the link's PDF tag in WeasyPrint 70) are left
+alone, and so is any run of text that looks like an address (``://``, ``www.``).
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 class _Rewriter(HTMLParser):
     """Re-emit HTML unchanged except for the text of the elements we may touch."""
 
-    SKIP = {"pre", "code", "kbd", "script", "style", "title"}
+    #: Left alone. ``a`` too: WeasyPrint 70 tags a link holding a ``span`` without its
+    #: Link structure element (a PDF/UA failure); tel: links are nowrap in base.css.
+    SKIP = {"pre", "code", "kbd", "script", "style", "title", "a"}
 
     def __init__(self, names):
         super().__init__(convert_charrefs=False)

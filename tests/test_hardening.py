@@ -180,6 +180,7 @@ BODY_CASES = [
     ("code-spans-at-the-limits", ("`a` " * 490 + "\n\n") * 2, None, {}, None),
     ("image-refs-at-the-limits", ("![a][b] " * 245 + "\n\n") * 2, None, {}, None),
     ("inline-markup", ("[a](b) " * 500 + "\n\n") * 3, None, {}, "(inline_markup)"),
+    ("inline-markup-code-spans", ("`a` " * 900 + "\n\n") * 3, None, {}, "(inline_markup)"),
     ("plain-text-at-the-limits", ("You rest well. " * 260 + "\n\n") * 37, None, {}, None),
     ("paragraph", "word " * 2_000, None, {}, "(paragraph_chars)"),
     ("100k-brackets", "[" * 100_000, None, {}, "("),
