@@ -463,8 +463,11 @@ def test_no_line_ends_early_in_the_fixture(laid_out, variant):
                 if not texts_a or not texts_b:
                     continue
                 first = texts_b[0]
-                word = first.text.lstrip().split(" ")[0]
-                word_width = first.width * len(word) / max(1, len(first.text))
+                if first.style["white_space"] in ("nowrap", "pre"):  # a unit: all or nothing
+                    word, word_width = first.text, first.width
+                else:
+                    word = first.text.lstrip().split(" ")[0]
+                    word_width = first.width * len(word) / max(1, len(first.text))
                 used = max(t.position_x + t.width for t in texts_a)
                 if right_edge - used > 1.3 * word_width + first.style["font_size"]:
                     torn.append((number, texts_a[-1].text[-20:], word))
