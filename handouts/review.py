@@ -28,7 +28,9 @@ from .errors import InputError
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])[ \t]+(.*)$")
 _ADMONITION = re.compile(r'^ {0,3}!!![ \t]*([\w-]+)(?:[ \t]+"([^"]*)")?')
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*(?:<[^>]*>|[^)\s]*)(?:\s+\"([^\"]*)\")?\s*\)(?:\{[^}\n]*\})?")
+_AUTOLINK = re.compile(r"<((?:https?|mailto|tel):[^>\s]*)>", re.I)
+_ATTRIBUTES = re.compile(r"\{:?\s*[#.\w][^}\n]*\}")
 _LINK = re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^)\s]*)(?:\s+\"[^\"]*\")?\)")
 _CITATION = re.compile(r"\[((?:[^\[\]]*?)-?@[^\[\]]*)\](?![(\[:])")
 _EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1")
@@ -47,7 +49,11 @@ class Block:
 
 def _inline(text: str) -> str:
     text = _COMMENT.sub("", text)
-    text = _IMAGE.sub(lambda m: f"[image: {m.group(1)}]", text)
+    text = _IMAGE.sub(lambda m: f"[image: {m.group(1)}" + (f" — {m.group(2)}" if m.group(2) else "") + "]",
+                      text)
+    # <tel:+15550100>, <https://…>: the address is the text a patient reads.
+    text = _AUTOLINK.sub(lambda m: re.sub(r"^(?:tel|mailto):", "", m.group(1), flags=re.I), text)
+    text = _ATTRIBUTES.sub("", text)
     text = _CITATION.sub(lambda m: "[" + m.group(1).replace("@", "") + "]", text)
     text = _LINK.sub(lambda m: m.group(1), text)
     text = _TAG.sub("", text)

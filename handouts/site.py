@@ -180,7 +180,10 @@ def site_files(output_dir: Path, styles_dir: Path, manifest: dict,
     css = (styles_dir / "site" / "site.css").read_bytes()
     files: list[tuple[Path, bytes]] = [(output_dir / "site.css", css)]
     entries = []
-    articles = {slug: {**_ARTICLE_DEFAULTS, **article} for slug, article in articles.items()}
+    # A draft is not medically reviewed: it is never offered to patients (its PDF, stamped
+    # DRAFT, stays in dist/ for the editors).
+    articles = {slug: {**_ARTICLE_DEFAULTS, **article} for slug, article in articles.items()
+                if not article.get("draft")}
     for slug, article in sorted(articles.items(), key=lambda kv: kv[1]["title"].casefold()):
         outputs = by_slug.get(slug, [])
         main = _main_output(outputs, default_paper)

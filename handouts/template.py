@@ -97,10 +97,19 @@ def _questions(clinic, labels: dict) -> str:
     if clinic is None:
         return ""
     if clinic.questions:
-        return clinic.questions
+        return _unbreakable_phones(clinic.questions)
     if clinic.phone:
-        return i18n.fill(labels["questions_call"], clinic=clinic.name, phone=clinic.phone)
+        return i18n.fill(labels["questions_call"], clinic=clinic.name,
+                         phone=_unbreakable_phones(clinic.phone))
     return ""
+
+
+def _unbreakable_phones(text: str) -> str:
+    """Phone numbers with no-break spaces: the footer is a CSS string, where a span cannot
+    keep "+1 555 0100" on one line."""
+    from .typography import PHONE_RE
+
+    return PHONE_RE.sub(lambda m: m.group(0).replace(" ", "\u00a0"), text)
 
 
 def _document_date(article) -> str | None:

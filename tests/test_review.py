@@ -124,3 +124,15 @@ def test_review_on_the_command_line(proj, cli, monkeypatch):
     assert code == 0, err
     assert f"dist/review/{SLUG}-edition-1.pdf" in out + err
     assert (proj / "dist" / "review" / f"{SLUG}-edition-1.pdf").is_file()
+
+
+def test_packet_text_keeps_phone_numbers_and_captions_without_attribute_syntax():
+    """The reviewer signs off what patients read: a tel: autolink's number, an image's
+    caption; never the raw `{width=50%}` of an attribute list."""
+    from handouts.review import _inline
+
+    text = _inline('Call <tel:+15550100> now. ![A chart](images/c.png "Figure 1. Fever chart")'
+                   '{width=50%} See <https://example.org/x>.')
+    assert "+15550100" in text
+    assert "Figure 1. Fever chart" in text
+    assert "{width" not in text and "https://example.org/x" in text

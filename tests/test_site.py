@@ -155,3 +155,20 @@ def test_site_escapes_article_text(tmp_path):
     index = files[tmp_path / "index.html"].decode()
     assert "<script>alert(1)" not in page and "<script>alert(1)" not in index
     assert "&lt;b&gt;x&lt;/b&gt;" in index
+
+
+def test_drafts_are_not_offered_to_patients(tmp_path):
+    from handouts.site import site_files
+
+    from pdfcheck import REPO
+
+    manifest = {"articles": {
+        "ready": {"title": "Reviewed handout", "lang": "en", "edition": 1,
+                  "reviewers": [{"name": "A. Fictional", "credential": "MD",
+                                 "specialty": "Pediatrics", "reviewed": "2024-01-02"}]},
+        "wip": {"title": "Unreviewed draft", "lang": "en", "edition": 1, "draft": True}},
+        "outputs": [], "archive": {}}
+    files = dict(site_files(tmp_path, REPO / "styles", manifest))
+    index = files[tmp_path / "index.html"].decode()
+    assert "Reviewed handout" in index and "Unreviewed draft" not in index
+    assert tmp_path / "wip" / "index.html" not in files
