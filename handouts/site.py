@@ -142,9 +142,23 @@ def _downloads(outputs: list[dict], from_dir: str, default_paper: str) -> dict:
     return groups
 
 
-def _thumbnail(pdf_path: Path) -> bytes | None:
-    """Page 1 of `pdf_path` as a small palette PNG (pypdfium2 renders, Pillow encodes)."""
+def _thumbnail(pdf_path: Path, sha256: str = "", previous: Path | None = None) -> bytes | None:
+    """Page 1 of `pdf_path` as a small palette PNG (pypdfium2 renders, Pillow encodes).
+
+    The PNG records the PDF's sha256; when `previous` was made from the same PDF, its
+    bytes are reused instead of rendering again.
+    """
+    if sha256 and previous is not None and previous.is_file():
+        from PIL import Image
+
+        try:
+            with Image.open(previous) as old:
+                if old.info.get("source-sha256") == sha256:
+                    return previous.read_bytes()
+        except OSError:
+            pass
     import pypdfium2
+    from PIL.PngImagePlugin import PngInfo
 
     try:
         document = pypdfium2.PdfDocument(str(pdf_path))
@@ -157,7 +171,9 @@ def _thumbnail(pdf_path: Path) -> bytes | None:
     finally:
         document.close()
     out = io.BytesIO()
-    image.quantize(colors=64, dither=0).save(out, format="PNG", optimize=True)
+    info = PngInfo()
+    info.add_text("source-sha256", sha256)
+    image.quantize(colors=64, dither=0).save(out, format="PNG", optimize=True, pnginfo=info)
     return out.getvalue()
 
 
@@ -189,7 +205,8 @@ def site_files(output_dir: Path, styles_dir: Path, manifest: dict,
         main = _main_output(outputs, default_paper)
         thumb = None
         if main is not None:
-            png = _thumbnail(output_dir / main["path"])
+            png = _thumbnail(output_dir / main["path"], main.get("sha256", ""),
+                             output_dir / slug / THUMB_NAME)
             if png:
                 files.append((output_dir / slug / THUMB_NAME, png))
                 thumb = f"{slug}/{THUMB_NAME}"
