@@ -45,7 +45,7 @@ BUILTIN_LABELS = {
     'disclaimer': 'Medical disclaimer',
     'notes': 'Notes',
     'notes_title': 'Notes',
-    'questions_for_care_team': 'Questions for my care team',
+    'questions_for_care_team': 'Questions for your care team',
     'questions_call': 'Questions? Call {clinic} at {phone}',
     'latest_version': 'Latest version',
     'draft': 'DRAFT — not medically reviewed',

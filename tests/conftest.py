@@ -6,6 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Timing is the benchmarks' business: a property test must not fail because the machine
+# (CI, two cores) is busy. Per-test settings still choose their number of examples.
+settings.register_profile("handouts", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("handouts")
 
 from pdfcheck import FIXTURES, REPO
 
