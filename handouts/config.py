@@ -128,8 +128,14 @@ def load_config(root: Path, path: Path | None = None) -> Config:
     except UnicodeDecodeError:
         raise InputError.at(path, None, "not UTF-8 text", "save the file as UTF-8")
     except tomllib.TOMLDecodeError as exc:
-        raise InputError.at(path, getattr(exc, "lineno", None), f"TOML syntax: {exc}",
-                            "fix the syntax (strings need quotes)") from None
+        # Python 3.11's tomllib keeps the position only in its message.
+        where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        hint = ("a key is set twice — e.g. 'disclaimer = \"…\"' and a [disclaimer] table: "
+                "keep one (put the English text under [disclaimer] as en = \"…\")"
+                if "overwrite" in message.lower() else "fix the syntax (strings need quotes)")
+        raise InputError.at(path, getattr(exc, "lineno", None) or (int(where.group(1)) if where else None),
+                            f"TOML syntax: {message}", hint) from None
     except OSError as exc:  # a directory, unreadable, …
         raise InputError.at(path, None, f"cannot read: {exc.strerror or exc}",
                             "handouts.toml must be a readable text file") from None

@@ -230,7 +230,10 @@ def _watch(config, rebuild, state: PreviewState, stop: threading.Event, announce
         started = time.perf_counter()
         errors = rebuild()
         state.publish(errors)
-        names = sorted({Path(p).name for _, p in changes})
+        # Editors' temporary files come and go: name the files that are still there.
+        names = sorted({Path(p).name for _, p in changes if Path(p).exists()}) or ["a file"]
         announce(f"rebuilt after a change to {', '.join(names)} in "
                  f"{time.perf_counter() - started:.1f} s"
-                 + (f" — {len(errors)} problem(s)" if errors else ""))
+                 + (f" — {len(errors)} problem(s):" if errors else ""))
+        for line in errors:
+            announce(f"  {line}")

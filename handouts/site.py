@@ -185,8 +185,15 @@ def _main_output(outputs: list[dict], default_paper: str) -> dict | None:
 
 
 def site_files(output_dir: Path, styles_dir: Path, manifest: dict,
-               default_paper: str = "a4") -> list[tuple[Path, bytes]]:
-    """Every file of the site for `manifest`: the index, per-handout pages, thumbnails."""
+               default_paper: str = "a4", clinic_names: dict[str, str] | None = None,
+               ) -> list[tuple[Path, bytes]]:
+    """Every file of the site for `manifest`: the index, per-handout pages, thumbnails.
+
+    `clinic_names` maps clinic ids to the names readers know them by."""
+    names = clinic_names or {}
+    outputs = [{**o, "clinic_name": names.get(o.get("clinic") or "", o.get("clinic_name"))}
+               for o in manifest.get("outputs", [])]
+    manifest = {**manifest, "outputs": outputs}
     env = _environment(styles_dir)
     articles: dict = manifest.get("articles", {})
     by_slug: dict[str, list[dict]] = defaultdict(list)

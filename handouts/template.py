@@ -145,9 +145,10 @@ def render_document(article: Article, body: Body, bibliography: Bibliography, va
         qr=_qr(article, clinic, labels),
         hyphenate=i18n.hyphenates(article.lang),
     )
-    # No line break inside a phone number, the publisher's or clinic's name, a date or a
-    # reference's author initials, wherever the template or citations put them.
-    names = (article.publisher or "", clinic.name if clinic else "")
+    # No line break inside a phone number, the publisher's, clinic's or reviewer's name, a
+    # date or a reference's author initials, wherever the template or citations put them.
+    names = (article.publisher or "", clinic.name if clinic else "",
+             *(r.name for r in article.reviewers))
     return Document(keep_together(env.get_template(variant.template).render(**context), names),
                     # CSS takes dates as plain text (an older page.css.j2 calls date()).
                     env.get_template("page.css.j2").render(**{**context, "date": context["plain_date"]}))
