@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError
+from .textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT, FENCE as _FENCE
 
 # --------------------------------------------------------------------------------------
 # Text -> blocks -> tokens
@@ -31,12 +32,8 @@ _ADMONITION = re.compile(r'^ {0,3}!!![ \t]*([\w-]+)(?:[ \t]+"([^"]*)")?')
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*(?:<[^>]*>|[^)\s]*)(?:\s+\"([^\"]*)\")?\s*\)(?:\{[^}\n]*\})?")
 _AUTOLINK = re.compile(r"<((?:https?|mailto|tel):[^>\s]*)>", re.I)
 _ATTRIBUTES = re.compile(r"\{:?\s*[#.\w][^}\n]*\}")
-_LINK = re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^)\s]*)(?:\s+\"[^\"]*\")?\)")
 _CITATION = re.compile(r"\[((?:[^\[\]]*?)-?@[^\[\]]*)\](?![(\[:])")
 _EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 MARK = "\x00"  # block markers among the word tokens: "\x00h2", "\x00p", "\x00li", …
 

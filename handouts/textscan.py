@@ -14,7 +14,11 @@ import bisect
 import re
 from collections.abc import Iterator
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+#: Patterns the prose scanners (editorial checks, reviewer's packet) share.
+LINK = re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^)\s]*)(?:\s+\"[^\"]*\")?\)")
+HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -56,7 +60,7 @@ def prose_lines(body: str, first_line: int) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` for lines outside fenced code, code spans blanked."""
     fence = None
     for offset, line in enumerate(body.split("\n")):
-        m = _FENCE.match(line)
+        m = FENCE.match(line)
         if fence is None and m:
             fence = m.group(1)[0] * len(m.group(1))
             continue

@@ -33,28 +33,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_security import FRONT_MATTER
 
 REPO = Path(__file__).resolve().parents[1]
 SLUG = "hostile"
 TIMEOUT = 60
 MEMORY = 2 * 2**30
 
-FRONT = """\
----
-title: Test Handout
-lang: en
-summary: A fictional handout used by the hardening tests.
-authors:
-  - name: Dr. Test Author
-reviewers:
-  - name: Dr. Test Reviewer
-    credential: MD
-    specialty: Testing
-    reviewed: 2024-01-02
-updated: 2024-01-02
-edition: 1
----
-"""
+FRONT = FRONT_MATTER.replace("{title}", "Test Handout").replace("security tests", "hardening tests")
 DISCLAIMER = "Example Clinic does not provide medical advice."
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010800000000"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..citations import CITATION_RE
 from ..textscan import prose_lines
+from ..textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -27,17 +28,14 @@ _LINK_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+")
 _FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^[^\]]+\]:\s*")
 _HR = re.compile(r"^ {0,3}([-*_])([ \t]*\1){2,}[ \t]*$")
 _HTML_BLOCK = re.compile(r"^ {0,3}</?[A-Za-z][^>]*>\s*$")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 # Inline clean-up: each keeps the newlines it removes, so line numbers stay right.
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]")
-_LINK = re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^)\s]*)(?:\s+\"[^\"]*\")?\)")
 _REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
 _AUTOLINK = re.compile(r"<(?:https?|mailto|tel):[^>]*>")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>()]+[^\s<>().,;:!?\"'’”]")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]]+\]")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _ATTR_LIST = re.compile(r"\{:?[ \t]*[#.][^}]*\}|\{:?[^}]*=[^}]*\}")
 _EMPHASIS = re.compile(r"(\*{1,3}|_{1,3}|~~)(?=\S)(.+?)(?<=\S)\1")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>])")
