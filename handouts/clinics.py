@@ -99,72 +99,16 @@ class _Lines:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    try:
-        from .paths import inside
-    except ImportError:  # "harden"'s module; the same check until it exists
-        return path.resolve().is_relative_to(root.resolve())
+    from .paths import inside
+
     return inside(path, [root])
 
 
 def clean_svg(text: str) -> str:
-    """Sanitize an SVG logo (no scripts, styles, fonts, external or data references)."""
-    from . import sanitize
+    """Sanitize an SVG logo as article SVGs are (no scripts, styles, fonts, outside refs)."""
+    from .sanitize import clean_svg as clean
 
-    svg = sanitize.clean_svg(text) if hasattr(sanitize, "clean_svg") else _clean_svg_fallback(text)
-    return _unprefixed(svg)
-
-
-def _unprefixed(svg: str) -> str:
-    """``<ns0:svg xmlns:ns0="…svg">`` -> ``<svg xmlns="…svg">``. ElementTree's prefixes are
-    global state other modules change; the logo's bytes go into the PDF, and the same logo
-    must give the same file. (``<`` cannot occur in XML text or attribute values.)"""
-    m = re.search(r'xmlns:([A-Za-z_][\w.-]*)="' + re.escape(SVG_NS) + '"', svg)
-    if not m:
-        return svg
-    prefix = m.group(1)
-    svg = svg.replace(f"xmlns:{prefix}=", "xmlns=", 1)
-    return re.sub(rf"<(/?){re.escape(prefix)}:", r"<\1", svg)
-
-
-# The shapes a logo needs; everything else (script, style, foreignObject, image, use, a,
-# animation, fonts) is dropped with its children.
-_SVG_TAGS = {"svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
-             "text", "tspan", "title", "desc", "defs", "lineargradient", "radialgradient",
-             "stop", "clippath", "mask", "symbol"}
-_SVG_ATTRS = {"viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r",
-              "rx", "ry", "d", "points", "fill", "fill-opacity", "fill-rule", "stroke",
-              "stroke-width", "stroke-opacity", "stroke-linecap", "stroke-linejoin",
-              "opacity", "transform", "id", "offset", "stop-color", "stop-opacity",
-              "gradientunits", "gradienttransform", "clip-path", "clip-rule", "mask",
-              "font-size", "font-weight", "text-anchor", "preserveaspectratio", "version"}
-
-
-def _clean_svg_fallback(text: str) -> str:
-    import xml.etree.ElementTree as ET
-
-    if re.search(r"<!DOCTYPE|<!ENTITY", text, re.I):
-        raise ValueError("a DOCTYPE or ENTITY declaration")
-    root = ET.fromstring(text)
-
-    def local(name: str) -> str:
-        return name.rsplit("}", 1)[-1].lower()
-
-    if local(root.tag) != "svg":
-        raise ValueError("the root element is not <svg>")
-
-    def visit(element):
-        for child in list(element):
-            if local(child.tag) not in _SVG_TAGS:
-                element.remove(child)
-            else:
-                visit(child)
-        for attr in list(element.attrib):
-            value = element.attrib[attr]
-            if local(attr) not in _SVG_ATTRS or re.search(r"url\(\s*[^#\s)]", value, re.I):
-                del element.attrib[attr]
-
-    visit(root)
-    return ET.tostring(root, encoding="unicode")
+    return clean(text)
 
 
 def _read_logo(value: str, root: Path, fail) -> str:

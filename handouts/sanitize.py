@@ -349,6 +349,13 @@ def clean_svg(text: str | bytes, limits=None) -> str:
         return total
 
     size(root)
+    # The SVG namespace as the default one, whatever prefixes other modules registered
+    # in ElementTree's global table: the same image always gives the same bytes.
+    svg = "{" + SVG_NS + "}"
+    for elem in root.iter():
+        if isinstance(elem.tag, str) and elem.tag.startswith(svg):
+            elem.tag = elem.tag[len(svg):]
+    root.set("xmlns", SVG_NS)
     return ET.tostring(root, encoding="unicode")
 
 
