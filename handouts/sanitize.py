@@ -355,7 +355,10 @@ def clean_svg(text: str | bytes, limits=None) -> str:
     for elem in root.iter():
         if isinstance(elem.tag, str) and elem.tag.startswith(svg):
             elem.tag = elem.tag[len(svg):]
+    attributes = dict(root.attrib)  # xmlns first, as SVG files write it
+    root.attrib.clear()
     root.set("xmlns", SVG_NS)
+    root.attrib.update(attributes)
     return ET.tostring(root, encoding="unicode")
 
 
