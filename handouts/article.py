@@ -778,7 +778,7 @@ def check_body_bounds(path: Path, body: str, body_line: int, limits=None) -> lis
 def _check_labels(path: Path, lang: str, config: Config) -> list[Diagnostic]:
     """Warn when the styles have no labels ("References", "Page") for the language, or
     miss some of them (styles/labels/<lang>.yaml; English is printed instead)."""
-    return i18n.label_warnings(path, lang, config.styles_dir)
+    return i18n.label_warnings(path, lang, config.theme)
 
 
 def load_article(path: Path, config: Config) -> Article:

@@ -443,7 +443,7 @@ def _publish_site(config: Config, manifest: dict, report: BatchReport,
     from .publish import publish_set
 
     try:
-        publish_set(site_files(config.output_dir, config.styles_dir, manifest, config.paper,
+        publish_set(site_files(config.output_dir, config.theme, manifest, config.paper,
                                {cid: clinic.name for cid, clinic in config.clinics.items()}))
     except OSError as exc:
         report.failed.append(Failure(config.output_dir / "index.html", (Diagnostic(

@@ -70,18 +70,19 @@ def build_job(config: Config, job: Job) -> JobResult:
                                            lang=article.lang)
         clock.lap("cite")
         body = convert(article.body, bibliography.numbers, allow_remote_images=allow_remote,
-                       labels=load_labels(config.styles_dir, article.lang))  # callout titles
+                       labels=load_labels(config.theme, article.lang))  # callout titles
         clock.lap("markdown")
         clinic = config.clinic(job.clinic)
         variant = make_variant(job.variant, job.paper, job.bleed_mm, config)
         variant.check_article(article, clinic, job.allow_draft)  # drafts stay out of print
 
         def render(v):  # the variant may lay out more than once (booklet padding)
-            doc = render_document(article, body, bibliography, v, config.styles_dir, clinic)
+            doc = render_document(article, body, bibliography, v, config.theme, clinic)
             clock.lap("template")
             pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
-                             styles_dir=config.styles_dir,
-                             stylesheets=[config.styles_dir / s for s in v.stylesheets],
+                             theme=config.theme,
+                             stylesheets=[config.theme.path(s) or config.styles_dir / s
+                                          for s in v.stylesheets],
                              allow_remote=allow_remote, limits=config.limits,
                              min_image_ppi=getattr(v, "min_image_ppi", 150))
             clock.lap("render")

@@ -17,6 +17,7 @@ import yaml
 
 from .errors import Diagnostic, InputError
 from .limits import Limits, parse_limits
+from .theme import Theme
 
 # libyaml's parser when present: ~10x faster than the pure-Python one, same results.
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -48,6 +49,11 @@ class Config:
     press_profile: str | None = None  # CMYK output profile (.icc) of the press variant, project-relative
     checks: dict = field(default_factory=dict)  # [checks]: rule settings (handouts.checks)
     limits: Limits = field(default_factory=Limits)  # [limits]: input bounds (handouts/limits.py)
+    theme: Theme | None = None  # styles/ over the built-in theme, read once per run (load_config)
+
+    def __post_init__(self):
+        if self.theme is None:  # a Config made by hand: its styles/ over the built-in theme
+            object.__setattr__(self, "theme", Theme.load(Path(self.styles_dir)))
 
     def clinic(self, clinic_id: str | None) -> Clinic | None:
         """The clinic profile `clinic_id`, or None when no clinic was asked for."""
@@ -211,8 +217,9 @@ def load_config(root: Path, path: Path | None = None) -> Config:
 
 
 @functools.lru_cache(maxsize=8)
-def label_table(styles_dir: Path) -> dict:
-    """``styles/labels/<lang>.yaml``: the handout's fixed words, by language tag."""
+def label_table(theme: Theme) -> dict:
+    """The theme's ``labels/<lang>.yaml`` files: the handout's fixed words, by language tag
+    (cached per theme value, which changes with any of its files)."""
     from .i18n import read_label_table
 
-    return read_label_table(styles_dir)
+    return read_label_table(theme)

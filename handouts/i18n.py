@@ -1,6 +1,6 @@
 """The publisher's languages: fixed words, dates, hyphenation and the disclaimer per `lang`.
 
-Labels live in ``styles/labels/<lang>.yaml``, one file per language; English (``en.yaml``)
+Labels live in the theme's ``labels/<lang>.yaml`` (a project's ``styles/labels/`` overrides), one file per language; English (``en.yaml``)
 is the reference. A language tag is looked up as given (``vi-VN``), then by its primary
 subtag (``vi``), then in English; a language or a single key that is missing falls back
 to English and the load stage warns about it (`label_warnings`).
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-LANGUAGES = ("en", "fil", "vi", "id", "ms", "th")  # the tables shipped in styles/labels/
+LANGUAGES = ("en", "fil", "vi", "id", "ms", "th")  # the built-in theme's labels/ tables
 LABEL_DIR = "labels"
 BUDDHIST_ERA_OFFSET = 543
 
@@ -83,26 +83,21 @@ def _load_label_file(file: Path):
                             "save it as UTF-8 'key: text' lines") from None
 
 
-def read_label_table(styles_dir: Path) -> dict[str, dict]:
-    """Every ``styles/labels/<lang>.yaml`` -> {lang: {key: text}}.
+def read_label_table(theme) -> dict[str, dict]:
+    """Every ``labels/<lang>.yaml`` of the theme -> {lang: {key: text}}: a project's
+    ``styles/labels/vi.yaml`` replaces the built-in ``vi.yaml``, the other languages stay."""
+    from .errors import InputError
 
-    A project that still has the older single ``styles/labels.yaml`` (languages as
-    top-level keys) keeps working: its sections are read first, the per-language files
-    win.
-    """
     table: dict[str, dict] = {}
-    legacy = styles_dir / "labels.yaml"
-    if legacy.is_file():
-        data = _load_label_file(legacy)
-        table.update({str(k): dict(v) for k, v in data.items() if isinstance(v, dict)})
-    folder = styles_dir / LABEL_DIR
-    if folder.is_dir():
-        for file in sorted(folder.glob("*.yaml")):
-            data = _load_label_file(file)
-            if not isinstance(data, dict):
-                raise ValueError(f"{file}: expected 'key: text' lines")
-            table[file.stem] = {**table.get(file.stem, {}),
-                                **{str(k): v for k, v in data.items() if v is not None}}
+    for name in theme.names(LABEL_DIR + "/"):
+        if not name.endswith(".yaml") or name.count("/") != 1:
+            continue
+        file = theme.path(name)
+        data = _load_label_file(file)
+        if not isinstance(data, dict):
+            raise InputError.at(file, None, "expected 'key: text' lines",
+                                "write one 'key: text' line per label, as in en.yaml")
+        table[Path(name).stem] = {str(k): v for k, v in data.items() if v is not None}
     return table
 
 
@@ -129,16 +124,16 @@ def missing_labels(table: dict, lang: str) -> list[str] | None:
     return [key for key in {**BUILTIN_LABELS, **table.get("en", {})} if key not in own]
 
 
-def label_warnings(path, lang: str, styles_dir: Path):
+def label_warnings(path, lang: str, theme):
     """Warnings for the load stage: labels that will be printed in English."""
     from .config import label_table
     from .errors import warning
 
     try:
-        table = label_table(styles_dir)
+        table = label_table(theme)
     except (OSError, ValueError, yaml.YAMLError):
         return []  # the template stage reports a broken styles/ folder
-    folder = styles_dir / LABEL_DIR
+    folder = theme.project_dir / LABEL_DIR
     missing = missing_labels(table, lang)
     if missing is None:
         return [warning(path, None, f"no labels for language '{lang}' in {folder}; "

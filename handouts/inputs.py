@@ -5,8 +5,8 @@
 - the article: ``article.md``, its references file and the images its text names
   (`used_files`: the files of the article's folder whose relative path the article
   mentions, plus the ``references.*`` file found beside it);
-- the project: every file under ``styles/`` (templates, CSS, labels, ICC profiles; the
-  download site's ``styles/site/`` excepted), the settings of ``handouts.toml`` that
+- the project: every theme file, built-in or overridden by the project's ``styles/``
+  (templates, CSS, labels, ICC profiles; the download site's ``site/`` excepted), the settings of ``handouts.toml`` that
   shape a PDF (not the output folder, not the other clinics), the job's clinic profile,
   and the CSL style file when it is a path;
 - the software: the versions of handouts, WeasyPrint, pydyf, citeproc-py (+ styles),
@@ -16,8 +16,7 @@
   an article without an ``updated:`` date (a draft takes its date from it).
 
 Paths enter the hash relative to the project, so another checkout folder gives the same
-hash. The project part is computed once per process (and per change of the styles
-folder's files' sizes and times).
+hash. The theme's part is the digest `Theme.load` took when the run loaded the project.
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ ARTICLE_FILE = "article.md"
 _REFERENCES = re.compile(r"^references\.[A-Za-z]+$")
 _UPDATED = re.compile(rb"^updated\s*:", re.M)
 #: Config fields that do not change a PDF (where files go, the other clinics).
-_CONFIG_SKIP = {"root", "source_dir", "output_dir", "styles_dir", "clinics"}
+_CONFIG_SKIP = {"root", "source_dir", "output_dir", "styles_dir", "clinics", "theme"}
 
 
 def _sha(data: bytes) -> str:
@@ -173,44 +172,13 @@ def _plain(value, root: Path):
 _FILE_NAME = re.compile(r"^[^\s:]+\.(svg|png|jpe?g|gif|webp|icc|icm|csl|css|ya?ml|json|toml)$", re.I)
 
 
-def _tree_digest(folder: Path, skip: tuple[str, ...] = ("site",)) -> str:
-    h = hashlib.sha256()
-    if not folder.is_dir():
-        return _sha(b"")
-    for dirpath, dirnames, filenames in os.walk(folder):
-        rel_dir = Path(dirpath).relative_to(folder)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__"
-                             and not (rel_dir == Path(".") and d in skip))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = Path(dirpath, name)
-            h.update((rel_dir / name).as_posix().encode() + b"\0")
-            h.update(_sha(path.read_bytes()).encode() + b"\n")
-    return h.hexdigest()
-
-
-def _tree_stamp(folder: Path) -> tuple:
-    """Cheap change detector for the styles folder: names, sizes and times."""
-    stamp = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            try:
-                st = os.stat(os.path.join(dirpath, name))
-            except OSError:
-                continue
-            stamp.append((dirpath, name, st.st_size, st.st_mtime_ns))
-    return tuple(stamp)
-
-
 @functools.lru_cache(maxsize=16)
-def _project_digest(config_key: str, styles_dir: Path, stamp: tuple) -> str:
+def _project_digest(config_key: str, theme_digest: str) -> str:
     h = hashlib.sha256()
     h.update(SCHEME.encode() + b"\n")
     h.update(json.dumps(_versions(), sort_keys=True).encode() + b"\n")
     h.update(engine_digest().encode() + b"\n")
-    h.update(_tree_digest(styles_dir).encode() + b"\n")
+    h.update(theme_digest.encode() + b"\n")
     h.update(config_key.encode())
     return h.hexdigest()
 
@@ -225,8 +193,7 @@ def project_digest(config) -> str:
     settings = {f.name: _plain(getattr(config, f.name), root)
                 for f in dataclasses.fields(config) if f.name not in _CONFIG_SKIP}
     key = json.dumps(settings, sort_keys=True, ensure_ascii=True)
-    styles = Path(config.styles_dir)
-    digest = _project_digest(key, styles, _tree_stamp(styles))
+    digest = _project_digest(key, config.theme.digest)
     _PROJECT_CACHE[id(config)] = (config, digest, now)
     return digest
 

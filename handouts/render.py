@@ -37,9 +37,6 @@ class RefusedURL(URLFetchingError):
     """A resource outside what the article may use."""
 
 
-#: The styles shipped with the builder (the review packet falls back on them).
-BUILTIN_STYLES = Path(__file__).resolve().parents[1] / "styles"
-
 #: The article folder's address inside the document. WeasyPrint names embedded images
 #: after their URL, so a fixed address keeps the bytes the same wherever the project lives.
 ARTICLE_BASE = "file:///article/"
@@ -182,7 +179,7 @@ class RenderedPDF:
     messages: tuple[str, ...] = ()  # what WeasyPrint warned about
 
 
-def render_pdf(html: str, *, base_dir: Path, styles_dir: Path, stylesheets: list[Path],
+def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
                page_css: str = "", allow_remote: bool = False, limits=None,
                min_image_ppi: float = 150) -> RenderedPDF:
     """Lay out `html` and write a tagged (PDF/UA-1) PDF with reproducible bytes.
@@ -192,11 +189,11 @@ def render_pdf(html: str, *, base_dir: Path, styles_dir: Path, stylesheets: list
     in the messages (imagecheck.py).
     """
     for sheet in stylesheets:  # WeasyPrint opens these itself, not through the fetcher
-        if problem := paths.check_file(sheet, [styles_dir, BUILTIN_STYLES],
+        if problem := paths.check_file(sheet, theme.dirs,
                                        what=f"stylesheet '{Path(sheet).name}'",
                                        where="styles/", links=False):
             raise InputError(problem)
-    fetcher = SafeFetcher([base_dir, styles_dir], allow_remote=allow_remote, article_dir=base_dir,
+    fetcher = SafeFetcher([base_dir, *theme.dirs], allow_remote=allow_remote, article_dir=base_dir,
                           limits=limits)
     fonts = FontConfiguration()
     sheets = [CSS(string=page_css, url_fetcher=fetcher, font_config=fonts)] if page_css else []

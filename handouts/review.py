@@ -311,7 +311,7 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
         removed = [r for r in base.references if r not in current_refs]
     report = check_article(config, path, today=today)
     findings = [format_finding(f, Path(config.root)) for f in report.findings]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in _styles(config)]),
+    env = jinja2.Environment(loader=config.theme.loader(),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     html = env.get_template("review.html.j2").render(
         article=art, slug=slug, base=base, blocks=blocks, changes=changes,
@@ -322,14 +322,6 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
                                "base": base.edition if base else None, "article": art}
 
 
-BUILTIN_STYLES = Path(__file__).resolve().parents[1] / "styles"
-
-
-def _styles(config) -> list[Path]:
-    """The project's styles/ first (a project may restyle the packet), then the built-in."""
-    return [Path(config.styles_dir), BUILTIN_STYLES]
-
-
 def write_packet(config, slug: str, *, today: dt.date | None = None) -> Path:
     """Write ``dist/review/<slug>-edition-<N>.pdf`` and return its path."""
     from .publish import write_atomic
@@ -337,8 +329,8 @@ def write_packet(config, slug: str, *, today: dt.date | None = None) -> Path:
 
     html, edition, facts = packet_html(config, slug, today=today)
     art = facts["article"]
-    css = next(d / "review.css" for d in _styles(config) if (d / "review.css").is_file())
-    pdf = render_pdf(html, base_dir=art.folder, styles_dir=Path(config.styles_dir), stylesheets=[css])
+    pdf = render_pdf(html, base_dir=art.folder, theme=config.theme,
+                     stylesheets=[config.theme.path("review.css")])
     target = Path(config.output_dir) / "review" / f"{slug}-edition-{edition}.pdf"
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, pdf.data)

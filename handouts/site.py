@@ -81,8 +81,8 @@ def _variant_key(output: dict) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _environment(styles_dir: Path) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(styles_dir / "site"),
+def _environment(theme) -> jinja2.Environment:
+    env = jinja2.Environment(loader=theme.loader("site"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["date"] = _date
@@ -184,7 +184,7 @@ def _main_output(outputs: list[dict], default_paper: str) -> dict | None:
     return plain[0] if plain else None
 
 
-def site_files(output_dir: Path, styles_dir: Path, manifest: dict,
+def site_files(output_dir: Path, theme, manifest: dict,
                default_paper: str = "a4", clinic_names: dict[str, str] | None = None,
                ) -> list[tuple[Path, bytes]]:
     """Every file of the site for `manifest`: the index, per-handout pages, thumbnails.
@@ -194,13 +194,13 @@ def site_files(output_dir: Path, styles_dir: Path, manifest: dict,
     outputs = [{**o, "clinic_name": names.get(o.get("clinic") or "", o.get("clinic_name"))}
                for o in manifest.get("outputs", [])]
     manifest = {**manifest, "outputs": outputs}
-    env = _environment(styles_dir)
+    env = _environment(theme)
     articles: dict = manifest.get("articles", {})
     by_slug: dict[str, list[dict]] = defaultdict(list)
     for out in manifest.get("outputs", []):
         by_slug[out["slug"]].append(out)
     archive = manifest.get("archive", {})
-    css = (styles_dir / "site" / "site.css").read_bytes()
+    css = theme.path("site/site.css").read_bytes()
     files: list[tuple[Path, bytes]] = [(output_dir / "site.css", css)]
     entries = []
     # A draft is not medically reviewed: it is never offered to patients (its PDF, stamped

@@ -1,6 +1,7 @@
 """Template stage: Article + body + bibliography -> HTML document (Jinja2, autoescaped).
 
-Templates, CSS and label translations live in ``styles/``; StrictUndefined makes a
+Templates, CSS and label translations come from the theme (handouts/theme/, overridden by
+the project's ``styles/`` file by file); StrictUndefined makes a
 misspelt variable a build error instead of a silently empty line.
 """
 
@@ -16,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import i18n, qr
-from . import paths
+from .theme import Theme
 from .article import Article
 from .body import Body
 from .citations import Bibliography
@@ -34,9 +35,9 @@ def css_string(value) -> Markup:
 
 
 @functools.lru_cache(maxsize=8)
-def _environment(styles_dir: Path) -> jinja2.Environment:
+def _environment(theme: Theme) -> jinja2.Environment:
     # HTML templates autoescape; the CSS template quotes every value with `cssstring`.
-    env = jinja2.Environment(loader=paths.contained_loader(styles_dir),  # no symlinks out (harden)
+    env = jinja2.Environment(loader=theme.loader(),
                              autoescape=lambda name: not (name or "").endswith(".css.j2"),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
@@ -48,9 +49,9 @@ def _environment(styles_dir: Path) -> jinja2.Environment:
 
 
 @functools.lru_cache(maxsize=8)
-def load_labels(styles_dir: Path, lang: str) -> dict:
+def load_labels(theme: Theme, lang: str) -> dict:
     """The label set for `lang` (``vi-VN`` falls back to ``vi``, then key by key to ``en``)."""
-    return i18n.labels_for(label_table(styles_dir), lang)
+    return i18n.labels_for(label_table(theme), lang)
 
 
 def format_date(day: dt.date | None, lang: str = "en") -> str:
@@ -119,10 +120,10 @@ def _document_date(article) -> str | None:
 
 
 def render_document(article: Article, body: Body, bibliography: Bibliography, variant: Variant,
-                    styles_dir: Path, clinic=None) -> Document:
+                    theme: Theme, clinic=None) -> Document:
     """Fill the variant's template and the page-furniture stylesheet."""
-    labels = load_labels(styles_dir, article.lang)
-    env = _environment(styles_dir)
+    labels = load_labels(theme, article.lang)
+    env = _environment(theme)
     context = dict(
         article=article,
         body=Markup(body.html),  # sanitized by the body stage

@@ -18,7 +18,8 @@ from pdfcheck import FIXTURES, REPO
 
 
 def copy_project(parent: Path) -> Path:
-    """Copy the fictional fixture project, with the real styles/, to `parent`/project."""
+    """Copy the fictional fixture project, with the repository's styles/ (clinic logos; the
+    theme is built in), to `parent`/project."""
     root = parent / "project"
     shutil.copytree(FIXTURES / "project", root)
     shutil.copytree(REPO / "styles", root / "styles")
@@ -27,7 +28,7 @@ def copy_project(parent: Path) -> Path:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A project folder: the fictional fixture articles plus the real styles/."""
+    """A project folder: the fictional fixture articles plus the repository's styles/."""
     return copy_project(tmp_path)
 
 

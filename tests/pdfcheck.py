@@ -8,6 +8,8 @@ from pypdf import PdfReader
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: The built-in theme (templates, CSS, labels) inside the package.
+THEME = REPO / "handouts" / "theme"
 FICTIONAL = "fictional-rest-guide"
 
 

@@ -20,6 +20,7 @@ from handouts import batch, editions
 from handouts.config import load_config
 from handouts.errors import InputError
 from handouts.manifest import read_manifest
+from pdfcheck import REPO
 
 SLUG = "fictional-rest-guide"
 
@@ -119,7 +120,8 @@ def test_a_second_build_is_unchanged_byte_for_byte_and_the_manifest_describes_it
 
 def test_an_input_change_rebuilds_only_what_depends_on_it(project):
     build(project, "handout")
-    (project / "styles" / "base.css").write_text((project / "styles" / "base.css").read_text() + "\n/* x */\n")
+    (project / "styles" / "base.css").write_text(  # an override of the built-in sheet
+        (REPO / "handouts" / "theme" / "base.css").read_text() + "\n/* x */\n")
     assert len(build(project, "handout").built) == 1
     (project / "source" / SLUG / "notes-to-self.txt").write_text("not used by the article")
     assert build(project, "handout").built == []  # a file the article does not use

@@ -31,11 +31,14 @@ import time
 from pathlib import Path
 
 import pytest
+
+from handouts.theme import Theme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_security import FRONT_MATTER
 
 REPO = Path(__file__).resolve().parents[1]
+THEME = REPO / "handouts" / "theme"
 SLUG = "hostile"
 TIMEOUT = 60
 MEMORY = 2 * 2**30
@@ -281,8 +284,9 @@ def test_broken_project_file_is_one_line_error(project, setup, needle):
 
 def test_broken_labels_file_is_one_line_error(project):
     project.write("Body.")
-    labels = project.root / "styles" / "labels"
-    target = labels / "en.yaml" if labels.is_dir() else project.root / "styles" / "labels.yaml"
+    labels = project.root / "styles" / "labels"  # the project's override of en.yaml
+    labels.mkdir(parents=True, exist_ok=True)
+    target = labels / "en.yaml"
     target.write_text("references: [unclosed\n  page: {\n", encoding="utf-8")
     code, _, err, _ = project.run()
     assert_one_error(code, err)
@@ -356,8 +360,8 @@ def test_image_symlinked_outside_is_refused(project):
 def test_stylesheet_symlinked_outside_is_refused(project):
     outside_css = project.outside / "evil.css"
     outside_css.write_text(f'body::after {{ content: "{project.token}" }}', encoding="utf-8")
-    base = project.root / "styles" / "base.css"
-    base.unlink()
+    base = project.root / "styles" / "base.css"  # an override linking out of the project
+    base.unlink(missing_ok=True)
     base.symlink_to(outside_css)
     project.write("Body.")
     code, _, err, _ = project.run()
@@ -369,7 +373,7 @@ def test_template_symlinked_outside_is_refused(project):
     outside = project.outside / "evil.html.j2"
     outside.write_text(f"<html><body>{project.token}</body></html>", encoding="utf-8")
     template = project.root / "styles" / "handout.html.j2"
-    template.unlink()
+    template.unlink(missing_ok=True)
     template.symlink_to(outside)
     project.write("Body.")
     code, _, err, _ = project.run()
@@ -470,12 +474,12 @@ def test_svg_fonts_cannot_blank_the_handout_control():
     original = sanitize.clean_svg
     try:
         sanitize.clean_svg = lambda text, limits=None: text.decode() if isinstance(text, bytes) else text
-        unsafe = render.render_pdf(html, base_dir=REPO / "styles", styles_dir=REPO / "styles",
-                                   stylesheets=[REPO / "styles" / "base.css"])
+        unsafe = render.render_pdf(html, base_dir=THEME, theme=Theme.load(REPO / "styles"),
+                                   stylesheets=[THEME / "base.css"])
     finally:
         sanitize.clean_svg = original
-    safe = render.render_pdf(html, base_dir=REPO / "styles", styles_dir=REPO / "styles",
-                             stylesheets=[REPO / "styles" / "base.css"])
+    safe = render.render_pdf(html, base_dir=THEME, theme=Theme.load(REPO / "styles"),
+                             stylesheets=[THEME / "base.css"])
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,9 +22,10 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 from handouts import i18n
+from handouts.theme import Theme
 from handouts.cli import main
 
-from pdfcheck import FIXTURES, REPO, page_texts
+from pdfcheck import FIXTURES, REPO, THEME, page_texts
 
 I18N = FIXTURES / "i18n"
 LANGS = ("en", "fil", "vi", "id", "ms", "th")
@@ -112,8 +113,8 @@ def test_notdef_check_catches_a_character_no_font_has(tmp_path):
     from handouts.render import render_pdf
 
     pdf = render_pdf('<html lang="en"><body><p>Box: \ue000 here</p></body></html>',
-                     base_dir=tmp_path, styles_dir=REPO / "styles",
-                     stylesheets=[REPO / "styles" / "base.css"])
+                     base_dir=tmp_path, theme=Theme.load(tmp_path / "styles"),
+                     stylesheets=[THEME / "base.css"])
     path = tmp_path / "missing.pdf"
     path.write_bytes(pdf.data)
     assert len(notdef_glyphs(path)) == 1
@@ -126,10 +127,10 @@ def test_notdef_check_catches_a_character_no_font_has(tmp_path):
 
 
 def test_every_language_has_every_label():
-    en = yaml.safe_load((REPO / "styles/labels/en.yaml").read_text(encoding="utf-8"))
+    en = yaml.safe_load((THEME / "labels/en.yaml").read_text(encoding="utf-8"))
     assert set(i18n.BUILTIN_LABELS) <= set(en)
     for lang in LANGS:
-        table = yaml.safe_load((REPO / f"styles/labels/{lang}.yaml").read_text(encoding="utf-8"))
+        table = yaml.safe_load((THEME / f"labels/{lang}.yaml").read_text(encoding="utf-8"))
         assert set(table) == set(en), lang
         for key, text in table.items():
             assert isinstance(text, str) and text.strip(), (lang, key)
@@ -141,8 +142,10 @@ def test_every_language_has_every_label():
 
 def test_missing_label_falls_back_to_english_with_a_warning(tmp_path, capsys):
     root = copy_project(tmp_path / "project")
-    vi = root / "styles/labels/vi.yaml"
-    vi.write_text(re.sub(r"(?m)^references:.*\n", "", vi.read_text(encoding="utf-8")), encoding="utf-8")
+    vi = root / "styles/labels/vi.yaml"  # the project's own vi.yaml, without 'references'
+    vi.parent.mkdir(parents=True, exist_ok=True)
+    vi.write_text(re.sub(r"(?m)^references:.*\n", "", (THEME / "labels/vi.yaml").read_text(
+        encoding="utf-8")), encoding="utf-8")
     assert main(["--root", str(root), "vi-rest-guide", "-q"]) == 0
     err = capsys.readouterr().err
     assert "warning: labels references are not translated into 'vi'; English is printed for them" in err

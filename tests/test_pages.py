@@ -13,7 +13,7 @@ import shutil
 import pytest
 from pypdf import PdfReader
 
-from pdfcheck import FIXTURES, REPO, text_runs
+from pdfcheck import FIXTURES, REPO, THEME, text_runs
 
 SLUG = "fictional-fever-at-home"
 VARIANTS = ("handout", "large-print", "booklet")
@@ -532,7 +532,7 @@ def test_a_callout_taller_than_a_page_breaks_between_items():
     body = convert("Intro paragraph.\n\n" * 12 + '!!! warning "When to seek care"\n'
                    "    First line of the box.\n\n" + items + "\n\nAfter.", {}).html
     document = HTML(string=f'<html lang="en"><body>{body}</body></html>').render(
-        stylesheets=[CSS(filename=str(REPO / "styles" / "base.css")),
+        stylesheets=[CSS(filename=str(THEME / "base.css")),
                      CSS(string="@page { size: A5 }")])
     pages = []
     for page in document.pages:
@@ -554,7 +554,7 @@ def test_header_rows_repeat_on_every_page_of_a_long_table():
     rows = "\n".join(f"| Day {i} | {36 + i % 4}.5 °C | a note about day {i} |" for i in range(80))
     body = convert("| Day | Temperature | Note |\n|:--|--:|:-:|\n" + rows, {}).html
     document = HTML(string=f'<html lang="en"><body>{body}</body></html>').render(
-        stylesheets=[CSS(filename=str(REPO / "styles" / "base.css")),
+        stylesheets=[CSS(filename=str(THEME / "base.css")),
                      CSS(string="@page { size: A5 }")])
     assert len(document.pages) >= 3
     from weasyprint.formatting_structure import boxes

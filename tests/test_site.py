@@ -143,6 +143,7 @@ def test_thumbnail_is_small_png_with_alt_text(site):
 def test_site_escapes_article_text(tmp_path):
     """A title with markup is shown as text, and cannot close the JSON-LD script."""
     from handouts.site import site_files
+    from handouts.theme import Theme
 
     from pdfcheck import REPO
 
@@ -150,7 +151,7 @@ def test_site_escapes_article_text(tmp_path):
     manifest = {"articles": {"a": {"title": hostile, "summary": hostile, "lang": "en",
                                    "reviewers": [], "disclaimer": hostile, "edition": 1}},
                 "outputs": [], "archive": {}}
-    files = dict(site_files(tmp_path, REPO / "styles", manifest))
+    files = dict(site_files(tmp_path, Theme.load(REPO / "styles"), manifest))
     page = files[tmp_path / "a" / "index.html"].decode()
     index = files[tmp_path / "index.html"].decode()
     assert "<script>alert(1)" not in page and "<script>alert(1)" not in index
@@ -159,6 +160,7 @@ def test_site_escapes_article_text(tmp_path):
 
 def test_drafts_are_not_offered_to_patients(tmp_path):
     from handouts.site import site_files
+    from handouts.theme import Theme
 
     from pdfcheck import REPO
 
@@ -168,7 +170,7 @@ def test_drafts_are_not_offered_to_patients(tmp_path):
                                  "specialty": "Pediatrics", "reviewed": "2024-01-02"}]},
         "wip": {"title": "Unreviewed draft", "lang": "en", "edition": 1, "draft": True}},
         "outputs": [], "archive": {}}
-    files = dict(site_files(tmp_path, REPO / "styles", manifest))
+    files = dict(site_files(tmp_path, Theme.load(REPO / "styles"), manifest))
     index = files[tmp_path / "index.html"].decode()
     assert "Reviewed handout" in index and "Unreviewed draft" not in index
     assert tmp_path / "wip" / "index.html" not in files

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from pypdf import PdfWriter
 
-from pdfcheck import REPO
+from pdfcheck import REPO, THEME
 
 
 def _luminance(hex_colour: str) -> float:
@@ -18,7 +18,7 @@ def _luminance(hex_colour: str) -> float:
 
 
 def test_every_text_colour_reaches_4_5_to_1_on_white():
-    for sheet in (REPO / "styles").glob("*.css"):
+    for sheet in THEME.glob("*.css"):
         for colour in re.findall(r"(?<![-\w])color:\s*#([0-9a-fA-F]{6})", sheet.read_text()):
             if colour.lower() == "ffffff":
                 continue  # white text sits on the press band (#0b4f6c, checked below)
@@ -28,7 +28,7 @@ def test_every_text_colour_reaches_4_5_to_1_on_white():
 
 
 def test_body_text_is_never_justified():
-    for sheet in (REPO / "styles").glob("*.css"):
+    for sheet in THEME.glob("*.css"):
         assert "justify" not in sheet.read_text(), sheet.name
 
 

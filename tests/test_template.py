@@ -22,12 +22,12 @@ GOLDEN = FIXTURES / "golden" / f"{FICTIONAL}.html"
 
 
 def _html(project, slug=FICTIONAL, clinic=None, **changes) -> str:
-    config = replace(load_config(project), styles_dir=REPO / "styles")
+    config = load_config(project)
     article = load_article(project / "source" / slug / "article.md", config)
     article = replace(article, **changes)
     bib = format_bibliography(article.references, article.cited, config.csl_style, lang=article.lang)
     body = convert(article.body, bib.numbers)
-    doc = render_document(article, body, bib, Variant(), config.styles_dir, config.clinic(clinic))
+    doc = render_document(article, body, bib, Variant(), config.theme, config.clinic(clinic))
     return doc.html + "\n<!-- page.css -->\n" + doc.page_css
 
 

@@ -119,7 +119,7 @@ def load_jargon(ctx, opts) -> tuple[Path, dict[str, str]]:
     name = opts["word_list"]
     path = Path(name) if Path(name).is_absolute() else ctx.config.root / name
     if not path.is_file():
-        path = ctx.config.styles_dir / Path(name).name
+        path = ctx.config.theme.path(Path(name).name) or path
     if not path.is_file():
         return path, {}
     return path, jargon_list(path, path.stat().st_mtime)

@@ -1,0 +1,102 @@
+"""The built-in theme (this folder) and a project's ``styles/`` laid over it file by file.
+
+The files beside this module are the handout's templates, CSS, label translations, the
+download site's templates and the plain-language word list. A project overrides any of
+them by putting a file with the same relative name under its own ``styles/``
+(``styles/base.css``, ``styles/labels/vi.yaml``, ``styles/site/index.html.j2``); every
+file it does not provide comes from here. `Theme.load` is called once per run (by
+`load_config`); its digest is part of the rebuild hash, so an override added, changed or
+removed rebuilds what it styles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The built-in theme's folder (package data, inside the installed package).
+BUILTIN = Path(__file__).resolve().parent
+
+#: Files of this folder that are code, not theme.
+_NOT_THEME = {"__init__.py", "__pycache__"}
+#: Sub-folders that never shape a PDF (the download site's templates).
+SITE = "site"
+
+
+def _walk(folder: Path, *, skip_code: bool) -> dict[str, Path]:
+    """{relative posix name: path} of the regular files under `folder` whose real path is
+    inside it (a symbolic link out of the folder is not part of the theme)."""
+    found: dict[str, Path] = {}
+    if not folder.is_dir():
+        return found
+    real_root = os.path.realpath(folder)
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and not (skip_code and d in _NOT_THEME))
+        for name in filenames:
+            if name.startswith(".") or (skip_code and name in _NOT_THEME) or name.endswith(".pyc"):
+                continue
+            path = os.path.join(dirpath, name)
+            real = os.path.realpath(path)
+            if os.path.commonpath([real, real_root]) != real_root or not os.path.isfile(real):
+                continue
+            found[Path(path).relative_to(folder).as_posix()] = Path(path)
+    return found
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Which file serves each theme name: the project's ``styles/`` first, then the
+    built-in theme. `digest` covers the names and bytes of every file that shapes a PDF
+    (the site's templates excepted), `site_digest` those of the site."""
+
+    project_dir: Path
+    files: tuple[tuple[str, Path], ...]
+    digest: str
+    site_digest: str
+
+    @classmethod
+    def load(cls, project_dir: Path) -> "Theme":
+        chosen = {**_walk(BUILTIN, skip_code=True), **_walk(Path(project_dir), skip_code=False)}
+        pdf, site = hashlib.sha256(), hashlib.sha256()
+        for name in sorted(chosen):
+            h = site if name.split("/", 1)[0] == SITE else pdf
+            h.update(name.encode() + b"\0" + hashlib.sha256(chosen[name].read_bytes()).digest())
+        return cls(Path(project_dir), tuple(sorted(chosen.items())), pdf.hexdigest(),
+                   site.hexdigest())
+
+    @property
+    def dirs(self) -> tuple[Path, Path]:
+        """Where theme files are looked up, in order: the project's styles/, the built-in."""
+        return (self.project_dir, BUILTIN)
+
+    def path(self, name: str) -> Path | None:
+        """The file serving `name` (e.g. ``base.css``, ``labels/vi.yaml``), or None."""
+        return dict(self.files).get(name)
+
+    def names(self, prefix: str = "") -> list[str]:
+        return [name for name, _ in self.files if name.startswith(prefix)]
+
+    def overridden(self, name: str) -> bool:
+        path = self.path(name)
+        return path is not None and not _is_builtin(path)
+
+    def loader(self, sub: str = ""):
+        """A Jinja2 loader of the theme's templates (under `sub`, e.g. ``site``): the
+        project's file first, then the built-in one; no template may lie outside its folder."""
+        import jinja2
+
+        from ..paths import contained_loader
+
+        return jinja2.ChoiceLoader([contained_loader(Path(d) / sub) for d in self.dirs])
+
+
+def _is_builtin(path: Path) -> bool:
+    return BUILTIN in Path(path).parents
+
+
+def builtin_names() -> list[str]:
+    """The names of the built-in theme's files (what `handouts theme` lists)."""
+    return sorted(_walk(BUILTIN, skip_code=True))
