@@ -446,3 +446,19 @@ def test_an_article_builds_from_each_export(tmp_path, name, bibliography):
     flat = re.sub(r"\s+", "", text)
     for number, (key, expected) in enumerate(EXPORTS[name], 1):
         assert re.sub(r"\s+", "", f"{number}. {expected}") in flat, (key, expected, text[-1500:])
+
+
+def test_thai_references_follow_the_page_calendar_and_thai_word_order():
+    """On a Thai page every year is Buddhist Era, as the page's own dates are (2019 ->
+    2562), and the edition reads "พิมพ์ครั้งที่ 2" (the term first), not "2nd พิมพ์ครั้งที่"."""
+    references = load_references(REFS / "thai.yaml")
+    bib = format_bibliography(references, tuple(references.lines), AMA, "th")
+    assert [e.text for e in bib.entries] == [
+        "ตัวอย่าง สมชาย. คู่มือการดูแลความดันโลหิตสูง (สมมติ). พิมพ์ครั้งที่ 2. สำนักพิมพ์สมมติ; 2562.",
+        "Gum G. Home blood pressure in an invented cohort. Fict Rep. 2563;12(3):1123–1131.",
+        "วิธีวัดความดันโลหิตที่บ้าน. Example Health Portal. 4 พฤษภาคม 2566. สืบค้น 15 มกราคม 2567. "
+        "https://example.org/th/bp",
+    ]
+    # The same file on an English page: Gregorian years, "2nd ed."
+    english = format_bibliography(references, tuple(references.lines), AMA, "en")
+    assert english.entries[0].text.endswith("2nd ed. สำนักพิมพ์สมมติ; 2019.")
