@@ -505,3 +505,35 @@ def test_pubmed_nbib_renamed_or_broken_says_what_it_is(tmp_path):
     broken.unlink()
     renamed.unlink()
     assert resolve_bibliography(tmp_path / "article.md", None, None) == ((tmp_path / "references.nbib",), [])
+
+
+ZOTERO_TECHREPORT = """
+@techreport{tremblay_fever_2022,
+	address = {Montr{\\'e}al},
+	type = {Technical {Report}},
+	title = {Fever in children: a fictional field report},
+	number = {FR-22-07},
+	institution = {Example Institute of Health},
+	author = {Tremblay, Marie-{\\`E}ve and Nguyen, Van An},
+	month = jul,
+	year = {2022},
+}
+"""
+
+
+def test_zotero_techreport_keeps_its_number_and_the_ama_style_file_drops_it(tmp_path):
+    """The reader keeps the report number and the hyphenated given name. AMA (and the CSL
+    style's initialize-with-hyphen="false") give one initial per part, no hyphen: "MÈ".
+    The AMA CSL style prints no report number for type report (its report branch has no
+    `number`): the NLM style, fed the same item, prints it (README: References)."""
+    path = tmp_path / "My Library.bib"
+    path.write_text(ZOTERO_TECHREPORT, encoding="utf-8")
+    references = load_references(path)
+    item = references.csl("tremblay_fever_2022")
+    assert item["number"] == "FR-22-07" and item["genre"] == "Technical Report"
+    assert item["author"][0] == {"family": "Tremblay", "given": "Marie-Ève"}
+    ama = format_bibliography(references, ("tremblay_fever_2022",), AMA).entries[0].text
+    assert ama == ("Tremblay MÈ, Nguyen VA. Fever in Children: A Fictional Field Report. "
+                   "Example Institute of Health; 2022.")
+    nlm = format_bibliography(references, ("tremblay_fever_2022",), "nlm-citation-sequence").entries[0].text
+    assert "Tremblay MÈ, Nguyen VA." in nlm and nlm.endswith("Technical Report FR-22-07.")
