@@ -444,7 +444,8 @@ def _publish_site(config: Config, manifest: dict, report: BatchReport,
 
     try:
         publish_set(site_files(config.output_dir, config.theme, manifest, config.paper,
-                               {cid: clinic.name for cid, clinic in config.clinics.items()}))
+                               {cid: clinic.name for cid, clinic in config.clinics.items()},
+                               site_url=config.site_url))
     except OSError as exc:
         report.failed.append(Failure(config.output_dir / "index.html", (Diagnostic(
             exc.filename or config.output_dir, None, f"cannot write the site: {exc.strerror or exc}",
