@@ -26,6 +26,7 @@ COMMANDS = {
     "check": "validate articles (and PDFs given with --pdf) without building",
     "review": "write the reviewer's packet of one article: handouts review SLUG",
     "serve": "build, serve dist/ on localhost and rebuild on every change",
+    "print": "build one article and send it to a CUPS printer: handouts print SLUG",
 }
 
 
@@ -110,6 +111,16 @@ def _parser() -> argparse.ArgumentParser:
     serve = p.add_argument_group("serve")
     serve.add_argument("--port", type=_port, default=8000, metavar="N",
                        help="serve's port (default 8000)")
+    printing = p.add_argument_group("print")
+    printing.add_argument("--printer", metavar="QUEUE",
+                          help="CUPS queue (default: the clinic's printer, else the system's)")
+    printing.add_argument("--copies", type=_positive, default=1, metavar="N",
+                          help="copies to print (default 1)")
+    printing.add_argument("--manual-duplex", action="store_true",
+                          help="on a one-sided printer: print the fronts, wait for Enter "
+                               "(a line on standard input), then the backs")
+    printing.add_argument("--dry-run", action="store_true",
+                          help="show the queue, file and job attributes; send nothing")
     common = p.add_argument_group("common")
     common.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: dist/)")
     common.add_argument("--root", type=Path, metavar="DIR",
@@ -207,6 +218,8 @@ def _run(parser: argparse.ArgumentParser, command: str, args: argparse.Namespace
         return _check(config, args)
     if command == "review":
         return _review(config, args)
+    if command == "print":
+        return _print(config, args)
     options = _batch_options(config, args)
     if command == "serve":
         from . import serve
@@ -422,6 +435,33 @@ def _review(config, args) -> int:
     if not args.quiet:
         _say(f"wrote {_shown(Path(packet))}")
     return ExitStatus.SUCCESS
+
+
+# ---------------------------------------------------------------------------------------
+# print
+
+
+def _print(config, args) -> int:
+    from .print import PrintOptions, print_article
+
+    variants, clinics = args.variant or ["handout"], args.clinic or [None]
+    problem = ("print needs one article: handouts print SLUG" if len(args.articles) != 1 else
+               "print takes one --variant" if len(variants) > 1 or "all" in variants else
+               "print takes one --clinic" if len(clinics) > 1 or "all" in clinics else
+               "print never sends drafts: leave out --allow-draft" if args.allow_draft else "")
+    if problem:
+        _say(f"handouts: error: {problem}", err=True)
+        return ExitStatus.USAGE
+
+    def ask(prompt: str) -> bool:
+        print(prompt, end="", file=sys.stderr, flush=True)
+        return bool(sys.stdin.readline())
+
+    options = PrintOptions(variant=variants[0], clinic=clinics[0], paper=args.paper,
+                           copies=args.copies, printer=args.printer,
+                           manual_duplex=args.manual_duplex, dry_run=args.dry_run)
+    return print_article(config, args.articles[0], options, progress=_LinePrinter(args),
+                         tell=_say, ask=ask)
 
 if __name__ == "__main__":
     sys.exit(main())
