@@ -5,7 +5,9 @@ of its own (CUPS_SERVER points there, so no system CUPS is touched), adds the qu
 stops it at the end. Queues print to /dev/null through real drivers:
 
     office    Generic PDF Printer (cups-filters): duplex, A4 and Letter; the default
-    desk      HP DeskJet (CUPS sample driver): one-sided only
+    desk      the Generic PDF Printer's PPD without its duplex unit: one-sided only,
+              stacking face down
+    desk_up   the same, stacking face up
     us_only   the Generic PDF Printer's PPD without A4 (a US printer)
     broken    like office, but stopped ("out of toner")
 
@@ -76,7 +78,7 @@ class Cups:
             ["cupsd", "-f", "-c", str(f / "cupsd.conf"), "-s", str(f / "cups-files.conf")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
-        while self.run("lpstat", "-r", check=False).returncode != 0:
+        while self.run("lpstat", "-r", check=False).stdout != "scheduler is running\n":
             if self.process.poll() is not None or time.monotonic() > deadline:
                 log = (f / "log" / "error_log")
                 raise RuntimeError("cupsd did not start: " + (
@@ -93,8 +95,10 @@ class Cups:
                 self.process.wait()
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(args, env=self.env, capture_output=True, text=True, check=check,
-                              timeout=30)
+        done = subprocess.run(args, env=self.env, capture_output=True, text=True, timeout=30)
+        if check and done.returncode:
+            raise RuntimeError(f"{' '.join(args)}: {done.stderr.strip()}")
+        return done
 
     def uri(self, queue: str) -> str:
         return f"ipp://{str(self.socket).replace('/', '%2F')}/printers/{queue}"
@@ -110,7 +114,7 @@ class Cups:
             attrs: dict = {}
             for group in plistlib.loads(out.encode())["Tests"][0]["ResponseAttributes"]:
                 attrs.update(group)
-            if not done or attrs["job-state"] >= 7 or time.monotonic() > deadline:
+            if not done or attrs["job-state"] >= 6 or time.monotonic() > deadline:
                 return attrs
             time.sleep(0.05)
 
@@ -134,16 +138,24 @@ def cups():
     server = Cups(folder)
     try:
         server.start()
-        us_only = folder / "us-only.ppd"
-        us_only.write_text("".join(
-            line for line in GENERIC_PDF_PPD.read_text(encoding="latin-1").splitlines(True)
-            if not re.match(r"\*(PageSize|PageRegion|ImageableArea|PaperDimension) A4[./: ]",
-                            line)), encoding="latin-1")
+        (folder / "tmp").chmod(0o1777)
+        ppd = GENERIC_PDF_PPD.read_text(encoding="latin-1")
+        simplex = re.sub(r"\*JCLOpenUI \*(Duplex|manualduplex)/.*?\*JCLCloseUI: \*\1\n", "", ppd,
+                         flags=re.S)
+        assert simplex != ppd and "*Duplex " not in simplex
+        face_up = simplex.replace("*JCLOpenUI *ColorModel", (
+            "*OpenUI *OutputBin/Output Tray: PickOne\n*OrderDependency: 10 AnySetup *OutputBin\n"
+            "*DefaultOutputBin: FaceUp\n*OutputBin FaceUp/Face Up: \"\"\n*CloseUI: *OutputBin\n\n"
+            "*JCLOpenUI *ColorModel"), 1)
+        us_only = "".join(
+            line for line in ppd.splitlines(True)
+            if not re.match(r"\*(PageSize|PageRegion|ImageableArea|PaperDimension) A4[./: ]", line))
+        for name, text in (("desk", simplex), ("desk_up", face_up), ("us_only", us_only)):
+            (folder / f"{name}.ppd").write_text(text, encoding="latin-1")
+            server.run("lpadmin", "-p", name, "-E", "-v", "file:///dev/null",
+                       "-P", str(folder / f"{name}.ppd"))
         server.run("lpadmin", "-p", "office", "-E", "-v", "file:///dev/null",
                    "-P", str(GENERIC_PDF_PPD))
-        server.run("lpadmin", "-p", "desk", "-E", "-v", "file:///dev/null",
-                   "-m", "drv:///sample.drv/deskjet.ppd")
-        server.run("lpadmin", "-p", "us_only", "-E", "-v", "file:///dev/null", "-P", str(us_only))
         server.run("lpadmin", "-p", "broken", "-E", "-v", "file:///dev/null",
                    "-P", str(GENERIC_PDF_PPD))
         server.run("cupsdisable", "-r", "out of toner (test)", "broken")
@@ -190,6 +202,11 @@ def hand(cups, printing_project, monkeypatch, capsys):
 
 def _sent(out: str) -> list[tuple[str, int]]:
     return [(q, int(n)) for q, n in re.findall(r"as job (\S+?)-(\d+)", out)]
+
+
+def _errors(err: str) -> list[str]:
+    """The error lines (the build also prints the article's editorial warnings)."""
+    return [line for line in err.splitlines() if re.search(r"(^|: )error: ", line)]
 
 
 def _fingerprint(project: Path) -> str:
@@ -284,7 +301,7 @@ def test_booklet_on_a_one_sided_printer_is_refused_with_the_fix(hand, cups):
     before = cups.job_ids("desk")
     code, out, err, _ = hand(SLUG, "--variant", "booklet", "--printer", "desk")
     assert code == 1
-    [line] = err.strip().splitlines()
+    [line] = _errors(err)
     assert "printer 'desk' cannot print two-sided" in line and "--manual-duplex" in line
     assert cups.job_ids("desk") == before
 
@@ -317,6 +334,24 @@ def test_manual_duplex_prints_fronts_then_backs_after_enter(hand, cups, printing
     assert all(p.rotation == 180 for p in backs.pages)
 
 
+def test_manual_duplex_on_a_face_up_printer_sends_the_backs_in_reverse(hand, cups,
+                                                                       printing_project):
+    code, out, err, _ = hand(SLUG, "--printer", "desk_up", "--manual-duplex", "--copies", "2",
+                             stdin="\n")
+    assert code == 0, err
+    assert "as they lie (printed sides up, the last sheet on top)" in out
+    handout = PdfReader(printing_project / "dist" / f"{SLUG}.pdf")
+    texts = [p.extract_text() for p in handout.pages]
+    fronts = texts[0::2] * 2
+    backs = (texts[1::2] + [""] * (len(texts) % 2)) * 2  # an odd last sheet: a blank back
+    (_, fronts_id), (_, backs_id) = _sent(out)
+    assert [p.extract_text() for p in PdfReader(cups.document(fronts_id)).pages] == fronts
+    sent = PdfReader(cups.document(backs_id)).pages
+    assert [p.extract_text() for p in sent] == backs[::-1]
+    assert all(p.rotation == 0 for p in sent)  # long-edge: the backs stay upright
+    assert cups.job("desk_up", backs_id)["copies"] == 1  # the copies are in the files
+
+
 def test_manual_duplex_without_enter_prints_only_the_fronts(hand, cups):
     before = cups.job_ids("desk")
     code, out, err, _ = hand(SLUG, "--variant", "booklet", "--printer", "desk",
@@ -324,7 +359,7 @@ def test_manual_duplex_without_enter_prints_only_the_fronts(hand, cups):
     assert code == 1
     assert len(cups.job_ids("desk")) == len(before) + 1
     assert "the backs were not printed" in err
-    assert len(err.strip().splitlines()) == 2  # the prompt, then one error line
+    assert len(_errors(err)) == 1
 
 
 def test_handout_on_a_one_sided_printer_prints_one_sided_and_says_so(hand, cups):
@@ -343,7 +378,7 @@ def test_paper_the_printer_lacks_is_an_error_with_the_fix(hand, cups):
     before = cups.job_ids("us_only")
     code, out, err, _ = hand(SLUG, "--printer", "us_only")
     assert code == 1
-    [line] = err.strip().splitlines()
+    [line] = _errors(err)
     assert "printer 'us_only' has no A4 paper" in line and "--paper letter" in line
     assert cups.job_ids("us_only") == before
 
@@ -351,7 +386,7 @@ def test_paper_the_printer_lacks_is_an_error_with_the_fix(hand, cups):
 def test_a_stopped_printer_is_one_line(hand, cups):
     code, out, err, seconds = hand(SLUG, "--printer", "broken")
     assert code == 1
-    [line] = err.strip().splitlines()
+    [line] = _errors(err)
     assert "printer 'broken' is stopped: out of toner (test)" in line
     assert "cupsenable broken" in line
     assert cups.job_ids("broken") == []
@@ -360,7 +395,7 @@ def test_a_stopped_printer_is_one_line(hand, cups):
 def test_an_unknown_queue_gets_did_you_mean(hand, cups):
     code, out, err, _ = hand(SLUG, "--printer", "ofice")
     assert code == 1
-    [line] = err.strip().splitlines()
+    [line] = _errors(err)
     assert "printer 'ofice' does not exist" in line and "did you mean 'office'" in line
 
 
@@ -369,7 +404,7 @@ def test_an_unreachable_print_server_is_one_line_within_bounded_time(hand, monke
     monkeypatch.setenv("CUPS_SERVER", str(tmp_path / "no-cupsd-here.sock"))
     code, out, err, seconds = hand(SLUG, "--printer", "office")
     assert code == 1
-    [line] = err.strip().splitlines()
+    [line] = _errors(err)
     assert "cannot reach the print server" in line and "no-cupsd-here.sock" in line
     assert seconds < 10
 
@@ -378,11 +413,11 @@ def test_press_and_drafts_are_refused_in_one_line(hand, cups):
     before = cups.job_ids("office")
     code, out, err, _ = hand(SLUG, "--variant", "press", "--printer", "office")
     assert code == 1
-    [line] = err.strip().splitlines()
+    [line] = _errors(err)
     assert "print shop" in line
     code, out, err, _ = hand("fictional-draft", "--printer", "office")
     assert code == 1
-    [line] = [x for x in err.strip().splitlines() if "error" in x]
+    [line] = _errors(err)
     assert re.search(r"fictional-draft/article\.md:\d+: error: a draft", line)
     assert "not printed for patients" in line
     assert cups.job_ids("office") == before
