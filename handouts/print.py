@@ -126,7 +126,8 @@ def print_article(config: Config, slug: str, options: PrintOptions, *,
     if options.variant not in SIDES:
         raise InputError.at(None, None, f"the {options.variant} variant is not printed here: "
                             "it goes to a print shop",
-                            f"send dist/{slug}-{options.variant}.pdf to the shop as it is")
+                            f"build it (handouts {slug} --variant {options.variant}) and send "
+                            "that PDF to the shop as it is")
     clinic = config.clinic(options.clinic)  # an unknown clinic fails before any work
     paper = (options.paper or config.paper).lower()
 

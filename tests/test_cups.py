@@ -18,6 +18,7 @@ test reads back the very PDFs it sent.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import plistlib
@@ -191,7 +192,7 @@ def hand(cups, printing_project, monkeypatch, capsys):
     monkeypatch.setenv("HANDOUTS_PRINT_TIMEOUT", "5")
 
     def run(*args: str, stdin: str = ""):
-        monkeypatch.setattr(sys, "stdin", __import__("io").StringIO(stdin))
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         started = time.monotonic()
         code = main(["--root", str(printing_project), "print", *args])
         out, err = capsys.readouterr()
