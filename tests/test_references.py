@@ -295,7 +295,7 @@ def test_language_picks_the_csl_locale(tmp_path):
     assert "Inakses noong ika-1 ng Mayo 2024" in texts["fil"]
     assert "Truy cập 1 Tháng Năm 2024" in texts["vi"]
     assert "Diakses 1 Mei 2024" in texts["id"] and "Diakses 1 Mei 2024" in texts["ms"]
-    assert "สืบค้น 1 พฤษภาคม 2024" in texts["th"]
+    assert "สืบค้น 1 พฤษภาคม 2567" in texts["th"]  # the page's calendar: Buddhist Era
 
 
 # ---------------------------------------------------------------------------------------
