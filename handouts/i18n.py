@@ -58,6 +58,7 @@ BUILTIN_LABELS = {
     'online': 'Read online',
     'clinic_logo': '{clinic} logo',
     'qr_code': 'QR code linking to {url}',
+    'seek_care': 'When to seek care',  # the safety box the seek-care check looks for
 }
 
 
