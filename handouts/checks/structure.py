@@ -41,10 +41,12 @@ def heading_levels(ctx, opts):
 
 @rule("structure/section-length", max_words=350)
 def section_length(ctx, opts):
-    """A section longer than `max_words` words (default 350) without a subheading."""
+    """A section longer than `max_words` words (default 350) without a subheading. A
+    section with text in a script written without spaces (Thai) is not counted."""
     for section in ctx.prose.sections():
-        n = sum(len(s.words) for s in section.sentences())
-        if n > opts["max_words"]:
+        sentences = section.sentences()
+        n = sum(len(s.words) for s in sentences)
+        if n > opts["max_words"] and all(s.countable for s in sentences):
             yield Hit(section.line, f"section “{section.title}” has {n} words (limit {opts['max_words']})",
                       "split it with subheadings or a list")
 
