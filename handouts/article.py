@@ -554,8 +554,7 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limi
                 try:
                     sanitize.clean_svg(data, limits)
                 except sanitize.UnsafeSVG as exc:
-                    problems.append(Diagnostic(path, line_no, f"embedded SVG image: {exc}",
-                                               "simplify the drawing, or save it as PNG in images/"))
+                    problems.append(Diagnostic(path, line_no, f"embedded SVG image: {exc}", exc.hint))
             continue
         if scheme:
             problems.append(Diagnostic(path, line_no, f"image '{shown}' uses the '{scheme}:' scheme",
@@ -600,7 +599,7 @@ def _check_image_file(folder: Path, name: str, shown: str, limits) -> tuple:
         try:
             sanitize.clean_svg(target.read_bytes(), limits)
         except sanitize.UnsafeSVG as exc:
-            return ((f"SVG image '{shown}': {exc}", "simplify the drawing, or save it as PNG"),)
+            return ((f"SVG image '{shown}': {exc}", exc.hint),)
     return ()
 
 
