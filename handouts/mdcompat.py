@@ -36,6 +36,8 @@ from markdown.inlinepatterns import InlineProcessor, SubstituteTagInlineProcesso
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from .typography import phone_text
+
 #: A list item line: indent, marker, spaces, then content.
 LIST_ITEM_RE = re.compile(r"( *)([*+-]|\d{1,9}[.)])( +)(?=\S)")
 #: Lines that end a list item unless indented into it: thematic breaks, ATX headings,
@@ -299,13 +301,14 @@ URI_AUTOLINK_RE = r"<([A-Za-z][A-Za-z0-9.+\-]{1,31}:[^ \t\n<>\x00-\x1f]*)>"
 
 class URIAutolinkInlineProcessor(InlineProcessor):
     """``<tel:+15550100>``, ``<mailto:a@example.org>``, ``<https://…>`` -> a link whose
-    text is the address; a phone number (``tel:``, ``sms:``) prints without its scheme."""
+    text is the address; a phone number (``tel:``, ``sms:``) prints without its scheme,
+    grouped as its country writes it (`typography.phone_text`)."""
 
     def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
         uri = m.group(1)
         scheme, _, rest = uri.partition(":")
         el = etree.Element("a")
         el.set("href", uri)
-        text = rest if scheme.lower() in ("tel", "sms") and rest else uri
+        text = phone_text(rest) if scheme.lower() in ("tel", "sms") and rest else uri
         el.text = util.AtomicString(text)
         return el, m.start(0), m.end(0)

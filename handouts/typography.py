@@ -48,6 +48,34 @@ PARTICLE_RE = re.compile(
 ADDRESS_RE = re.compile(r"://|www\.|@")
 
 
+def phone_text(number: str) -> str:
+    """A ``tel:`` number as people read it: an international number (``+842838000000``)
+    grouped as its country writes it (``+84 28 3800 0000``, Google's libphonenumber
+    data); a number that is not valid there, or not international, as written."""
+    import phonenumbers
+
+    if number.startswith("+"):
+        try:
+            parsed = phonenumbers.parse(number, None)
+        except phonenumbers.NumberParseException:
+            return number
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return number
+
+
+def url_parts(url: str) -> list[str]:
+    """`url` cut where a printed address may break: after each ``/`` of the path and
+    before ``?``, ``&`` and ``#`` -- never inside a host name or a slug
+    (``https://example.org/`` ``vi/`` ``cham-soc-tai-nha``)."""
+    scheme, sep, rest = url.partition("://")
+    head = scheme + sep if sep else ""
+    parts = re.findall(r"[^/?&#]*/|[?&#][^/?&#]*/?|[^/?&#]+", rest if sep else url)
+    if parts:
+        parts[0] = head + parts[0]
+    return parts or [url]
+
+
 def _spans(text: str, names: tuple[str, ...], references: bool) -> list[tuple[int, int, str]]:
     """(start, end, classes) of the units in `text`, merged where they overlap."""
     found = []

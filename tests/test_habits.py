@@ -42,6 +42,8 @@ def built(tmp_path_factory) -> tuple[Path, str]:
     root = copy_habits(tmp_path_factory.mktemp("habits"))
     code, err = run("--root", root)
     assert code == 0, err
+    code, clinic_err = run("--root", root, "--clinic", "all", "-q")
+    assert code == 0, clinic_err
     return root, err
 
 
@@ -150,6 +152,65 @@ def test_thai_text_in_an_svg_image_is_refused_at_load(tmp_path):
             "not shaped — convert the text to paths (Inkscape: Path > Object to Path; "
             "Illustrator: Type > Create Outlines), or save the image as PNG") in err
     assert not (root / "dist" / f"{TH}.pdf").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# Units that must not break
+
+
+def test_tel_autolink_prints_grouped_and_on_one_line(built):
+    """``<tel:+842838000000>`` prints as Vietnam writes it, never the raw E.164 number."""
+    root, _ = built
+    lines = [flat(line) for line in pdf_text(root / "dist" / f"{VI}.pdf").splitlines()]
+    assert any("Gọi phòng khám giả định: +84 28 3800 0000." in line for line in lines), lines
+    assert not any("842838000000" in line for line in lines)
+
+
+def test_next_review_due_and_the_qr_address_break_only_between_phrases(built):
+    root, _ = built
+    lines = [flat(line).strip() for line in pdf_text(root / "dist" / f"{VI}.pdf").splitlines()]
+    # "Thẩm định lại trước: 1 tháng 10, 2028" (next review due) is one unit, twice.
+    assert sum("Thẩm định lại trước: 1 tháng 10, 2028" in line for line in lines) == 2, lines
+    # Beside the clinic's block the address under the QR code is too long for one line:
+    # it breaks after "/" only.
+    pdf = root / "dist" / "clinics" / "lotus" / f"{VI}.pdf"
+    lines = [flat(line).strip() for line in pdf_text(pdf).splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.endswith("Phiên bản mới nhất:")) + 1
+    url = "https://example.org/vi/benh-truyen-nhiem/cham-soc-sot-xuat-huyet-tai-nha-cho-nguoi-lon"
+    parts = []
+    while "".join(parts) != url:
+        parts.append(lines[start + len(parts)])
+        assert url.startswith("".join(parts)), parts
+    assert len(parts) > 1 and all(part.endswith("/") for part in parts[:-1]), parts
+
+
+def test_clinic_all_leaves_drafts_out_with_one_note(tmp_path):
+    root = copy_habits(tmp_path)
+    for slug in (VI, TH):
+        path = root / "source" / slug / "article.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("edition: 1\n", "edition: 1\ndraft: true\n"),
+                        encoding="utf-8")
+    code, err = run("--root", root, "--clinic", "all")
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if "draft" in line]
+    assert notes == [f"info: --clinic all: 2 draft(s) left out ({TH}, {VI}) — a draft goes to a "
+                     "clinic once 'draft: true' is removed after the medical review, or with "
+                     "--allow-draft as a proof"], err
+    assert err.rstrip().endswith("0 built, 0 unchanged in " + err.rstrip().rsplit(" in ", 1)[1])
+    # Asked for by name, the clinic still refuses a draft.
+    code, err = run("--root", root, "--clinic", "lotus", root / "source" / VI / "article.md")
+    assert code == 1 and "a draft ('draft: true') cannot go to print" in err
+
+
+def test_cached_warnings_print_as_fresh_ones(tmp_path, monkeypatch):
+    """A rebuild with nothing changed says the same warnings, with the same paths."""
+    root = copy_habits(tmp_path)
+    monkeypatch.chdir(root)
+    target = root / "source" / VI / "article.md"
+    fresh = [line for line in run(target)[1].splitlines() if "warning:" in line]
+    again = [line for line in run(target)[1].splitlines() if "warning:" in line]
+    assert fresh and again == fresh
+    assert fresh[0].startswith(f"source/{VI}/article.md:")
 
 
 # ---------------------------------------------------------------------------------------
