@@ -369,6 +369,12 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
         lines = yaml_text.split("\n")
         if missing := _missing_space(yaml_text):  # 'edition:2': the error lands lines later
             line, problem, hint = first + missing[0], missing[1], missing[2]
+        elif "quoted scalar" in (exc.context or "") and exc.context_mark is not None:
+            # An unclosed quote swallows the lines after it: the error is where it opened.
+            quote = lines[exc.context_mark.line][exc.context_mark.column:][:1] or '"'
+            line = first + exc.context_mark.line
+            problem = f"the quote ({quote}) opened on this line is never closed"
+            hint = f"end the value with {quote}, or write it without quotes"
         elif mark and mark.line < len(lines) and "\t" in lines[mark.line]:
             problem, hint = "a tab character", "YAML indents with spaces only: replace the tab with spaces"
         raise InputError.at(path, line, f"front matter YAML: {problem}", hint) from None

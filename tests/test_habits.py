@@ -213,6 +213,18 @@ def test_cached_warnings_print_as_fresh_ones(tmp_path, monkeypatch):
     assert fresh[0].startswith(f"source/{VI}/article.md:")
 
 
+def test_unclosed_quote_in_the_front_matter_is_reported_on_its_line(tmp_path):
+    root = copy_habits(tmp_path)
+    path = root / "source" / VI / "article.md"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "subtitle: Tài liệu", 'subtitle: "Tài liệu'), encoding="utf-8")
+    assert line_of(path, 'subtitle: "') == 3
+    code, err = run("--root", root, path)
+    assert code == 1
+    assert (f"{path}:3: error: front matter YAML: the quote (\") opened on this line is never "
+            'closed — end the value with ", or write it without quotes') in err
+
+
 # ---------------------------------------------------------------------------------------
 # check's summary
 
