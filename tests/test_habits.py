@@ -213,6 +213,23 @@ def test_cached_warnings_print_as_fresh_ones(tmp_path, monkeypatch):
     assert fresh[0].startswith(f"source/{VI}/article.md:")
 
 
+def test_an_image_without_alt_text_is_refused_by_the_build(tmp_path):
+    """The handout is tagged (PDF/UA): a figure without its text does not ship."""
+    root = copy_habits(tmp_path)
+    folder = root / "source" / EN
+    shutil.copytree(FIXTURES / "checks" / "clean" / "source" / "fictional-fever-care" / "images",
+                    folder / "images")
+    image = sorted(p.name for p in (folder / "images").iterdir() if p.suffix == ".png")[0]
+    path = folder / "article.md"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "## How often", f"![](images/{image})\n\n## How often"), encoding="utf-8")
+    code, err = run("--root", root, path)
+    assert code == 1
+    assert (f"{path}:{line_of(path, '![](images/')}: error: image 'images/{image}' has no alt "
+            "text (the handout is tagged for screen readers) — describe what the image shows") in err
+    assert not (root / "dist" / f"{EN}.pdf").exists()
+
+
 def test_unclosed_quote_in_the_front_matter_is_reported_on_its_line(tmp_path):
     root = copy_habits(tmp_path)
     path = root / "source" / VI / "article.md"
