@@ -181,7 +181,23 @@ def test_next_review_due_and_the_qr_address_break_only_between_phrases(built):
     while "".join(parts) != url:
         parts.append(lines[start + len(parts)])
         assert url.startswith("".join(parts)), parts
-    assert len(parts) > 1 and all(part.endswith("/") for part in parts[:-1]), parts
+    assert parts == ["https://example.org/vi/", "benh-truyen-nhiem/",
+                     # a slug wider than the caption: cut after a hyphen, not in a word
+                     "cham-soc-sot-xuat-huyet-tai-", "nha-cho-nguoi-lon"], parts
+
+
+def test_clinic_booklet_has_the_clinic_name_at_the_top_of_inside_pages(tmp_path):
+    from pdfcheck import page_texts
+
+    root = copy_habits(tmp_path)
+    code, err = run("--root", root, "--clinic", "lotus", "--variant", "booklet", "-q",
+                    root / "source" / VI / "article.md")
+    assert code == 0, err
+    pages = page_texts(root / "dist" / "clinics" / "lotus" / f"{VI}-booklet-pages.pdf")
+    assert len(pages) == 4
+    header = "Chăm sóc sốt xuất huyết tại nhà (giả định) Phòng khám Hoa Sen (ví dụ)"
+    for inside in pages[1:-1]:  # the running title and, beside it, the clinic
+        assert header in [flat(line).strip() for line in inside.splitlines()], inside
 
 
 def test_clinic_all_leaves_drafts_out_with_one_note(tmp_path):
