@@ -118,6 +118,9 @@ TRIPS = [
     ("structure/seek-care", ARTICLE,
      '!!! warning "When to seek care"\n    Call your doctor',
      "## When to seek care\n\nCall your doctor", "## When to seek care", "warning"),
+    ("structure/literal-markup", ARTICLE, "- Wear light clothes.",
+     "- Wear light clothes.\n\nAfter that:\n2) Keep your room cool.", "2) Keep your room cool.",
+     "warning"),
     ("citations/uncited", REFS, "- id: drinks2024",
      "- id: unused2024\n  type: webpage\n  title: A page nobody cites\n  issued: 2024\n"
      "  URL: https://example.org/unused\n- id: drinks2024", "id: unused2024", "warning"),
