@@ -369,6 +369,12 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
         lines = yaml_text.split("\n")
         if missing := _missing_space(yaml_text):  # 'edition:2': the error lands lines later
             line, problem, hint = first + missing[0], missing[1], missing[2]
+        elif "quoted scalar" in (exc.context or "") and exc.context_mark is not None:
+            # An unclosed quote swallows the lines after it: the error is where it opened.
+            quote = lines[exc.context_mark.line][exc.context_mark.column:][:1] or '"'
+            line = first + exc.context_mark.line
+            problem = f"the quote ({quote}) opened on this line is never closed"
+            hint = f"end the value with {quote}, or write it without quotes"
         elif mark and mark.line < len(lines) and "\t" in lines[mark.line]:
             problem, hint = "a tab character", "YAML indents with spaces only: replace the tab with spaces"
         raise InputError.at(path, line, f"front matter YAML: {problem}", hint) from None
@@ -554,8 +560,7 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limi
                 try:
                     sanitize.clean_svg(data, limits)
                 except sanitize.UnsafeSVG as exc:
-                    problems.append(Diagnostic(path, line_no, f"embedded SVG image: {exc}",
-                                               "simplify the drawing, or save it as PNG in images/"))
+                    problems.append(Diagnostic(path, line_no, f"embedded SVG image: {exc}", exc.hint))
             continue
         if scheme:
             problems.append(Diagnostic(path, line_no, f"image '{shown}' uses the '{scheme}:' scheme",
@@ -600,7 +605,7 @@ def _check_image_file(folder: Path, name: str, shown: str, limits) -> tuple:
         try:
             sanitize.clean_svg(target.read_bytes(), limits)
         except sanitize.UnsafeSVG as exc:
-            return ((f"SVG image '{shown}': {exc}", "simplify the drawing, or save it as PNG"),)
+            return ((f"SVG image '{shown}': {exc}", exc.hint),)
     return ()
 
 

@@ -145,13 +145,20 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
     # plan
     articles = planning.resolve_targets(config, list(targets))
     clinics = _clinics(config, options.clinics)
-    planned, refused = planning.plan(
+    planned, refused, drafts = planning.plan(
         config, articles, variants=tuple(options.variants), paper=options.paper,
         clinics=clinics, bleed_mm=options.bleed_mm, allow_draft=options.allow_draft,
         strict=options.strict, served_only="all" in (options.clinics or ()))
     for path, error in refused.items():
         report.failed.append(Failure(path, error.problems))
         progress.failed(report.failed[-1], [])
+    if drafts:
+        note = Diagnostic(None, None, f"--clinic all: {len(drafts)} draft(s) left out ("
+                          + ", ".join(p.parent.name for p in drafts) + ")",
+                          "a draft goes to a clinic once 'draft: true' is removed after the "
+                          "medical review, or with --allow-draft as a proof", severity="info")
+        report.warnings.append(note)
+        progress.published([], [note])
     collisions = publish.check_collisions(
         (config.output_dir / name, job.label) for job in planned for name in _expected_names(job))
     if collisions:
@@ -180,8 +187,9 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
                 todo.append((job, digest))
         progress.start(len(todo), len(report.unchanged))
         if replay:  # an unchanged output's warnings are still true: say them again
-            report.warnings += list(replay)
-            progress.published([], list(replay))
+            again = [manifests.restored(text, config.root) for text in replay]
+            report.warnings += again
+            progress.published([], again)
 
         # build, and publish each article as soon as all its jobs are back
         digests = {job: digest for job, digest in todo}

@@ -63,6 +63,7 @@ def build_job(config: Config, job: Job) -> JobResult:
     try:
         article = load.load_article(job.article, config)
         result.edition = article.edition
+        _refuse_missing_alt(article)  # the handout is tagged: every figure needs its text
         result.warnings.extend(_editorial_checks(article, config))  # loader + checks
         _fail_if_strict(job, result)
         clock.lap("load")
@@ -136,6 +137,18 @@ def _editorial_checks(article, config: Config) -> list[Diagnostic]:
 
     return [replace(f, severity="warning") if f.severity == "error" else f
             for f in for_build(article, config)]
+
+
+def _refuse_missing_alt(article) -> None:
+    """An image without alt text fails the article, whatever ``[checks]`` says: every
+    variant is tagged for screen readers (PDF/UA), where a figure must have its text."""
+    from .checks.images import NO_ALT_HINT, missing_alt
+
+    missing = missing_alt(article)
+    if missing:
+        raise InputError(*(Diagnostic(article.path, line, f"image '{src}' has no alt text (the "
+                                      "handout is tagged for screen readers)", NO_ALT_HINT)
+                           for line, src in missing))
 
 
 def _fail_if_strict(job: Job, result: JobResult) -> None:

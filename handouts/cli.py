@@ -10,6 +10,7 @@ exit 2; any other exception is a bug and exits 3 (with the traceback under
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import PAPERS, did_you_mean, load_config
-from .errors import ExitStatus, InputError, escape_controls
+from .errors import Diagnostic, ExitStatus, InputError, escape_controls
 from .variants import VARIANTS, expand_variants
 
 COMMANDS = {
@@ -170,7 +171,11 @@ def _version() -> str:
 
 
 def _print_problems(problems) -> None:
+    """Each problem on stderr, its path shown as `_shown` shows paths (fresh and replayed
+    warnings alike)."""
     for problem in problems:
+        if isinstance(problem, Diagnostic) and problem.path is not None:
+            problem = dataclasses.replace(problem, path=_shown(Path(problem.path)))
         _say(problem, err=True)  # Diagnostic.__str__ escapes too; plain text gets it here
 
 

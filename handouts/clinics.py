@@ -148,7 +148,8 @@ def _read_logo(value: str, root: Path, fail) -> str:
         svg = clean_svg(data.decode("utf-8"))
     except Exception as exc:  # an XML parser's error, a decode error: the file is bad
         reason = str(exc).split("\n")[0] or type(exc).__name__
-        fail(f"logo '{value}' is not a usable SVG ({reason})", "export the logo again as plain SVG or PNG")
+        fail(f"logo '{value}' is not a usable SVG ({reason})",
+             getattr(exc, "hint", "export the logo again as plain SVG or PNG"))
         return ""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 

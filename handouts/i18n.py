@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from pathlib import Path
 
 import yaml
@@ -28,6 +29,11 @@ _BABEL_LOCALE = {"tl": "fil"}
 # (lines break between words, found by Pango with libthai) although pyphen ships a
 # Thai dictionary, so it is switched off too.
 HYPHENATED = ("en", "id")
+#: A letter of a script written without spaces between words (Thai, Lao, Myanmar, Khmer,
+#: Chinese, Japanese). Words there are found with a dictionary (Pango breaks Thai lines
+#: with libthai), so nothing here counts or splits words in such text.
+SPACELESS_SCRIPT = re.compile(
+    "[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF]")
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -77,6 +83,7 @@ BUILTIN_LABELS = {
     'site_for_clinic': 'For {clinic}',
     'site_for_print_shops': 'For print shops',
     'site_print_shop_note': 'Files for professional printing: the print-shop PDF has bleed and crop marks; the booklet pages are in reading order for shops that impose themselves. Print the handout or booklet above on an office printer.',
+    'seek_care': 'When to seek care',  # the safety box the seek-care check looks for
 }
 
 

@@ -240,6 +240,24 @@ def _portable(diagnostic, root: Path | None) -> str:
     return str(diagnostic)
 
 
+#: A recorded diagnostic's text: ``path[:line]: severity: message``.
+_RECORDED = re.compile(r"(?P<path>[^\n]+?)(?::(?P<line>\d+))?: (?P<severity>error|warning|info): "
+                       r"(?P<message>.*)", re.S)
+
+
+def restored(text: str, root: Path):
+    """A recorded warning (`_portable` text) as a `Diagnostic` whose path is the file under
+    `root` again, so a replayed warning prints as a fresh one does; text that does not name
+    a file of the project stays text."""
+    from .errors import Diagnostic
+
+    m = _RECORDED.fullmatch(text)
+    if m is None or Path(m["path"]).is_absolute() or not (Path(root) / m["path"]).exists():
+        return text
+    return Diagnostic(Path(root) / m["path"], int(m["line"]) if m["line"] else None, m["message"],
+                      severity=m["severity"])
+
+
 def outputs_of(manifest: dict, slug: str) -> list[dict]:
     return [o for o in manifest.get("outputs", []) if o.get("slug") == slug]
 

@@ -247,7 +247,7 @@ def test_bleed_out_of_range_is_a_usage_error(cli, project, value):
 
 def test_check_may_follow_the_options_and_validates_the_project(cli, project):
     code, out, err = cli("--root", project, "check")
-    assert code == 0 and "checked 1 article(s): 0 with problems" in err
+    assert code == 0 and "checked 1 article(s): 0 failing" in err
     assert not (project / "dist").exists()
     toml = project / "handouts.toml"
     toml.write_text(toml.read_text().replace('disclaimer =', 'csl_style = "ama"\ndisclaimer ='))
