@@ -785,6 +785,8 @@ def load_article(path: Path, config: Config) -> Article:
     """Read, parse and validate one article; raise `InputError` with every problem."""
     path = Path(path)
     limits = getattr(config, "limits", None)
+    if (bad_slug := paths.slug_diagnostic(path)) is not None:
+        raise InputError(bad_slug)
     _check_article_file(path, config, limits)
     text = _read_text(path)
     yaml_text, body, body_line = split_front_matter(path, text)

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import paths
 from .config import PAPERS, Config, did_you_mean
 from .errors import Diagnostic, InputError
 from .variants import VARIANTS
@@ -238,6 +239,9 @@ def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("
     refused: dict[Path, InputError] = {}
     for article in articles:
         slug = article.parent.name
+        if (bad_slug := paths.slug_diagnostic(article)) is not None:
+            refused[article] = InputError(bad_slug)
+            continue
         if slug.lower() in RESERVED_SLUGS:
             refused[article] = InputError(Diagnostic(
                 article, None, f"'{slug}' is a reserved folder name of dist/",

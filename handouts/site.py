@@ -4,6 +4,10 @@
 Pure with respect to the output folder: `site_files` returns (path, bytes) pairs and the
 publish stage writes them. Everything links relatively, so ``dist/`` can be copied to any
 static host. Templates are ``styles/site/*.html.j2`` (Jinja2, autoescaped).
+
+The manifest is a cache in a folder anyone may have written to: every link is built from
+percent-quoted path segments (`href`), and reference HTML read from it is cleaned again
+(`reference_html`) before it reaches a reader's browser.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 import jinja2
+import nh3
 from markupsafe import Markup
 
 #: The site is written in English; each handout's entry carries its own `lang`.
@@ -112,10 +118,30 @@ def _json_ld(article: dict, slug: str) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def href(*paths: str) -> str:
+    """A relative URL from posix paths: each segment percent-quoted, so no name can turn
+    into a scheme (``javascript:``), a query, a fragment or a parent folder."""
+    segments = [seg for path in paths for seg in str(path).split("/") if seg]
+    return "/".join(quote(seg, safe="") for seg in segments)
+
+
 def _relative(target: str, from_dir: str) -> str:
-    """A posix path relative to `from_dir` ('' for the site root)."""
+    """The URL of `target` (a posix path under dist/) from the folder `from_dir` ('' for
+    the site root)."""
     depth = len(PurePosixPath(from_dir).parts) if from_dir else 0
-    return "../" * depth + target
+    return "../" * depth + href(target)
+
+
+#: What a formatted reference may hold on the site: emphasis and web links.
+_REFERENCE_TAGS = {"i", "em", "b", "strong", "sup", "sub", "small", "span", "a", "br"}
+
+
+def reference_html(fragment) -> Markup:
+    """A reference's HTML (from the manifest) cleaned to `_REFERENCE_TAGS` and http(s)
+    links."""
+    text = fragment if isinstance(fragment, str) else ""
+    return Markup(nh3.clean(text, tags=_REFERENCE_TAGS, attributes={"a": {"href"}, "*": {"lang"}},
+                            url_schemes={"http", "https"}, link_rel="noopener noreferrer"))
 
 
 def _downloads(outputs: list[dict], from_dir: str, default_paper: str) -> dict:
@@ -216,15 +242,17 @@ def site_files(output_dir: Path, theme, manifest: dict,
                              output_dir / slug / THUMB_NAME)
             if png:
                 files.append((output_dir / slug / THUMB_NAME, png))
-                thumb = f"{slug}/{THUMB_NAME}"
-        entry = dict(slug=slug, article=article, main=main, thumb=thumb,
-                     language=_language_name(article["lang"]),
-                     editions=sorted(archive.get(slug, []), key=lambda e: -int(e["edition"])))
+                thumb = href(slug, THUMB_NAME)
+        editions = [{**e, "links": [(PurePosixPath(f).name, _relative(f"{e['path']}/{f}", slug))
+                                    for f in e["files"] if f.endswith(".pdf")]}
+                    for e in sorted(archive.get(slug, []), key=lambda e: -int(e["edition"]))]
+        entry = dict(slug=slug, article=article, main=main, thumb=thumb, page=href(slug, "index.html"),
+                     language=_language_name(article["lang"]), editions=editions)
         entries.append(entry)
         page = env.get_template("article.html.j2").render(
             **entry, root="../", downloads=_downloads(outputs, slug, default_paper),
             json_ld=_json_ld(article, slug),
-            references=[(r["number"], Markup(r["html"])) for r in article.get("references", [])],
+            references=[(r["number"], reference_html(r["html"])) for r in article.get("references", [])],
             thumb_href=THUMB_NAME if thumb else None)
         files.append((output_dir / slug / "index.html", page.encode()))
     languages: dict[str, list] = defaultdict(list)
