@@ -160,7 +160,12 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
     with publish.output_lock(config.output_dir):
         publish.clean_stale(config.output_dir)
         inputs.clear_cache()  # hashes are reused within this run only
-        manifest = manifests.read_manifest(config.output_dir)
+        unreadable: list[Diagnostic] = []
+        manifest = manifests.read_manifest(config.output_dir, limits=config.limits,
+                                           warnings=unreadable)
+        if unreadable:
+            report.warnings += unreadable
+            progress.published([], unreadable)
 
         # fresh?
         recorded = defaultdict(list)
@@ -238,18 +243,14 @@ def _expected_names(job: Job) -> list[str]:
 
 
 def _unchanged(config: Config, entries: list[dict], digest: str) -> bool:
-    """The manifest records the job's files with this inputs hash, and they are there."""
+    """The manifest records the job's files with this inputs hash, and they are there,
+    byte for byte (size and sha256)."""
     if not entries:
         return False
-    for entry in entries:
-        if entry.get("inputs_sha256") != digest:
-            return False
-        try:
-            if (config.output_dir / entry["path"]).stat().st_size != entry.get("bytes"):
-                return False
-        except (OSError, KeyError, TypeError):
-            return False
-    return True
+    from .manifest import output_intact
+
+    return all(entry.get("inputs_sha256") == digest and output_intact(config.output_dir, entry)
+               for entry in entries)
 
 
 # ---------------------------------------------------------------------------------------
