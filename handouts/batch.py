@@ -158,7 +158,7 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         raise InputError(*collisions)
 
     with publish.output_lock(config.output_dir):
-        publish.clean_stale(config.output_dir)
+        publish.clean_stale(config.output_dir, locked=True)
         inputs.clear_cache()  # hashes are reused within this run only
         unreadable: list[Diagnostic] = []
         manifest = manifests.read_manifest(config.output_dir, limits=config.limits,
@@ -445,7 +445,10 @@ def _publish_site(config: Config, manifest: dict, report: BatchReport,
 
     try:
         publish_set(site_files(config.output_dir, config.theme, manifest, config.paper,
-                               {cid: clinic.name for cid, clinic in config.clinics.items()}))
+                               {cid: clinic.name for cid, clinic in config.clinics.items()}),
+                    within=config.output_dir)
+    except InputError as exc:
+        report.failed.append(Failure(config.output_dir / "index.html", exc.problems))
     except OSError as exc:
         report.failed.append(Failure(config.output_dir / "index.html", (Diagnostic(
             exc.filename or config.output_dir, None, f"cannot write the site: {exc.strerror or exc}",

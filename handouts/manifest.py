@@ -67,7 +67,7 @@ def read_manifest(output_dir: Path, *, limits=None, warnings: list | None = None
     path = manifest_path(output_dir)
     problem = None
     try:
-        data = json.loads(_read_regular(path, limits_mod.get(limits, "manifest_bytes")))
+        data = json.loads(read_regular(path, limits_mod.get(limits, "manifest_bytes")))
     except FileNotFoundError:
         return recover_manifest(output_dir)
     except _TooLarge as exc:
@@ -87,12 +87,12 @@ def read_manifest(output_dir: Path, *, limits=None, warnings: list | None = None
     return valid_manifest(output_dir, data)
 
 
-class _TooLarge(Exception):
+class _TooLarge(ValueError):
     def __init__(self, size: int):
         self.size = size
 
 
-def _read_regular(path: Path, max_bytes: int) -> bytes:
+def read_regular(path: Path, max_bytes: int) -> bytes:
     """The bytes of `path`, a regular file (not a symbolic link, FIFO or device) of at
     most `max_bytes`."""
     import stat
@@ -120,12 +120,11 @@ _LANG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,4}")
 _TEXT_FIELDS = ("title", "subtitle", "summary", "publisher", "disclaimer", "source_url", "source",
                 "content_sha256", "variant", "paper", "inputs_sha256")
 _DATE_FIELDS = ("reviewed", "updated", "next_review_due")
-#: Output folders of other kinds: an output record never points into them.
-_NOT_OUTPUTS = ("archive", "source", "review")
-MAX_EDITION = 9999
 
 
 def _edition(value) -> int | None:
+    from .editions import MAX_EDITION
+
     ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_EDITION
     return value if ok else None
 
@@ -324,7 +323,7 @@ def _front_matter(path: Path) -> dict:
     from . import limits as limits_mod
 
     try:
-        text = _read_regular(path, limits_mod.DEFAULT.article_bytes).decode("utf-8", "replace")
+        text = read_regular(path, limits_mod.DEFAULT.article_bytes).decode("utf-8", "replace")
     except (OSError, _TooLarge):
         return {}
     if not text.startswith("---"):
@@ -404,7 +403,7 @@ def write_manifest(output_dir: Path, manifest: dict) -> Path:
             "archive": scan_archive(output_dir)}
     manifest.update(data)
     target = manifest_path(output_dir)
-    publish_set([(target, dumps(data))])
+    publish_set([(target, dumps(data))], within=output_dir)
     return target
 
 
@@ -442,19 +441,14 @@ def content_sha256(article) -> str:
 
 def article_entry(article, bibliography=None) -> dict:
     """The article's facts for the manifest (plain, picklable data; built in the worker)."""
-    from .editions import latest_review
-    from .inputs import used_files
+    from .editions import latest_review, published_files
 
     refs = []
     for e in getattr(bibliography, "entries", ()) or ():
         fragment = getattr(e, "html", "")
         text = getattr(e, "text", None) or html_to_text(fragment)
         refs.append({"number": e.number, "html": fragment, "text": text})
-    folder = article.path.parent
-    try:
-        files = [p.relative_to(folder).as_posix() for p in used_files(article.path)]
-    except OSError:
-        files = ["article.md"]
+    files = published_files(article)
     due = getattr(article, "next_review_due", None)
     if due is None and article.reviewers:
         from .editions import next_review_due
@@ -531,7 +525,7 @@ def output_intact(output_dir: Path, entry: dict) -> bool:
     if not (safe_relative(entry.get("path")) and isinstance(entry.get("sha256"), str)):
         return False
     try:
-        data = _read_regular(path, max(int(entry.get("bytes") or 0), 0))
+        data = read_regular(path, max(int(entry.get("bytes") or 0), 0))
     except (OSError, _TooLarge, ValueError, TypeError):
         return False
     return (len(data) == entry.get("bytes") and inside_output(path, output_dir)
