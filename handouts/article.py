@@ -419,8 +419,8 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
     if "edition" in top:
         edition = _construct(top["edition"][1])
         if isinstance(edition, bool) or not isinstance(edition, int) or not 1 <= edition <= MAX_EDITION:
-            shown = repr(edition) if not isinstance(edition, int) or edition < 10**9 else \
-                f"a number of {len(str(abs(edition))) if abs(edition) < 10**4000 else 'over 4,000'} digits"
+            shown = (f"a number of {len(str(edition))} digits" if isinstance(edition, int)
+                     and edition > 10**9 else _shown(repr(edition)))
             check.error(top["edition"][1], f"'edition' must be a whole number from 1 to {MAX_EDITION}, "
                         f"got {shown}", "write e.g. 'edition: 2'")
         else:

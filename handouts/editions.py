@@ -208,7 +208,9 @@ def check_edition(config, slug: str, edition: int, manifest: dict, path=None) ->
 
 
 def _relative(config, path: Path) -> str:
-    return Path(path).resolve().relative_to(Path(config.output_dir).resolve()).as_posix()
+    """`path` (built from the output folder) relative to it; links are not followed here:
+    `publish_set` refuses a target that leads outside."""
+    return Path(path).relative_to(Path(config.output_dir)).as_posix()
 
 
 def publish_article(config, slug: str, edition: int, files, manifest: dict, *, article,

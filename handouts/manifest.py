@@ -84,7 +84,7 @@ def read_manifest(output_dir: Path, *, limits=None, warnings: list | None = None
             warnings.append(warning(path, None, problem, "its records were rebuilt from the "
                                     "files in the output folder; the build writes a new one"))
         return recover_manifest(output_dir)
-    return valid_manifest(output_dir, data)
+    return valid_manifest(output_dir, data, warnings)
 
 
 class _TooLarge(ValueError):
@@ -225,7 +225,7 @@ def slug_ok(name) -> bool:
     return isinstance(name, str) and slug_problem(name) is None
 
 
-def valid_manifest(output_dir: Path, data: dict) -> dict:
+def valid_manifest(output_dir: Path, data: dict, warnings: list | None = None) -> dict:
     """`data` with every entry checked: an article under a valid slug with a valid edition,
     outputs whose paths are theirs (`output_path_ok`), fields of their types (texts,
     ISO dates, language tags; others dropped or defaulted). The archive section is read
@@ -244,6 +244,12 @@ def valid_manifest(output_dir: Path, data: dict) -> dict:
     manifest["outputs"] = [o for o in map(_valid_output, outputs)
                            if o is not None and o["slug"] in manifest["articles"]]
     if lost:
+        if warnings is not None:
+            from .errors import warning
+
+            warnings.append(warning(manifest_path(output_dir), None, "unusable record(s) of "
+                                    + ", ".join(f"'{slug}'" for slug in lost[:5]),
+                                    "they were rebuilt from the files in the output folder"))
         found = recover_manifest(output_dir, only=set(lost))
         manifest["articles"].update(found["articles"])
         manifest["outputs"] += found["outputs"]
