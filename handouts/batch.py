@@ -414,34 +414,24 @@ def _unique(diagnostics) -> list:
 
 
 def _review_warnings(config: Config, slug: str, entry: dict | None, manifest: dict) -> list:
-    try:
-        from .editions import review_warnings
-    except ImportError:
-        return []
+    from .editions import review_warnings
+
     if entry is None:
         return []
     return list(review_warnings(config, slug, entry, manifest))
 
 
 def _publish_files(config, slug, edition, files, manifest, article, entry) -> None:
-    try:
-        from .editions import publish_article
-    except ImportError:  # before editions.py exists: the set alone
-        from .publish import publish_set
+    from .editions import publish_article
 
-        publish_set(files)
-        return
     publish_article(config, slug, edition, files, manifest, article=article, entry=entry or {})
 
 
 def _publish_site(config: Config, manifest: dict, report: BatchReport,
                   progress: Progress) -> None:
     """The download site (index.html, a page and thumbnail per handout) for the manifest."""
-    try:
-        from .site import site_files
-    except ImportError:
-        return
     from .publish import publish_set
+    from .site import site_files
 
     try:
         publish_set(site_files(config.output_dir, config.theme, manifest, config.paper,

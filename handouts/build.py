@@ -119,16 +119,14 @@ def _piece(piece) -> tuple[str, bytes, int, str]:
 
 
 def _article_entry(article, bibliography) -> dict | None:
-    """The manifest's record of the article (handouts.manifest, when present)."""
-    try:
-        from .manifest import article_entry
-    except ImportError:
-        return None
+    """The manifest's record of the article."""
+    from .manifest import article_entry
+
     return article_entry(article, bibliography)
 
 
 def _editorial_checks(article, config: Config) -> list[Diagnostic]:
-    """The loader's warnings and the editorial checks' findings (handouts.checks, issue 12).
+    """The loader's warnings and the editorial checks' findings (handouts.checks).
 
     `build` prints the checks' findings; `check` is the gate. A check "error" (an image
     without alt text) is printed as a warning, so --strict fails the article on it; "info"

@@ -121,10 +121,8 @@ def find_references(folder: Path) -> Path | None:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    try:
-        from .paths import inside  # harden's one containment check, when present
-    except ImportError:
-        return path.resolve().is_relative_to(root.resolve())
+    from .paths import inside
+
     return inside(path, [root])
 
 

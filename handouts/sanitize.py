@@ -75,10 +75,7 @@ def allowed_classes() -> frozenset[str]:
     """`ALLOWED_CLASSES` plus the ``CLASSES`` of the modules that generate markup."""
     names = set(ALLOWED_CLASSES)
     for module in CLASS_MODULES:
-        try:
-            names.update(getattr(importlib.import_module(module), "CLASSES", ()))
-        except ImportError:
-            pass
+        names.update(importlib.import_module(module).CLASSES)
     return frozenset(names)
 
 

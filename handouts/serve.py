@@ -191,12 +191,17 @@ def watched_paths(config) -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
-def batch_rebuild(config, options=None) -> Callable[[], list[str]]:
-    """A `rebuild` that runs the incremental batch build and returns its problem lines."""
+def batch_rebuild(load_project: Callable[[], object], options=None) -> Callable[[], list[str]]:
+    """A `rebuild` that loads the project afresh (handouts.toml, theme, labels: an edit to
+    any of them counts), runs the incremental batch build and returns its problem lines."""
 
     def rebuild() -> list[str]:
         from . import batch
 
+        try:
+            config = load_project()
+        except InputError as exc:  # a broken handouts.toml or label file: shown, not fatal
+            return [str(p) for p in exc.problems]
         report = batch.run(config, [], options or batch.BatchOptions())
         lines = []
         for failed in report.failed:
@@ -208,17 +213,16 @@ def batch_rebuild(config, options=None) -> Callable[[], list[str]]:
     return rebuild
 
 
-def serve(config, rebuild: Callable[[], list[str]] | None = None, *, port: int = 8000,
+def serve(config, rebuild: Callable[[], list[str]], *, port: int = 8000,
           host: str = "127.0.0.1",
           ready: Callable[[str], None] | None = None, stop: threading.Event | None = None,
           announce: Callable[[str], None] = print) -> int:
     """Build, serve and watch until Ctrl-C (or `stop` is set); returns an exit status.
 
     `rebuild()` builds what changed and returns the error lines of the build (empty when
-    everything built); by default the incremental batch build of every article.
+    everything built), e.g. `batch_rebuild`.
     `ready(url)` is called once the server listens.
     """
-    rebuild = rebuild or batch_rebuild(config)
     stop = stop or threading.Event()
     state = PreviewState()
     root = config.output_dir

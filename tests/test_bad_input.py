@@ -208,6 +208,9 @@ def test_a_bug_exits_3_with_traceback_on_request(cli, project, monkeypatch):
     assert "internal error: RuntimeError: simulated bug" in err and "Traceback" not in err
     code, out, err = cli("--root", project, "--traceback")
     assert code == 3 and "Traceback" in err
+    lines = err.splitlines()  # real lines, as Python prints them, not one line with "\n"
+    assert any(line.startswith("Traceback (most recent call last)") for line in lines)
+    assert any(line.strip().startswith('File "') for line in lines) and "\\n" not in err
     assert not (project / "dist" / f"{FICTIONAL}.pdf").exists()
 
 
