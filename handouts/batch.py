@@ -165,9 +165,14 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         raise InputError(*collisions)
 
     with publish.output_lock(config.output_dir):
-        publish.clean_stale(config.output_dir)
+        publish.clean_stale(config.output_dir, locked=True)
         inputs.clear_cache()  # hashes are reused within this run only
-        manifest = manifests.read_manifest(config.output_dir)
+        unreadable: list[Diagnostic] = []
+        manifest = manifests.read_manifest(config.output_dir, limits=config.limits,
+                                           warnings=unreadable)
+        if unreadable:
+            report.warnings += unreadable
+            progress.published([], unreadable)
 
         # fresh?
         recorded = defaultdict(list)
@@ -246,18 +251,14 @@ def _expected_names(job: Job) -> list[str]:
 
 
 def _unchanged(config: Config, entries: list[dict], digest: str) -> bool:
-    """The manifest records the job's files with this inputs hash, and they are there."""
+    """The manifest records the job's files with this inputs hash, and they are there,
+    byte for byte (size and sha256)."""
     if not entries:
         return False
-    for entry in entries:
-        if entry.get("inputs_sha256") != digest:
-            return False
-        try:
-            if (config.output_dir / entry["path"]).stat().st_size != entry.get("bytes"):
-                return False
-        except (OSError, KeyError, TypeError):
-            return False
-    return True
+    from .manifest import output_intact
+
+    return all(entry.get("inputs_sha256") == digest and output_intact(config.output_dir, entry)
+               for entry in entries)
 
 
 # ---------------------------------------------------------------------------------------
@@ -443,7 +444,10 @@ def _publish_site(config: Config, manifest: dict, report: BatchReport,
     try:
         publish_set(site_files(config.output_dir, config.theme, manifest, config.paper,
                                {cid: clinic.name for cid, clinic in config.clinics.items()},
-                               site_url=config.site_url))
+                               site_url=config.site_url),
+                    within=config.output_dir)
+    except InputError as exc:
+        report.failed.append(Failure(config.output_dir / "index.html", exc.problems))
     except OSError as exc:
         report.failed.append(Failure(config.output_dir / "index.html", (Diagnostic(
             exc.filename or config.output_dir, None, f"cannot write the site: {exc.strerror or exc}",

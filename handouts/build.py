@@ -198,7 +198,7 @@ def build_article(config: Config, path: Path, options: Options = Options()) -> A
 
     The command line goes through `handouts.batch.run` (incremental, parallel, manifest).
     """
-    from .publish import publish_set
+    from .publish import output_lock, publish_set
 
     start, outputs, warnings, timings, files = time.perf_counter(), [], [], {}, []
     paper = (options.paper or config.paper).lower()
@@ -219,6 +219,7 @@ def build_article(config: Config, path: Path, options: Options = Options()) -> A
             files.append((target, f.data))
             outputs.append(Output(target, f.pages, len(f.data), variant, f.note))
     clock = time.perf_counter()
-    publish_set(files)
+    with output_lock(config.output_dir):
+        publish_set(files, within=config.output_dir)
     timings["publish"] = time.perf_counter() - clock
     return ArticleResult(path, outputs, warnings, None, time.perf_counter() - start, timings)

@@ -18,11 +18,13 @@ import neither WeasyPrint nor the Markdown and citation stages.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import paths
 from .config import PAPERS, Config, did_you_mean
 from .errors import Diagnostic, InputError
 from .variants import VARIANTS
@@ -192,7 +194,8 @@ def resolve_targets(config: Config, targets: list[str], cwd: Path | None = None)
 # Planning
 
 
-def _suffixes() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def output_suffixes() -> frozenset[str]:
     """Every name ending an output of some article can have after its slug."""
     pieces = {"-pages"}
     for variant in VARIANTS:
@@ -201,7 +204,7 @@ def _suffixes() -> set[str]:
     for paper in PAPERS:
         ends.add(f"-{paper}")
         ends |= {f"{piece}-{paper}" for piece in pieces}
-    return ends
+    return frozenset(ends)
 
 
 def name_clashes(slugs: list[str]) -> dict[str, str]:
@@ -211,7 +214,7 @@ def name_clashes(slugs: list[str]) -> dict[str, str]:
     flu, the handout of flu-press); the longer slug is refused, whichever jobs were asked
     for, so that no build on another day can overwrite the other's file either.
     """
-    known, ends, clashes = set(slugs), _suffixes(), {}
+    known, ends, clashes = set(slugs), output_suffixes(), {}
     for slug in slugs:
         for i, ch in enumerate(slug):
             if ch == "-" and slug[:i] in known and slug[i:] in ends:
@@ -243,6 +246,9 @@ def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("
     drafts: list[Path] = []
     for article in articles:
         slug = article.parent.name
+        if (bad_slug := paths.slug_diagnostic(article)) is not None:
+            refused[article] = InputError(bad_slug)
+            continue
         if slug.lower() in RESERVED_SLUGS:
             refused[article] = InputError(Diagnostic(
                 article, None, f"'{slug}' is a reserved folder name of dist/",

@@ -11,6 +11,10 @@ page, speak the article's language: ``lang``, the fixed words (the theme's
 and ``og:locale``. ``og:image`` is an absolute URL only when ``site_url`` (handouts.toml)
 says where the site is published; a relative one is not valid Open Graph, so without it
 there is none.
+
+The manifest is a cache in a folder anyone may have written to: every link is built from
+percent-quoted path segments (`href`), and reference HTML read from it is cleaned again
+(`reference_html`) before it reaches a reader's browser.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 import jinja2
+import nh3
 from markupsafe import Markup
 
 #: The index's own words are English; each handout's entry and page are in its `lang`.
@@ -160,10 +166,30 @@ def _json_ld(article: dict, slug: str) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def href(*paths: str) -> str:
+    """A relative URL from posix paths: each segment percent-quoted, so no name can turn
+    into a scheme (``javascript:``), a query, a fragment or a parent folder."""
+    segments = [seg for path in paths for seg in str(path).split("/") if seg]
+    return "/".join(quote(seg, safe="") for seg in segments)
+
+
 def _relative(target: str, from_dir: str) -> str:
-    """A posix path relative to `from_dir` ('' for the site root)."""
+    """The URL of `target` (a posix path under dist/) from the folder `from_dir` ('' for
+    the site root)."""
     depth = len(PurePosixPath(from_dir).parts) if from_dir else 0
-    return "../" * depth + target
+    return "../" * depth + href(target)
+
+
+#: What a formatted reference may hold on the site: emphasis and web links.
+_REFERENCE_TAGS = {"i", "em", "b", "strong", "sup", "sub", "small", "span", "a", "br"}
+
+
+def reference_html(fragment) -> Markup:
+    """A reference's HTML (from the manifest) cleaned to `_REFERENCE_TAGS` and http(s)
+    links."""
+    text = fragment if isinstance(fragment, str) else ""
+    return Markup(nh3.clean(text, tags=_REFERENCE_TAGS, attributes={"a": {"href"}, "*": {"lang"}},
+                            url_schemes={"http", "https"}, link_rel="noopener noreferrer"))
 
 
 def _downloads(outputs: list[dict], from_dir: str, default_paper: str, labels: dict) -> dict:
@@ -274,20 +300,23 @@ def site_files(output_dir: Path, theme, manifest: dict,
                              output_dir / slug / THUMB_NAME)
             if png:
                 files.append((output_dir / slug / THUMB_NAME, png))
-                thumb = f"{slug}/{THUMB_NAME}"
+                thumb = href(slug, THUMB_NAME)
         labels = labels_for(table, article["lang"])
-        entry = dict(slug=slug, article=article, main=main, thumb=thumb,
+        editions = [{**e, "links": [(PurePosixPath(f).name, _relative(f"{e['path']}/{f}", slug))
+                                    for f in e["files"] if f.endswith(".pdf")]}
+                    for e in sorted(archive.get(slug, []), key=lambda e: -int(e["edition"]))]
+        entry = dict(slug=slug, article=article, main=main, thumb=thumb, page=href(slug, "index.html"),
                      language=_language_name(article["lang"]), t=labels,
                      native_language=_native_name(article["lang"]),
                      main_extent=_extent(_variant_key(main), int(main.get("pages") or 0), labels)
                      if main else "",
-                     editions=sorted(archive.get(slug, []), key=lambda e: -int(e["edition"])))
+                     editions=editions)
         entries.append(entry)
         og_image = (site_url.rstrip("/") + "/" + quote(f"{slug}/{THUMB_NAME}")) if thumb and site_url else ""
         page = env.get_template("article.html.j2").render(
             **entry, root="../", downloads=_downloads(outputs, slug, default_paper, labels),
             json_ld=_json_ld(article, slug), og_locale=og_locale(article["lang"]), og_image=og_image,
-            references=[(r["number"], Markup(r["html"])) for r in article.get("references", [])],
+            references=[(r["number"], reference_html(r["html"])) for r in article.get("references", [])],
             thumb_href=THUMB_NAME if thumb else None)
         files.append((output_dir / slug / "index.html", page.encode()))
     languages: dict[str, list] = defaultdict(list)

@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, escape_controls
 from .registry import Context, Finding
 
 FORMAT, VERSION = "handouts-check", 1
@@ -253,4 +254,10 @@ def to_json(report: Report) -> dict:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
+    """The report as UTF-8-safe JSON: a file name's byte that is not UTF-8 (a lone
+    surrogate in Python) is written as the text ``\\xe9``, as the text report shows it."""
+    text = json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
+    return _SURROGATE.sub(lambda m: json.dumps(escape_controls(m.group()))[1:-1], text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
