@@ -48,8 +48,8 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
 
 def child(root: Path, jobs: int, force: bool, dask: bool, site: bool) -> None:
     started = time.perf_counter()
-    from handouts import batch
-    from handouts.config import load_config
+    from handouts.batch import run as batch
+    from handouts.project.config import load_config
 
     config = load_config(root)
     options = batch.BatchOptions(force=force, jobs=jobs, site=site)

@@ -41,10 +41,10 @@ WEASYPRINT_IMPORT = time.perf_counter() - _t
 
 sys.path.insert(0, str(ROOT))
 _t = time.perf_counter()
-import handouts.build as build_module  # noqa: E402
-import handouts.render as render_module  # noqa: E402
-from handouts.build import Options, build_article  # noqa: E402
-from handouts.config import load_config  # noqa: E402
+import handouts.batch.build as build_module
+import handouts.pdf.render as render_module
+from handouts.batch.build import Options, build_article  # noqa: E402
+from handouts.project.config import load_config  # noqa: E402
 HANDOUTS_IMPORT = time.perf_counter() - _t
 
 import pypdf  # noqa: E402
@@ -92,7 +92,7 @@ def build_options():
 def captured_render_input(config, path: Path, options) -> dict:
     """Run one build and capture what its render stage handed to WeasyPrint.
 
-    `handouts.build.render_pdf` and `handouts.render.CSS` are wrapped for this one call,
+    `handouts.batch.build.render_pdf` and `handouts.pdf.render.CSS` are wrapped for this one call,
     so the bare WeasyPrint runs get exactly the HTML document the template stage produced,
     the same base folder, and the same style sheets (files and generated CSS strings, in
     the same order), however the stages and their signatures change.
@@ -106,7 +106,7 @@ def captured_render_input(config, path: Path, options) -> dict:
 
     def spy_css(*args, **kwargs):
         if args or not ({"filename", "string"} & set(kwargs)):
-            raise SystemExit("benchmark: handouts.render builds CSS in a way run.py does not know")
+            raise SystemExit("benchmark: handouts.pdf.render builds CSS in a way run.py does not know")
         sheets.append({k: kwargs[k] for k in ("filename", "string") if k in kwargs})
         return original_css(**kwargs)
 
@@ -208,7 +208,7 @@ def measure(name: str, path: Path, config, repeat: int, profiler=None) -> dict:
 
 def measure_variants(path: Path, config, repeat: int) -> dict:
     """Median whole build and finish stage (padding, imposition, marks) per variant."""
-    from handouts.variants import VARIANTS
+    from handouts.variants.kinds import VARIANTS
 
     out = {}
     for variant in VARIANTS:

@@ -1,7 +1,7 @@
 """Command line: arguments -> options; the one place exceptions become exit codes.
 
 ``handouts [COMMAND] [ARTICLE ...] [options]``. It parses, finds the project, calls the
-engine (`handouts.batch.run` for builds) and prints what came back; it never builds.
+engine (`handouts.batch.run.run` for builds) and prints what came back; it never builds.
 An `InputError` prints as ``path:line: error: … — fix`` lines and exits 1; usage errors
 exit 2; any other exception is a bug and exits 3 (with the traceback under
 ``--traceback``). Every printed message has its control characters escaped.
@@ -17,10 +17,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
-from .config import PAPERS, did_you_mean, load_config
-from .errors import Diagnostic, ExitStatus, InputError, escape_controls
-from .variants import VARIANTS, expand_variants
+from handouts import __version__
+from handouts.project.config import PAPERS, did_you_mean, load_config
+from handouts.errors import Diagnostic, ExitStatus, InputError, escape_controls
+from handouts.variants.kinds import VARIANTS, expand_variants
 
 COMMANDS = {
     "build": "render PDFs into dist/ (the default command)",
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def find_root(args_root: Path | None, targets: list[str]) -> Path:
     """--root, else the project of the first target that is a path, else of the cwd."""
-    from .jobs import find_project
+    from handouts.batch.jobs import find_project
 
     if args_root is not None:
         return args_root
@@ -266,7 +266,7 @@ def _run(parser: argparse.ArgumentParser, command: str, args: argparse.Namespace
         return _print(config, args)
     options = _batch_options(config, args)
     if command == "serve":
-        from . import serve
+        from handouts import serve
 
         # Each rebuild loads the project again: an edited handouts.toml or label file counts.
         rebuild = serve.batch_rebuild(lambda: _load_project(root, args), options)
@@ -275,7 +275,7 @@ def _run(parser: argparse.ArgumentParser, command: str, args: argparse.Namespace
 
 
 def _batch_options(config, args):
-    from .batch import BatchOptions
+    from handouts.batch.run import BatchOptions
 
     return BatchOptions(
         variants=tuple(expand_variants(args.variant or [])), paper=args.paper,
@@ -288,7 +288,7 @@ def _batch_options(config, args):
 
 
 def _build(config, args, options) -> int:
-    from . import batch
+    from handouts.batch import run as batch
 
     executor, close = _executor(args.executor)
     printer = _LinePrinter(args) if args.quiet or not sys.stderr.isatty() else _BarPrinter(args)
@@ -435,7 +435,7 @@ def _executor(url: str | None):
 
 
 def _new(args) -> int:
-    from .scaffold import new_project
+    from handouts.project.scaffold import new_project
 
     if len(args.articles) != 1:
         raise InputError.at(None, None, "new needs the name of the project's folder",
@@ -450,8 +450,8 @@ def _new(args) -> int:
 
 
 def _theme(config, args) -> int:
-    from .scaffold import copy_theme_file
-    from .theme import builtin_names
+    from handouts.project.scaffold import copy_theme_file
+    from handouts.theme import builtin_names
 
     if args.articles:
         raise InputError.at(None, None, f"theme takes no article ({args.articles[0]!r})",
@@ -475,9 +475,9 @@ def _theme(config, args) -> int:
 
 
 def _check(config, args) -> int:
-    from .jobs import resolve_targets
+    from handouts.batch.jobs import resolve_targets
 
-    from .checks import check_command
+    from handouts.checks import check_command
 
     paths = resolve_targets(config, args.articles) if args.articles or not args.pdf else []
     return check_command(config, paths, fmt=args.format, strict=args.strict,
@@ -488,9 +488,9 @@ def _review(config, args) -> int:
     if len(args.articles) != 1:
         raise InputError.at(None, None, "review needs one article",
                             "handouts review SLUG (the folder name under source/)")
-    from .jobs import resolve_targets
+    from handouts.batch.jobs import resolve_targets
 
-    from .review import write_packet
+    from handouts.review import write_packet
 
     [path] = resolve_targets(config, args.articles)
     packet = write_packet(config, path.parent.name)
@@ -504,7 +504,7 @@ def _review(config, args) -> int:
 
 
 def _print(config, args) -> int:
-    from .print import PrintOptions, print_article
+    from handouts.print import PrintOptions, print_article
 
     variants, clinics = args.variant or ["handout"], args.clinic or [None]
     problem = ("print needs one article: handouts print SLUG" if len(args.articles) != 1 else

@@ -1,7 +1,7 @@
 """Print a published handout on a CUPS printer: build it, ask the printer, submit it.
 
     build     the one output (article x variant x paper x clinic), incrementally,
-              through `handouts.batch.run`, as `handouts build` would
+              through `handouts.batch.run.run`, as `handouts build` would
     file      the published PDF, checked against dist/manifest.json (sha256): what is
               printed is what was published; its page size gives the `media`
     ask       IPP Get-Printer-Attributes (``ipptool``): state, sides, media, output bin
@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
-from .batch import BatchOptions, Progress, run
-from .clinics import QUEUE_NAME
-from .config import Config, did_you_mean
-from .errors import ExitStatus, InputError
-from .variants import MM, SHEETS, make_variant
+from handouts.batch.run import BatchOptions, Progress, run
+from handouts.project.clinics import QUEUE_NAME
+from handouts.project.config import Config, did_you_mean
+from handouts.errors import ExitStatus, InputError
+from handouts.variants.kinds import MM, SHEETS, make_variant
 
 #: What each printable variant needs from a duplex unit (None: press is not printed here).
 SIDES = {"handout": "two-sided-long-edge", "large-print": "two-sided-long-edge",
@@ -139,12 +139,12 @@ def print_article(config: Config, slug: str, options: PrintOptions, *,
     job = (report.unchanged or [r.job for r in report.built])[0]
 
     # the published file
-    from .manifest import read_manifest
+    from handouts.dist.manifest import read_manifest
 
     manifest = read_manifest(config.output_dir)
     article = (manifest.get("articles") or {}).get(job.slug) or {}
     if article.get("draft"):
-        from .variants import _draft_line
+        from handouts.variants.kinds import _draft_line
 
         raise InputError.at(job.article, _draft_line(job.article),
                             "a draft ('draft: true') is not printed for patients",

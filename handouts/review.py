@@ -1,7 +1,7 @@
 """The medical reviewer's packet: ``dist/review/<slug>-edition-<N>.pdf``.
 
 What changed since the last reviewed edition in the archive (kept by
-`handouts.editions`: ``dist/archive/<slug>/edition-<N>/source/article.md``), as a
+`handouts.dist.editions`: ``dist/archive/<slug>/edition-<N>/source/article.md``), as a
 word-level redline of the text (difflib on word tokens; deletions red and struck
 through, insertions green and underlined, so the marks survive black-and-white
 printing), the references added and removed, a list of the changes, the check report,
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from . import paths
-from .errors import InputError
-from .textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT, FENCE as _FENCE
+from handouts.guard import paths
+from handouts.errors import InputError
+from handouts.source.textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT, FENCE as _FENCE
 
 # --------------------------------------------------------------------------------------
 # Text -> blocks -> tokens
@@ -214,7 +214,7 @@ class Version:
 
 
 def _front(path: Path) -> tuple[dict, str]:
-    from .article import _read_text, split_front_matter
+    from handouts.source.article import _read_text, split_front_matter
 
     text = _read_text(path)
     yaml_text, body, _ = split_front_matter(path, text)
@@ -233,8 +233,8 @@ def _plain(html: str) -> str:
 
 def _references(config, path: Path, fallback: list[dict] | None = None) -> list[str]:
     """The formatted references of the article at `path` (as printed on the handout)."""
-    from . import article as load
-    from .citations import format_bibliography
+    from handouts.source import article as load
+    from handouts.references.citations import format_bibliography
 
     try:
         art = load.load_article(path, config)
@@ -254,7 +254,7 @@ def _reviewed(meta: dict) -> bool:
 def baseline(config, slug: str, edition: int) -> Version | None:
     """The last archived edition before `edition` that was medically reviewed (else the
     last archived edition before it, else None)."""
-    from . import editions
+    from handouts.dist import editions
 
     found = None
     for n in sorted(editions.archived_editions(config, slug), reverse=True):
@@ -283,14 +283,14 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
     """The packet's HTML, the edition number, and facts for the caller (changes, …)."""
     import jinja2
 
-    from . import article as load
-    from .checks.report import check_article, format_finding
+    from handouts.source import article as load
+    from handouts.checks.report import check_article, format_finding
 
     today = today or dt.date.today()
     path = Path(config.source_dir) / slug / load.ARTICLE_FILE
     if not path.is_file():
         slugs = [p.parent.name for p in load.find_articles(Path(config.source_dir))]
-        from .config import did_you_mean
+        from handouts.project.config import did_you_mean
 
         raise InputError.at(path, None, f"no article '{slug}'",
                             did_you_mean(slug, slugs) or "give the slug of a folder under source/")
@@ -328,8 +328,8 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
 
 def write_packet(config, slug: str, *, today: dt.date | None = None) -> Path:
     """Write ``dist/review/<slug>-edition-<N>.pdf`` and return its path."""
-    from .publish import output_lock, write_atomic
-    from .render import render_pdf
+    from handouts.dist.publish import output_lock, write_atomic
+    from handouts.pdf.render import render_pdf
 
     html, edition, facts = packet_html(config, slug, today=today)
     art = facts["article"]

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .errors import InputError
+from handouts.errors import InputError
 
 EVENTS_PATH = "/__events"
 STATUS_PATH = "/__status"
@@ -196,7 +196,7 @@ def batch_rebuild(load_project: Callable[[], object], options=None) -> Callable[
     any of them counts), runs the incremental batch build and returns its problem lines."""
 
     def rebuild() -> list[str]:
-        from . import batch
+        from handouts.batch import run as batch
 
         try:
             config = load_project()

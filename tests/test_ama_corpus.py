@@ -9,7 +9,7 @@ To see what citeproc-py prints without the fixes (the "before" texts in the note
 
     python3 -c "
     from handouts import cslcompat; cslcompat._applied = True
-    from handouts.references import load_references; from handouts.citations import format_bibliography
+    from handouts.references.readers import load_references; from handouts.references.citations import format_bibliography
     r = load_references('tests/fixtures/references/corpus.yaml')
     [print(e.text) for e in format_bibliography(r, tuple(r.lines), 'american-medical-association').entries]"
 """
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from handouts.citations import format_bibliography
-from handouts.cslcompat import expand_last_page
-from handouts.references import load_references
+from handouts.references.citations import format_bibliography
+from handouts.references.cslfix import expand_last_page
+from handouts.references.readers import load_references
 
 CORPUS = Path(__file__).parent / "fixtures" / "references" / "corpus.yaml"
 AMA = "american-medical-association"
@@ -187,13 +187,13 @@ def test_abbreviated_page_ranges_expand(first, last, expected):
 
 
 def test_each_defect_shows_without_the_fixes():
-    """Without handouts.cslcompat the engine gets these cases wrong: the corpus can fail."""
+    """Without handouts.references.cslfix the engine gets these cases wrong: the corpus can fail."""
     keys = sorted({k for ks in DEFECTS.values() for k in ks})
     code = (
         "import warnings; warnings.simplefilter('ignore')\n"
         "from handouts import cslcompat; cslcompat._applied = True\n"
-        "from handouts.references import load_references\n"
-        "from handouts.citations import format_bibliography\n"
+        "from handouts.references.readers import load_references\n"
+        "from handouts.references.citations import format_bibliography\n"
         f"r = load_references({str(CORPUS)!r})\n"
         f"for e in format_bibliography(r, {tuple(keys)!r}, {AMA!r}).entries: print(e.key + '|' + e.text)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -53,17 +53,17 @@ def test_one_broken_article_is_reported_and_the_others_are_built(cli, project):
 
 
 def test_a_crash_in_one_article_does_not_stop_the_batch(cli, project, monkeypatch):
-    import handouts.build
+    import handouts.batch.build
 
     add_article(project, "another-fictional-guide", "Another Fictional Guide")
-    real = handouts.build.render_pdf
+    real = handouts.batch.build.render_pdf
 
     def crash_on_one(html, **kwargs):
         if "Another Fictional Guide" in html:
             raise ZeroDivisionError("simulated bug")
         return real(html, **kwargs)
 
-    monkeypatch.setattr(handouts.build, "render_pdf", crash_on_one)
+    monkeypatch.setattr(handouts.batch.build, "render_pdf", crash_on_one)
     code, out, err = cli("--root", project, "--jobs", "1")  # in-process: the patch applies
     assert code == 3
     assert "another-fictional-guide/article.md: internal error: ZeroDivisionError: simulated bug" in err
@@ -156,7 +156,7 @@ def test_a_rebuild_with_nothing_to_do_imports_no_renderer(project):
     subprocess.run([sys.executable, str(REPO / "build_pdf.py"), "--root", str(project), "-q"],
                    check=True, cwd=REPO, timeout=300)
     probe = ("import sys; from handouts.cli import main; code = main(['--root', sys.argv[1]]); "
-             "heavy = [m for m in ('weasyprint', 'pypdf', 'citeproc', 'markdown', 'handouts.build') "
+             "heavy = [m for m in ('weasyprint', 'pypdf', 'citeproc', 'markdown', 'handouts.batch.build') "
              "if m in sys.modules]; print(code, heavy)")
     done = subprocess.run([sys.executable, "-c", probe, str(project)], capture_output=True,
                           text=True, cwd=REPO, timeout=120)

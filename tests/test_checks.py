@@ -49,7 +49,7 @@ def line_of(path: Path, needle: str) -> int:
 
 def report_of(root: Path, today=TODAY):
     from handouts.checks.report import check_article
-    from handouts.config import load_config
+    from handouts.project.config import load_config
 
     config = load_config(root)
     return check_article(config, article_path(root), today=today)
@@ -246,7 +246,7 @@ def test_draft_without_reviewer_or_disclaimer_warns(proj):
 
 def test_unknown_citation_key_is_an_error(proj):
     from handouts.checks.report import check_all
-    from handouts.config import load_config
+    from handouts.project.config import load_config
 
     path = article_path(proj)
     edit(path, "[@rest2023]", "[@rest2032]")
@@ -258,10 +258,10 @@ def test_unknown_citation_key_is_an_error(proj):
 
 def test_content_changed_after_review_from_the_archive(proj):
     """An archived edition with the same review date but other content: the text changed
-    after the review. (Archive layout of handouts.editions, written here by hand.)"""
-    from handouts.config import load_config
-    from handouts.manifest import content_sha256
-    from handouts.article import load_article
+    after the review. (Archive layout of handouts.dist.editions, written here by hand.)"""
+    from handouts.project.config import load_config
+    from handouts.dist.manifest import content_sha256
+    from handouts.source.article import load_article
 
     config = load_config(proj)
     art = load_article(article_path(proj), config)
@@ -317,7 +317,7 @@ def test_the_jargon_list_is_editable(proj):
     ('[checks."readability/grade"]\nseverity = "fatal"\n', "severity must be one of", "severity ="),
 ])
 def test_bad_checks_settings_are_reported_with_their_line(proj, toml, message, needle):
-    from handouts.config import load_config
+    from handouts.project.config import load_config
     from handouts.errors import InputError
 
     path = proj / "handouts.toml"
@@ -336,7 +336,7 @@ def test_bad_checks_settings_are_reported_with_their_line(proj, toml, message, n
 
 def run(root, paths, **kwargs):
     from handouts.checks import check_command
-    from handouts.config import load_config
+    from handouts.project.config import load_config
 
     out, err = io.StringIO(), io.StringIO()
     code = check_command(load_config(root), paths, out=out, err=err, today=TODAY, **kwargs)
@@ -403,7 +403,7 @@ def test_text_report_names_file_line_rule_and_hardest_sentences(proj, monkeypatc
 def test_sample_article_report(monkeypatch):
     """The shipped sample: placeholders and an overdue review, reading level above 8."""
     from handouts.checks.report import check_article
-    from handouts.config import load_config
+    from handouts.project.config import load_config
 
     config = load_config(REPO)
     report = check_article(config, REPO / "source" / "recovering-mentally-from-a-miscarriage" /
@@ -446,9 +446,9 @@ def test_a_heading_in_capitals_is_not_a_row_of_abbreviations(proj):
 
 
 def test_for_build_leaves_out_what_the_build_reports_elsewhere(proj):
-    from handouts.article import load_article
+    from handouts.source.article import load_article
     from handouts.checks import for_build
-    from handouts.config import load_config
+    from handouts.project.config import load_config
 
     edit(article_path(proj).with_name("references.yaml"), "- id: drinks2024",
          "- id: unused2024\n  type: webpage\n  title: A page nobody cites\n  issued: 2024\n"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from handouts.body import convert
-from handouts.citations import format_bibliography, load_references, parse_citation_group, scan_citations
+from handouts.markdown.body import convert
+from handouts.references.citations import format_bibliography, load_references, parse_citation_group, scan_citations
 from handouts.errors import InputError
 
 BIB = """% fictional entries
@@ -176,7 +176,7 @@ def test_impossible_reference_dates_are_input_errors(tmp_path, issued):
 
 
 def test_adjacent_groups_make_one_superscript_and_links_keep_their_text():
-    from handouts.citations import Numbers
+    from handouts.references.citations import Numbers
 
     numbers = Numbers({"a": 1, "b": 2, "c": 3}, names={"a": "Smith"})
     html = convert("One [@a] [@b], two [@a][@c]. A link [see @a](https://example.org) and "

@@ -14,7 +14,7 @@ import pypdfium2.raw as pdfium_c
 import pytest
 
 from handouts.cli import main
-from handouts.config import load_config
+from handouts.project.config import load_config
 
 from pdfcheck import FIXTURES, REPO, page_texts
 
@@ -181,7 +181,7 @@ def test_svg_logo_bytes_do_not_depend_on_other_modules_namespace_prefixes():
     logo gives the same bytes (they are embedded in the PDF)."""
     import xml.etree.ElementTree as ET
 
-    from handouts import clinics
+    from handouts.project import clinics
 
     text = (FIXTURES / "i18n/clinics/lotus.svg").read_text(encoding="utf-8")
     before = clinics.clean_svg(text)

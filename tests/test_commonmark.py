@@ -2,10 +2,10 @@
 
 Two kinds of tests live here:
 
-* focused source/expected pairs for the constructs `handouts.mdcompat` adds
+* focused source/expected pairs for the constructs `handouts.markdown.commonmark` adds
   (lists after paragraphs, CommonMark-style nesting, backslash hard breaks, ...);
 * a ratchet over selected sections of the CommonMark spec: every example is run
-  through `handouts.body.new_markdown()`, compared after normalizing harmless HTML
+  through `handouts.markdown.body.new_markdown()`, compared after normalizing harmless HTML
   differences, and the pass count per section must not drop below
   ``tests/commonmark_baseline.json``. Run with ``COMMONMARK_UPDATE_BASELINE=1`` to
   rewrite the baseline after an improvement.
@@ -26,8 +26,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handouts.body import new_markdown
-from handouts.mdcompat import reindent_lists
+from handouts.markdown.body import new_markdown
+from handouts.markdown.commonmark import reindent_lists
 
 #: The spec ships with the tests (CC BY-SA 4.0, see tests/data/README.md).
 SPEC_PATH = Path(__file__).with_name("data") / "commonmark-spec.txt"
@@ -51,7 +51,7 @@ def render(source: str) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# Focused tests for handouts.mdcompat (exact output, as Python-Markdown's test_tools does)
+# Focused tests for handouts.markdown.commonmark (exact output, as Python-Markdown's test_tools does)
 # --------------------------------------------------------------------------------------
 
 CASES = {

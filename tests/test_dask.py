@@ -52,8 +52,8 @@ def test_dask_executor_builds_the_same_bytes(cli, project, cluster, tmp_path):
 def test_batch_run_with_a_client_executor_reports_errors_per_article(project, cluster):
     from distributed import Client
 
-    from handouts import batch
-    from handouts.config import load_config
+    from handouts.batch import run as batch
+    from handouts.project.config import load_config
 
     broken = project / "source" / "broken-fictional-guide"
     shutil.copytree(project / "source" / FICTIONAL, broken)

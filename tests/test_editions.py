@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handouts import batch, editions
-from handouts.config import load_config
+from handouts.batch import run as batch
+from handouts.dist import editions
+from handouts.project.config import load_config
 from handouts.errors import InputError
-from handouts.manifest import read_manifest
+from handouts.dist.manifest import read_manifest
 from pdfcheck import REPO
 
 SLUG = "fictional-rest-guide"
@@ -283,8 +284,8 @@ def test_the_sample_builds_twice_to_the_same_bytes_and_is_unchanged_the_second_t
 
 
 def test_the_inputs_hash_follows_the_clinic_profile_the_folder_does_not_matter(project, tmp_path, monkeypatch):
-    from handouts import inputs
-    from handouts.jobs import Job
+    from handouts.batch import fingerprint as inputs
+    from handouts.batch.jobs import Job
 
     def digests(root: Path) -> dict:
         inputs.clear_cache()
@@ -315,7 +316,7 @@ def test_the_inputs_hash_follows_the_clinic_profile_the_folder_does_not_matter(p
 
 
 def test_a_tampered_manifest_cannot_make_the_build_delete_files_outside_dist(project):
-    from handouts.manifest import write_manifest
+    from handouts.dist.manifest import write_manifest
 
     victim = project / "victim.txt"
     victim.write_text("precious")

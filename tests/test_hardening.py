@@ -336,7 +336,7 @@ def test_image_hard_link_to_outside_file_is_refused(project):
 
 
 def test_hard_link_is_refused_by_the_fetcher_too(tmp_path):
-    from handouts.render import SafeFetcher
+    from handouts.pdf.render import SafeFetcher
 
     root = tmp_path / "article"
     root.mkdir()
@@ -465,7 +465,8 @@ VISIBLE = ("Test Handout", "Dr. Test Reviewer", DISCLAIMER[:30])
 def test_svg_fonts_cannot_blank_the_handout_control():
     """The control: the same SVG, rendered *without* the sanitizer, blanks the text --
     so the test below would see the attack if it got through."""
-    from handouts import render, sanitize
+    from handouts.pdf import render
+    from handouts.guard import sanitize
 
     svg = font_bomb_svg()
     src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
@@ -511,7 +512,7 @@ def test_credit_and_disclaimer_visible_whatever_the_article_embeds(project, form
 
 
 def test_clean_svg_strips_styles_scripts_and_references():
-    from handouts.sanitize import clean_svg
+    from handouts.guard.sanitize import clean_svg
 
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
            '<style>@font-face{font-family:x;src:url(a.ttf)}</style><script>alert(1)</script>'
@@ -536,7 +537,7 @@ def test_clean_svg_strips_styles_scripts_and_references():
     ("<html/>", "not an SVG"),
 ])
 def test_clean_svg_refuses_what_it_cannot_make_safe(svg, needle):
-    from handouts.sanitize import UnsafeSVG, clean_svg
+    from handouts.guard.sanitize import UnsafeSVG, clean_svg
 
     started = time.monotonic()
     with pytest.raises(UnsafeSVG, match=needle):
@@ -557,7 +558,7 @@ def test_svg_use_bomb_in_images_folder_is_one_line_error(project):
 
 
 def test_sanitizer_keeps_only_allowed_classes_ids_and_spans():
-    from handouts.sanitize import sanitize
+    from handouts.guard.sanitize import sanitize
 
     html = sanitize('<p class="draft-stamp disclaimer citation" id="ref-1">a</p>'
                     '<table><tr><td colspan="99999999" class="page-break">x</td></tr></table>'
@@ -665,8 +666,8 @@ KINDS = {
 @given(kind=st.sampled_from(sorted(KINDS)), depth=st.integers(0, 400),
        repeat=st.integers(1, 40))
 def test_any_nesting_is_built_or_refused_quickly(tmp_path_factory, kind, depth, repeat):
-    from handouts.article import check_body_bounds
-    from handouts.body import convert
+    from handouts.source.article import check_body_bounds
+    from handouts.markdown.body import convert
 
     body = "\n\n".join([KINDS[kind](depth)] * repeat)
     started = time.monotonic()
@@ -680,8 +681,8 @@ def test_any_nesting_is_built_or_refused_quickly(tmp_path_factory, kind, depth, 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(depth=st.integers(1, 3000), flow=st.booleans(), alias=st.booleans())
 def test_any_front_matter_nesting_is_refused_or_parsed(depth, flow, alias):
-    from handouts.article import parse_front_matter
-    from handouts.config import Config
+    from handouts.source.article import parse_front_matter
+    from handouts.project.config import Config
     from handouts.errors import InputError
 
     nested = ("[" * depth + "]" * depth) if flow else "".join("\n" + " " * i + "-" for i in range(1, depth))
@@ -698,7 +699,7 @@ def test_any_front_matter_nesting_is_refused_or_parsed(depth, flow, alias):
 def test_load_stage_is_linear(unit):
     """Four times the input, about four times the time (a quadratic scan would take
     sixteen): the load stage's scans of a line of 40,000 image openers."""
-    from handouts.article import check_body_bounds, check_images
+    from handouts.source.article import check_body_bounds, check_images
 
     def cost(n: int) -> float:
         body = unit * n

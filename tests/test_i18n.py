@@ -21,7 +21,7 @@ import yaml
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from handouts import i18n
+from handouts.project import i18n
 from handouts.theme import Theme
 from handouts.cli import main
 
@@ -110,7 +110,7 @@ def font_names(path: Path) -> set[str]:
 
 def test_notdef_check_catches_a_character_no_font_has(tmp_path):
     """The glyph check itself can fail: a private-use character draws .notdef."""
-    from handouts.render import render_pdf
+    from handouts.pdf.render import render_pdf
 
     pdf = render_pdf('<html lang="en"><body><p>Box: \ue000 here</p></body></html>',
                      base_dir=tmp_path, theme=Theme.load(tmp_path / "styles"),
@@ -337,7 +337,7 @@ def test_thai_text_layer_repair_is_needed_and_keeps_the_drawing(tmp_path):
     import pypdfium2 as pdfium
     from weasyprint import HTML
 
-    from handouts import textlayer
+    from handouts.pdf.fixes import textlayer
 
     html = ('<html lang="th"><body style="font-family: \'Noto Sans Thai\'">'
             "<p>สำหรับ น้ำ ค่ำ</p><p>ทำ การ นา</p></body></html>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handouts.impose import booklet_order, padded_sequence
+from handouts.variants.impose import booklet_order, padded_sequence
 
 
 def sides(n):

@@ -254,7 +254,7 @@ def test_bare_weasyprint_tears_lines_at_inline_boxes():
     trailing space; when only that space overhangs the line, WeasyPrint 70 keeps the
     first word alone ("1.Bautista" / "R, Example A. …"). If this starts failing,
     WeasyPrint fixed it and handouts/linebreak.py can go."""
-    from handouts import linebreak
+    from handouts.pdf.fixes import linebreak
 
     linebreak.uninstall()
     try:
@@ -303,7 +303,7 @@ def test_workaround_never_lets_a_line_overflow():
 
 
 def _convert(text, labels=None):
-    from handouts.body import convert
+    from handouts.markdown.body import convert
 
     return convert(text, {"k": 1}, labels=labels).html
 
@@ -356,7 +356,7 @@ def test_figures_widths_page_breaks_tables_headings():
 
 
 def test_keep_together_units():
-    from handouts.typography import keep_together
+    from handouts.pdf.typography import keep_together
 
     html = keep_together(
         "<p>Call +1 555 0100 at 39 °C. Hello Health Group, March 2, 2024.</p>"
@@ -381,7 +381,7 @@ def test_image_resolution_thresholds(tmp_path):
     from PIL import Image
     from weasyprint import CSS, HTML
 
-    from handouts.imagecheck import check_layout
+    from handouts.pdf.imagecheck import check_layout
 
     Image.new("RGB", (600, 400), "white").save(tmp_path / "x.png")
     html = '<html lang="en"><body><img src="x.png" alt="x" style="width:4in"></body></html>'
@@ -401,9 +401,9 @@ def test_image_resolution_thresholds(tmp_path):
 def laid_out(tmp_path_factory):
     """{variant: WeasyPrint document} of the fixture on A4, as the build laid it out
     (the render stage's layout check is observed, not replaced)."""
-    import handouts.render as render
-    from handouts.build import build_one
-    from handouts.config import load_config
+    import handouts.pdf.render as render
+    from handouts.batch.build import build_one
+    from handouts.project.config import load_config
 
     root = tmp_path_factory.mktemp("laid-out") / "project"
     shutil.copytree(FIXTURES / "pages", root)
@@ -526,7 +526,7 @@ def test_a_callout_taller_than_a_page_breaks_between_items():
     from weasyprint import CSS, HTML
     from weasyprint.formatting_structure import boxes
 
-    from handouts.body import convert
+    from handouts.markdown.body import convert
 
     items = "\n".join(f"    - warning sign number {i} of a long fictional list" for i in range(45))
     body = convert("Intro paragraph.\n\n" * 12 + '!!! warning "When to seek care"\n'
@@ -549,7 +549,7 @@ def test_a_callout_taller_than_a_page_breaks_between_items():
 def test_header_rows_repeat_on_every_page_of_a_long_table():
     from weasyprint import CSS, HTML
 
-    from handouts.body import convert
+    from handouts.markdown.body import convert
 
     rows = "\n".join(f"| Day {i} | {36 + i % 4}.5 °C | a note about day {i} |" for i in range(80))
     body = convert("| Day | Temperature | Note |\n|:--|--:|:-:|\n" + rows, {}).html
@@ -567,8 +567,8 @@ def test_header_rows_repeat_on_every_page_of_a_long_table():
 def test_press_variant_asks_300_ppi(tmp_path):
     """The press variant (print's) warns below 300 ppi: the 1200 px chart printed 90 mm
     wide (339 ppi) passes, the 120 px thermometer does not."""
-    from handouts.build import build_one
-    from handouts.config import load_config
+    from handouts.batch.build import build_one
+    from handouts.project.config import load_config
 
     root = tmp_path / "project"
     shutil.copytree(FIXTURES / "pages", root)

@@ -238,7 +238,7 @@ def test_weasyprint_margin_boxes_fail_until_repaired(tmp_path):
     from weasyprint import HTML
 
     from handouts.checks.pdfua import check_pdf
-    from handouts.checks.tagfix import mark_untagged_as_artifacts
+    from handouts.pdf.fixes.tags import mark_untagged_as_artifacts
 
     html = ("<html lang=en><head><title>T</title><style>@page { @bottom-right { content: "
             "'Page ' counter(page) } }</style></head><body><h1>Title</h1><p>Text.</p></body></html>")
@@ -260,7 +260,7 @@ def test_check_command_runs_the_self_check_on_any_pdf(built, tmp_path):
     import json
 
     from handouts.checks import check_command
-    from handouts.config import load_config
+    from handouts.project.config import load_config
 
     bad = broken(built[FIXTURE], tmp_path, _no_lang)
     out, err = io.StringIO(), io.StringIO()

@@ -197,9 +197,9 @@ def test_a_tighter_layout_saves_a_sheet_when_one_or_two_pages_overflow(cli, tmp_
 def test_the_house_layout_overflows_where_the_tighter_step_was_taken(tmp_path, monkeypatch):
     """The premise of the test above: without the tighter steps those articles need 9 and
     10 pages."""
-    from handouts import variants
-    from handouts.build import build_one
-    from handouts.config import load_config
+    from handouts.variants import kinds as variants
+    from handouts.batch.build import build_one
+    from handouts.project.config import load_config
 
     monkeypatch.setattr(variants, "TIGHTER_STEPS", ())
     root = make_project(tmp_path, {"nine": article(33), "ten": article(36)})
@@ -328,7 +328,7 @@ def test_a_bad_press_profile_is_one_line(cli, tmp_path, setting, message):
 
 
 def test_press_variant_wants_300_ppi_images():
-    from handouts.variants import VARIANTS, make_variant
+    from handouts.variants.kinds import VARIANTS, make_variant
 
     wanted = {name: make_variant(name, "a4").min_image_ppi for name in VARIANTS}
     assert wanted == {"handout": 150, "booklet": 150, "press": 300, "large-print": 150}

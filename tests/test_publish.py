@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from handouts.errors import InputError
-from handouts.publish import check_collisions, clean_stale, output_lock, publish_set, temp_path
+from handouts.dist.publish import check_collisions, clean_stale, output_lock, publish_set, temp_path
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -53,7 +53,7 @@ def test_a_set_is_published_and_identical_files_are_not_rewritten(tmp_path):
 FULL_DISK = textwrap.dedent("""
     import resource, signal, sys
     from pathlib import Path
-    from handouts.publish import publish_set
+    from handouts.dist.publish import publish_set
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # EFBIG instead of a signal
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # the "disk" holds 4 KiB per file
     dist = Path(sys.argv[1])

@@ -14,7 +14,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from handouts import qr
+from handouts.pdf import qr
 from handouts.cli import main
 
 from pdfcheck import FIXTURES, REPO, page_texts

@@ -19,9 +19,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from handouts.citations import format_bibliography, scan_citations
+from handouts.references.citations import format_bibliography, scan_citations
 from handouts.errors import InputError
-from handouts.references import csl_date, latex_to_text, load_references, resolve_bibliography
+from handouts.references.readers import csl_date, latex_to_text, load_references, resolve_bibliography
 from pdfcheck import REPO, pdf_text
 
 REFS = Path(__file__).parent / "fixtures" / "references"
@@ -245,7 +245,7 @@ def cite(tmp_path, body, name="zotero.json"):
 
 
 def test_prefix_locator_suppressed_author_and_narrative(tmp_path):
-    from handouts.body import convert
+    from handouts.markdown.body import convert
 
     refs, order, problems, _ = cite(
         tmp_path, "Coffee [see @quill_sleep_2019, p. 3]. Tips [-@noauthor_allergy]. "
@@ -304,8 +304,8 @@ def test_language_picks_the_csl_locale(tmp_path):
 BOUND_SCRIPT = textwrap.dedent("""
     import resource, sys
     resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
-    from handouts.references import load_references
-    from handouts.citations import scan_citations
+    from handouts.references.readers import load_references
+    from handouts.references.citations import scan_citations
     from handouts.errors import InputError
     path, body = sys.argv[1], sys.stdin.read()
     try:

@@ -43,7 +43,7 @@ def build(root: Path) -> None:
 
 
 def test_packet_shows_exactly_the_changes_since_the_reviewed_edition(proj):
-    from handouts.config import load_config
+    from handouts.project.config import load_config
     from handouts.review import packet_html, write_packet
 
     article = proj / "source" / SLUG / "article.md"
@@ -81,7 +81,7 @@ def test_packet_shows_exactly_the_changes_since_the_reviewed_edition(proj):
 
 
 def test_first_review_packet_has_the_full_text(proj):
-    from handouts.config import load_config
+    from handouts.project.config import load_config
     from handouts.review import write_packet
 
     path = write_packet(load_config(proj), SLUG, today=TODAY)
@@ -94,7 +94,7 @@ def test_first_review_packet_has_the_full_text(proj):
 
 
 def test_unknown_slug_is_an_input_error(proj):
-    from handouts.config import load_config
+    from handouts.project.config import load_config
     from handouts.errors import InputError
     from handouts.review import write_packet
 

@@ -8,7 +8,7 @@ hostile reference entries): the server must stay silent, the canary's token must
 appear anywhere in the PDF (text, attachments, decompressed streams, raw bytes), and the
 build succeeds whenever only sanitizable content is present.
 
-`handouts.render.SafeFetcher` is also tested on its own.
+`handouts.pdf.render.SafeFetcher` is also tested on its own.
 """
 
 from __future__ import annotations
@@ -513,7 +513,7 @@ def test_css_newline_in_config_cannot_escape_its_css_string(project, server, cap
 
 @pytest.mark.parametrize("value", ["a\fb", "a\rb", "a\r\nb", "a\u2028b", "a\u2029b"])
 def test_css_string_escapes_every_css_newline(value):
-    from handouts.template import css_string
+    from handouts.pdf.template import css_string
 
     quoted = str(css_string(value))
     assert not set(quoted) & {"\n", "\r", "\f", "\u2028", "\u2029"}, repr(quoted)
@@ -614,7 +614,7 @@ def _read(fetcher, url) -> bytes:
 
 
 def test_safefetcher_serves_files_under_root(fetch_root):
-    from handouts.render import SafeFetcher
+    from handouts.pdf.render import SafeFetcher
 
     fetcher = SafeFetcher([fetch_root])
     assert _read(fetcher, (fetch_root / "images" / "a.png").as_uri()) == PNG
@@ -633,7 +633,7 @@ def test_safefetcher_serves_files_under_root(fetch_root):
     "/etc/passwd",
 ])
 def test_safefetcher_refuses_system_files_and_other_schemes(fetch_root, url):
-    from handouts.render import RefusedURL, SafeFetcher
+    from handouts.pdf.render import RefusedURL, SafeFetcher
 
     fetcher = SafeFetcher([fetch_root])
     with pytest.raises(RefusedURL):
@@ -644,7 +644,7 @@ def test_safefetcher_refuses_system_files_and_other_schemes(fetch_root, url):
 @pytest.mark.parametrize("suffix", ["/../outside.txt", "/images/../../outside.txt",
                                     "/%2e%2e/outside.txt", "/images/..%2f..%2foutside.txt"])
 def test_safefetcher_refuses_path_traversal(fetch_root, suffix):
-    from handouts.render import RefusedURL, SafeFetcher
+    from handouts.pdf.render import RefusedURL, SafeFetcher
 
     fetcher = SafeFetcher([fetch_root])
     with pytest.raises(RefusedURL):
@@ -652,7 +652,7 @@ def test_safefetcher_refuses_path_traversal(fetch_root, suffix):
 
 
 def test_safefetcher_refuses_sibling_with_common_prefix(tmp_path, fetch_root):
-    from handouts.render import RefusedURL, SafeFetcher
+    from handouts.pdf.render import RefusedURL, SafeFetcher
 
     sibling = tmp_path / "root-evil"
     sibling.mkdir()
@@ -662,7 +662,7 @@ def test_safefetcher_refuses_sibling_with_common_prefix(tmp_path, fetch_root):
 
 
 def test_safefetcher_refuses_symlinks_out_of_root(tmp_path, fetch_root):
-    from handouts.render import RefusedURL, SafeFetcher
+    from handouts.pdf.render import RefusedURL, SafeFetcher
 
     (fetch_root / "images" / "link.png").symlink_to(tmp_path / "outside.txt")
     (fetch_root / "dirlink").symlink_to(tmp_path, target_is_directory=True)
@@ -674,14 +674,14 @@ def test_safefetcher_refuses_symlinks_out_of_root(tmp_path, fetch_root):
 
 
 def test_safefetcher_follows_symlinks_that_stay_inside(fetch_root):
-    from handouts.render import SafeFetcher
+    from handouts.pdf.render import SafeFetcher
 
     (fetch_root / "alias.png").symlink_to(fetch_root / "images" / "a.png")
     assert _read(SafeFetcher([fetch_root]), (fetch_root / "alias.png").as_uri()) == PNG
 
 
 def test_safefetcher_refuses_directories_and_missing_files(fetch_root):
-    from handouts.render import RefusedURL, SafeFetcher
+    from handouts.pdf.render import RefusedURL, SafeFetcher
 
     fetcher = SafeFetcher([fetch_root])
     for url in (fetch_root.as_uri(), (fetch_root / "nope.png").as_uri()):
@@ -690,7 +690,7 @@ def test_safefetcher_refuses_directories_and_missing_files(fetch_root):
 
 
 def test_safefetcher_http_only_when_allowed(fetch_root, server):
-    from handouts.render import RefusedURL, SafeFetcher
+    from handouts.pdf.render import RefusedURL, SafeFetcher
 
     for scheme_url in (f"{server.url}/denied.png", f"https://127.0.0.1:{server.port}/denied.png"):
         with pytest.raises(RefusedURL):
@@ -729,7 +729,7 @@ def tcp_listener():
 
 def test_safefetcher_refused_redirect_is_not_fetched_later(fetch_root, server, tcp_listener):
     # A refused redirect target is forgotten: the next fetch opens the file it was asked for.
-    from handouts.render import SafeFetcher
+    from handouts.pdf.render import SafeFetcher
 
     ftp_port, connections = tcp_listener
     server.httpd.ftp_target = f"ftp://127.0.0.1:{ftp_port}/x"

@@ -112,7 +112,7 @@ def preview(project: Path, tmp_path: Path):
     no-op: what is served is the subject here). Yields (port, canary)."""
     import threading
 
-    from handouts.config import load_config
+    from handouts.project.config import load_config
     from handouts.serve import serve
 
     outside = tmp_path / "outside"

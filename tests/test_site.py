@@ -144,7 +144,7 @@ def test_thumbnail_is_small_png_with_alt_text(site):
 
 def test_site_escapes_article_text(tmp_path):
     """A title with markup is shown as text, and cannot close the JSON-LD script."""
-    from handouts.site import site_files
+    from handouts.dist.site import site_files
     from handouts.theme import Theme
 
     from pdfcheck import REPO
@@ -161,7 +161,7 @@ def test_site_escapes_article_text(tmp_path):
 
 
 def test_drafts_are_not_offered_to_patients(tmp_path):
-    from handouts.site import site_files
+    from handouts.dist.site import site_files
     from handouts.theme import Theme
 
     from pdfcheck import REPO
@@ -255,7 +255,7 @@ def test_index_entries_speak_their_article_language(world_site):
 @pytest.mark.parametrize("value", ["example.org/handouts", "https://example.org/a b/", "ftp://example.org/",
                                    "https://example.org/?page=1"])
 def test_a_site_url_that_is_not_an_address_is_one_clear_error(tmp_path, value):
-    from handouts.config import load_config
+    from handouts.project.config import load_config
     from handouts.errors import InputError
 
     (tmp_path / "handouts.toml").write_text(f'publisher = "Example"\nsite_url = "{value}"\n')

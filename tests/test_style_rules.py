@@ -33,7 +33,7 @@ def test_body_text_is_never_justified():
 
 
 def test_long_booklet_gets_a_warning():
-    from handouts.variants import BOOKLET_MAX_PAGES, make_variant
+    from handouts.variants.kinds import BOOKLET_MAX_PAGES, make_variant
 
     writer = PdfWriter()
     for _ in range(BOOKLET_MAX_PAGES + 1):

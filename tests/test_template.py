@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from handouts.article import load_article
-from handouts.body import convert
-from handouts.citations import format_bibliography
-from handouts.config import load_config
-from handouts.template import render_document
-from handouts.variants import Variant
+from handouts.source.article import load_article
+from handouts.markdown.body import convert
+from handouts.references.citations import format_bibliography
+from handouts.project.config import load_config
+from handouts.pdf.template import render_document
+from handouts.variants.kinds import Variant
 
 from pdfcheck import FICTIONAL, FIXTURES, REPO
 

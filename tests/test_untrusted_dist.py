@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_project
-from handouts import batch
-from handouts.config import load_config
-from handouts.manifest import read_manifest
-from handouts.site import site_files
+from handouts.batch import run as batch
+from handouts.project.config import load_config
+from handouts.dist.manifest import read_manifest
+from handouts.dist.site import site_files
 from pdfcheck import FICTIONAL as SLUG, REPO
 
 
@@ -80,7 +80,7 @@ def test_a_damaged_manifest_is_recovered_from_the_files_in_dist(project: Path, t
         if os.access(manifest, os.R_OK):
             pytest.skip("running as root: permissions do not bind")
     elif damage == "oversized":
-        from handouts.limits import Limits
+        from handouts.guard.limits import Limits
 
         kwargs["limits"] = Limits(manifest_bytes=100)
     elif damage == "symlink":

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 
-from .registry import RULES, Context, Finding, Settings, settings_from, validate_checks
+from handouts.checks.registry import RULES, Context, Finding, Settings, settings_from, validate_checks
 
 FAMILIES = ("readability", "plain_language", "structure", "citations", "credibility", "images",
             "pdfua")
@@ -37,7 +37,7 @@ def run_checks(article, config, *, today: dt.date | None = None, exclude=(),
     """Run every enabled article rule on `article`; return its findings in line order.
 
     `exclude`: rule names (or families) to skip, e.g. the review rules that the build
-    already reports through `handouts.editions.review_warnings`.
+    already reports through `handouts.dist.editions.review_warnings`.
     """
     load_families()
     settings = settings or settings_of(config)
@@ -57,7 +57,7 @@ def run_checks(article, config, *, today: dt.date | None = None, exclude=(),
     return findings
 
 
-#: Rules whose findings the build already gets from `handouts.editions.review_warnings`.
+#: Rules whose findings the build already gets from `handouts.dist.editions.review_warnings`.
 REVIEW_RULES = ("credibility/review-overdue", "credibility/content-changed")
 #: Left out of the build's report: the review rules, and image resolution, which the render
 #: stage measures on the laid-out page (handouts/imagecheck.py) — `check` estimates it.
@@ -83,7 +83,7 @@ def check_command(config, paths, *, fmt: str = "text", strict: bool = False, pdf
     summary line on `err` (stderr), like the build's messages. JSON: all on `out`."""
     import sys
 
-    from .report import check_all, render_json, summary_line, text_lines
+    from handouts.checks.report import check_all, render_json, summary_line, text_lines
 
     out = out or sys.stdout
     err = err or sys.stderr

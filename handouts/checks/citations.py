@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ..citations import scan_citations
-from .registry import Hit, rule
+from handouts.references.citations import scan_citations
+from handouts.checks.registry import Hit, rule
 
 
 def _entries(references) -> dict[str, dict]:

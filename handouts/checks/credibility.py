@@ -1,5 +1,5 @@
 """Credibility: a complete medical review credit, a review that is not overdue, content
-unchanged since that review (from the archive kept by `handouts.editions`), a
+unchanged since that review (from the archive kept by `handouts.dist.editions`), a
 disclaimer, and an ``updated`` date that is not before the review.
 """
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .registry import Hit, rule
+from handouts.checks.registry import Hit, rule
 
 
 def _front_matter_line(ctx, key: str) -> int | None:
@@ -49,7 +49,7 @@ def reviewer(ctx, opts):
 def review_overdue(ctx, opts):
     """The latest review is older than `interval_months` (default 36, or the project's
     ``review_interval_months``)."""
-    from ..editions import add_months
+    from handouts.dist.editions import add_months
 
     last = latest_review(ctx.article)
     if last is None:
@@ -66,8 +66,8 @@ def review_overdue(ctx, opts):
 def content_changed(ctx, opts):
     """The text differs from the text that was reviewed (the edition published with the
     same review date, from dist/manifest.json or the archive)."""
-    from ..editions import review_baseline
-    from ..manifest import content_sha256, read_manifest
+    from handouts.dist.editions import review_baseline
+    from handouts.dist.manifest import content_sha256, read_manifest
 
     last = latest_review(ctx.article)
     if last is None:

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..textscan import ProseText
-from .registry import Hit, rule
+from handouts.source.textscan import ProseText
+from handouts.checks.registry import Hit, rule
 
 _MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*(?:<([^>\n]+)>|([^)\s]+))")
 _MD_IMAGE_REF = re.compile(r"!\[([^\]\n]*)\](?:\[([^\]\n]*)\])?(?!\()")

@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .registry import Finding, Hit, rule
+from handouts.checks.registry import Finding, Hit, rule
 
 _PAINT = {"Tj", "TJ", "'", '"', "f", "F", "f*", "B", "B*", "b", "b*", "S", "s", "Do", "sh", "BI",
           "INLINE IMAGE"}
@@ -469,8 +469,8 @@ def check_pdf(path, *, settings=None) -> list[Finding]:
     """Run the PDF/UA self-check on the PDF at `path`; return its findings."""
     import pikepdf
 
-    from . import load_families, settings_of
-    from .registry import RULES
+    from handouts.checks import load_families, settings_of
+    from handouts.checks.registry import RULES
 
     load_families()
     if settings is None:

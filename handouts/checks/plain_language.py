@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from .registry import Hit, rule
-from .text import WORD, syllables
+from handouts.checks.registry import Hit, rule
+from handouts.checks.text import WORD, syllables
 
 
 @rule("plain-language/long-sentence", max_words=25)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .registry import Hit, rule
-from .text import Sentence, syllables
+from handouts.checks.registry import Hit, rule
+from handouts.checks.text import Sentence, syllables
 
 SUPPORTED = ("en",)
 

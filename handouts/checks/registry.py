@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..errors import Diagnostic
+from handouts.errors import Diagnostic
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -108,7 +108,7 @@ class Settings:
 
 
 def _all_rules() -> dict[str, Rule]:
-    from . import load_families
+    from handouts.checks import load_families
 
     load_families()
     return RULES
@@ -150,7 +150,7 @@ def _same_type(default, value) -> bool:
 
 def validate_checks(table, path: Path, text: str = "") -> list[Diagnostic]:
     """Problems in the ``[checks]`` table of handouts.toml (all of them, with lines)."""
-    from ..config import did_you_mean
+    from handouts.project.config import did_you_mean
 
     rules = _all_rules()
     families = {r.family for r in rules.values()}
@@ -227,7 +227,7 @@ class Context:
     @property
     def prose(self):
         if "prose" not in self.cache:
-            from .text import parse_prose
+            from handouts.checks.text import parse_prose
 
             self.cache["prose"] = parse_prose(self.article.body, self.article.body_line)
         return self.cache["prose"]

@@ -41,8 +41,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, escape_controls
-from .registry import Context, Finding
+from handouts.errors import InputError, escape_controls
+from handouts.checks.registry import Context, Finding
 
 FORMAT, VERSION = "handouts-check", 1
 
@@ -92,9 +92,9 @@ def _load_finding(problem, severity: str) -> Finding:
 
 def check_article(config, path: Path, *, today: dt.date | None = None, settings=None) -> ArticleReport:
     """Load one article and run the checks on it (never raises `InputError`)."""
-    from .. import article as load
-    from . import run_checks
-    from .readability import readability
+    from handouts.source import article as load
+    from handouts.checks import run_checks
+    from handouts.checks.readability import readability
 
     path = Path(path)
     report = ArticleReport(path, path.parent.name)
@@ -115,8 +115,8 @@ def check_article(config, path: Path, *, today: dt.date | None = None, settings=
 
 
 def check_all(config, paths, *, pdfs=(), today=None) -> Report:
-    from . import settings_of
-    from .pdfua import check_pdf
+    from handouts.checks import settings_of
+    from handouts.checks.pdfua import check_pdf
 
     settings = settings_of(config)
     report = Report(Path(config.root))
@@ -229,7 +229,7 @@ def _rel(path, root: Path) -> str:
 
 
 def to_json(report: Report) -> dict:
-    from .. import __version__
+    from handouts import __version__
 
     root = report.root
 

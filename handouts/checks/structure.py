@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from .registry import Hit, rule
+from handouts.checks.registry import Hit, rule
 
 
 @rule("structure/title", severity="error")
@@ -68,8 +68,8 @@ def seek_care(ctx, opts):
     """An article tagged as symptoms (keywords) without a “When to seek care” callout: a
     ``warning`` or ``caution`` callout, or any callout titled with the article language's
     wording (``seek_care`` in the labels) or `title`."""
-    from ..callouts import kind_of
-    from ..template import load_labels
+    from handouts.markdown.callouts import kind_of
+    from handouts.pdf.template import load_labels
 
     keywords = {k.lower() for k in ctx.article.keywords}
     if not keywords & {t.lower() for t in opts["tags"]}:
@@ -127,7 +127,7 @@ class _PrintedText(HTMLParser):
 
 
 def _printed(article) -> tuple[str, str]:
-    from ..body import convert
+    from handouts.markdown.body import convert
 
     parser = _PrintedText()
     parser.feed(convert(article.body, {}).html)

@@ -88,7 +88,7 @@ class Theme:
         project's file first, then the built-in one; no template may lie outside its folder."""
         import jinja2
 
-        from ..paths import contained_loader
+        from handouts.guard.paths import contained_loader
 
         return jinja2.ChoiceLoader([contained_loader(Path(d) / sub) for d in self.dirs])
 

@@ -1,0 +1,1 @@
+"""Plan, fingerprint, build and run the jobs of a build (pool or Dask)."""

@@ -1,0 +1,225 @@
+"""One job, in a worker: load -> cite -> markdown -> template -> render -> finish.
+
+`build_job` turns a `Job` (one article in one variant, paper and clinic) into PDF bytes
+and returns them in a `JobResult`; it never writes (the batch's publish stage does) and
+never raises: bad input comes back as `result.error`, a bug as `result.crash`, so one
+article cannot stop the batch. Importing this module imports WeasyPrint: only workers and
+single builds do, never a rebuild with nothing to do (see `handouts.batch.run`).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import time
+import traceback
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from handouts.source import article as load
+from handouts.markdown.body import convert
+from handouts.references.citations import format_bibliography
+from handouts.project.config import Config
+from handouts.errors import Diagnostic, InputError, warning
+from handouts.batch.jobs import BuiltFile, Crash, Job, JobResult  # noqa: F401 (re-exported)
+from handouts.pdf.render import render_pdf
+from handouts.pdf.template import load_labels, render_document
+from handouts.variants.kinds import make_variant
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line may change for one build."""
+
+    paper: str | None = None  # None: the project's paper
+    variants: tuple[str, ...] = ("handout",)
+    bleed_mm: float | None = None  # press variant; None: 3 mm (A4) or 1/8 in (Letter)
+    clinic: str | None = None  # a [clinics.<id>] of handouts.toml
+    strict: bool = False  # warnings fail the article
+    allow_draft: bool = False  # drafts may go to print (booklet/press)
+
+
+Result = JobResult
+
+
+class _Clock:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+def build_job(config: Config, job: Job) -> JobResult:
+    """Build one job into bytes; never raises (errors and bugs come back in the result)."""
+    result = JobResult(job)
+    start = time.perf_counter()
+    clock = _Clock()
+    allow_remote = config.allow_remote  # --allow-remote or handouts.toml
+    try:
+        article = load.load_article(job.article, config)
+        result.edition = article.edition
+        _refuse_missing_alt(article)  # the handout is tagged: every figure needs its text
+        result.warnings.extend(_editorial_checks(article, config))  # loader + checks
+        _fail_if_strict(job, result)
+        clock.lap("load")
+        bibliography = format_bibliography(article.references, article.cited, config.csl_style,
+                                           lang=article.lang)
+        clock.lap("cite")
+        body = convert(article.body, bibliography.numbers, allow_remote_images=allow_remote,
+                       labels=load_labels(config.theme, article.lang))  # callout titles
+        clock.lap("markdown")
+        clinic = config.clinic(job.clinic)
+        variant = make_variant(job.variant, job.paper, job.bleed_mm, config)
+        variant.check_article(article, clinic, job.allow_draft)  # drafts stay out of print
+
+        def render(v):  # the variant may lay out more than once (booklet padding)
+            doc = render_document(article, body, bibliography, v, config.theme, clinic)
+            clock.lap("template")
+            pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
+                             theme=config.theme,
+                             stylesheets=[config.theme.path(s) or config.styles_dir / s
+                                          for s in v.stylesheets],
+                             allow_remote=allow_remote, limits=config.limits,
+                             min_image_ppi=getattr(v, "min_image_ppi", 150))
+            clock.lap("render")
+            return pdf
+
+        variant, pdf = variant.lay_out(render, clinic)
+        result.warnings.extend(warning(article.path, None, f"while rendering: {message}",
+                                       "check the image or HTML it names")
+                               for message in dict.fromkeys(pdf.messages))
+        for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
+            suffix, data, pages, note = _piece(piece)
+            result.files.append(BuiltFile(job.output_name(suffix), data, pages, note))
+        clock.lap("finish")
+        _fail_if_strict(job, result)
+        result.article_entry = _article_entry(article, bibliography)
+    except InputError as exc:
+        result.error = exc
+        result.files.clear()
+    except Exception as exc:  # a bug: reported for this job, the batch goes on
+        result.crash = Crash(type(exc).__name__, str(exc), traceback.format_exc())
+        result.files.clear()
+    result.seconds = time.perf_counter() - start
+    result.timings = clock.timings
+    result.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result.worker = f"{socket.gethostname()}:{os.getpid()}"
+    return result
+
+
+def _piece(piece) -> tuple[str, bytes, int, str]:
+    """A finishing piece as (suffix, bytes, pages, note): a tuple or an object."""
+    if isinstance(piece, tuple):
+        return piece
+    return piece.suffix, piece.data, piece.pages, getattr(piece, "note", "")
+
+
+def _article_entry(article, bibliography) -> dict | None:
+    """The manifest's record of the article."""
+    from handouts.dist.manifest import article_entry
+
+    return article_entry(article, bibliography)
+
+
+def _editorial_checks(article, config: Config) -> list[Diagnostic]:
+    """The loader's warnings and the editorial checks' findings (handouts.checks).
+
+    `build` prints the checks' findings; `check` is the gate. A check "error" (an image
+    without alt text) is printed as a warning, so --strict fails the article on it; "info"
+    findings are printed but never fail --strict.
+    """
+    from handouts.checks import for_build
+
+    return [replace(f, severity="warning") if f.severity == "error" else f
+            for f in for_build(article, config)]
+
+
+def _refuse_missing_alt(article) -> None:
+    """An image without alt text fails the article, whatever ``[checks]`` says: every
+    variant is tagged for screen readers (PDF/UA), where a figure must have its text."""
+    from handouts.checks.images import NO_ALT_HINT, missing_alt
+
+    missing = missing_alt(article)
+    if missing:
+        raise InputError(*(Diagnostic(article.path, line, f"image '{src}' has no alt text (the "
+                                      "handout is tagged for screen readers)", NO_ALT_HINT)
+                           for line, src in missing))
+
+
+def _fail_if_strict(job: Job, result: JobResult) -> None:
+    """Under --strict, the warnings so far become the article's errors ("info" stays)."""
+    if job.strict and any(w.severity == "warning" for w in result.warnings):
+        problems = [replace(w, severity="error") if w.severity == "warning" else w
+                    for w in result.warnings]
+        result.warnings.clear()
+        raise InputError(*problems)
+
+
+def build_one(config: Config, path: Path, variant: str = "handout", paper: str | None = None,
+              clinic: str | None = None) -> JobResult:
+    """Build one article's `variant` into bytes (for tests and benchmarks)."""
+    slug = path.parent.name
+    return build_job(config, Job(path, slug, variant, (paper or config.paper), clinic,
+                                 default_paper=config.paper))
+
+
+@dataclass(frozen=True)
+class Output:
+    path: Path
+    pages: int
+    size: int
+    variant: str = "handout"
+    note: str = ""
+
+
+@dataclass
+class ArticleResult:
+    """`build_article`'s outcome: the files written, or the error."""
+
+    source: Path
+    outputs: list[Output]
+    warnings: list[Diagnostic]
+    error: InputError | None
+    seconds: float
+    timings: dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def build_article(config: Config, path: Path, options: Options = Options()) -> ArticleResult:
+    """Build one article's variants in this process and write them (scripts, benchmarks).
+
+    The command line goes through `handouts.batch.run.run` (incremental, parallel, manifest).
+    """
+    from handouts.dist.publish import output_lock, publish_set
+
+    start, outputs, warnings, timings, files = time.perf_counter(), [], [], {}, []
+    paper = (options.paper or config.paper).lower()
+    for variant in options.variants:
+        job = Job(path, path.parent.name, variant, paper, options.clinic, options.bleed_mm,
+                  options.allow_draft, options.strict, config.paper)
+        result = build_job(config, job)
+        if result.crash:
+            raise RuntimeError(result.crash.traceback or result.crash.message)
+        warnings += [w for w in result.warnings if w not in warnings]
+        for stage, seconds in result.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        if result.error:
+            return ArticleResult(path, [], warnings, result.error,
+                                 time.perf_counter() - start, timings)
+        for f in result.files:
+            target = config.output_dir / f.name
+            files.append((target, f.data))
+            outputs.append(Output(target, f.pages, len(f.data), variant, f.note))
+    clock = time.perf_counter()
+    with output_lock(config.output_dir):
+        publish_set(files, within=config.output_dir)
+    timings["publish"] = time.perf_counter() - clock
+    return ArticleResult(path, outputs, warnings, None, time.perf_counter() - start, timings)

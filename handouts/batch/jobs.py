@@ -1,0 +1,314 @@
+"""Plan stage of a batch: targets -> articles -> jobs, and each job's output names.
+
+A `Job` is one PDF set to make: one article x variant x paper x clinic. Its output paths
+are a function of the job alone, so two jobs never write the same file:
+
+    dist/<slug>.pdf                       handout on the project's paper
+    dist/<slug>-<variant>.pdf             other variants (booklet also -booklet-pages.pdf)
+    dist/<slug>[-<variant>]-<paper>.pdf   paper other than the project's default
+    dist/clinics/<clinic-id>/…            a clinic's copies, same names
+
+Slugs that could be mistaken for another article's output (``flu-press`` beside ``flu``)
+and the folder names the output tree uses (``archive``, ``clinics``, ``review``,
+``index``, ``source``) are refused when the jobs are planned, before anything is built.
+
+This module is light on purpose: planning, and deciding that nothing needs rebuilding,
+import neither WeasyPrint nor the Markdown and citation stages.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from handouts.guard import paths
+from handouts.project.config import PAPERS, Config, did_you_mean
+from handouts.errors import Diagnostic, InputError
+from handouts.variants.kinds import VARIANTS
+
+ARTICLE_FILE = "article.md"
+#: Folder names of the output tree (and the site's pages): no article may take them.
+RESERVED_SLUGS = ("archive", "clinics", "review", "index", "source")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output set: an article in one variant, on one paper, for one clinic (or none)."""
+
+    article: Path  # the article.md file
+    slug: str
+    variant: str = "handout"
+    paper: str = "a4"
+    clinic: str | None = None  # a [clinics.<id>] of handouts.toml
+    bleed_mm: float | None = None
+    allow_draft: bool = False
+    strict: bool = False
+    default_paper: str = "a4"  # the project's paper: no suffix for it
+
+    @property
+    def key(self) -> tuple:
+        """What identifies the job's outputs in the manifest."""
+        return (self.slug, self.variant, self.paper, self.clinic)
+
+    @property
+    def folder(self) -> PurePosixPath:
+        return PurePosixPath("clinics", self.clinic) if self.clinic else PurePosixPath()
+
+    def output_name(self, piece_suffix: str = "") -> str:
+        """The path of one of the job's files, relative to dist/ (posix).
+
+        `piece_suffix` is what the variant's finishing names the piece (``""`` for the
+        handout, ``-booklet``, ``-booklet-pages``, ``-press``, …).
+        """
+        paper = "" if self.paper == self.default_paper else f"-{self.paper}"
+        return str(self.folder / f"{self.slug}{piece_suffix}{paper}.pdf")
+
+    @property
+    def label(self) -> str:
+        """How the job is named in messages: ``flu (booklet, letter, riverside)``."""
+        extra = [v for v in (self.variant if self.variant != "handout" else "",
+                             self.paper if self.paper != self.default_paper else "",
+                             self.clinic or "") if v]
+        return f"{self.slug} ({', '.join(extra)})" if extra else self.slug
+
+
+@dataclass(frozen=True)
+class BuiltFile:
+    """One PDF a job made, not yet written: `name` is its path relative to dist/."""
+
+    name: str
+    data: bytes
+    pages: int
+    note: str = ""  # how to print it, when that is not obvious
+
+
+@dataclass(frozen=True)
+class Crash:
+    """An unexpected exception in a job: a bug, reported with the article it hit."""
+
+    type: str
+    message: str
+    traceback: str
+
+
+@dataclass
+class JobResult:
+    """What happened to one job; travels back from the worker (picklable)."""
+
+    job: Job
+    files: list[BuiltFile] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    error: InputError | None = None
+    crash: Crash | None = None
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    edition: int | None = None
+    article_entry: dict | None = None  # the manifest's article record (handouts.dist.manifest)
+    peak_rss_kib: int = 0  # the worker's peak resident memory so far
+    worker: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.crash is None
+
+
+# ---------------------------------------------------------------------------------------
+# Finding the project and its articles
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding ``handouts.toml`` or ``source/``,
+    as git and MkDocs look for their root; None when there is none."""
+    start = start.absolute()
+    if start.is_file():
+        start = start.parent
+    for folder in (start, *start.parents):
+        if (folder / "handouts.toml").exists() or (folder / "source").is_dir():
+            return folder
+    return None
+
+
+def find_articles(source_dir: Path) -> list[Path]:
+    """Every ``<slug>/article.md`` under `source_dir`, sorted by slug."""
+    try:
+        return sorted(p for p in source_dir.glob(f"*/{ARTICLE_FILE}"))
+    except OSError:
+        return []
+
+
+def article_at(config: Config, where: Path) -> Path | None:
+    """The article whose folder holds `where` (a file or folder inside source/<slug>/)."""
+    source = config.source_dir.resolve()
+    try:
+        parts = where.resolve().relative_to(source).parts
+    except (ValueError, OSError):
+        return None
+    if not parts:
+        return None
+    candidate = config.source_dir / parts[0] / ARTICLE_FILE
+    return candidate if candidate.is_file() else None
+
+
+def resolve_targets(config: Config, targets: list[str], cwd: Path | None = None) -> list[Path]:
+    """Command-line targets (slugs, folders, files) -> article.md paths of this project.
+
+    No targets: the article the current folder is in, else every article.
+    """
+    cwd = cwd or Path.cwd()
+    if not targets:
+        here = article_at(config, cwd)
+        if here:
+            return [here]
+        found = find_articles(config.source_dir)
+        if not found:
+            raise InputError.at(config.source_dir, None, "no articles found",
+                                f"add a folder with an {ARTICLE_FILE} under it, or run "
+                                "handouts inside a project (a folder with handouts.toml)")
+        return found
+    paths: list[Path] = []
+    for target in targets:
+        path = None
+        as_path = cwd / target
+        if as_path.exists():
+            path = article_at(config, as_path)
+            if path is None:
+                raise InputError.at(target, None, "not an article of this project",
+                                    f"articles live in {config.source_dir}/<slug>/{ARTICLE_FILE}")
+        elif (config.source_dir / target / ARTICLE_FILE).is_file() and "/" not in target \
+                and target not in (".", ".."):
+            path = config.source_dir / target / ARTICLE_FILE
+        if path is None:
+            slugs = [p.parent.name for p in find_articles(config.source_dir)]
+            hint = did_you_mean(target, slugs) or \
+                f"articles live in {config.source_dir}/<slug>/{ARTICLE_FILE}"
+            raise InputError.at(target, None, "no such article", hint)
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+# ---------------------------------------------------------------------------------------
+# Planning
+
+
+@functools.lru_cache(maxsize=1)
+def output_suffixes() -> frozenset[str]:
+    """Every name ending an output of some article can have after its slug."""
+    pieces = {"-pages"}
+    for variant in VARIANTS:
+        pieces |= {f"-{variant}", f"-{variant}-pages"}
+    ends = set(pieces)
+    for paper in PAPERS:
+        ends.add(f"-{paper}")
+        ends |= {f"{piece}-{paper}" for piece in pieces}
+    return frozenset(ends)
+
+
+def name_clashes(slugs: list[str]) -> dict[str, str]:
+    """Slugs whose outputs could share a name with another article's: {slug: message}.
+
+    ``flu-press`` beside ``flu`` would both write ``flu-press.pdf`` (the press variant of
+    flu, the handout of flu-press); the longer slug is refused, whichever jobs were asked
+    for, so that no build on another day can overwrite the other's file either.
+    """
+    known, ends, clashes = set(slugs), output_suffixes(), {}
+    for slug in slugs:
+        for i, ch in enumerate(slug):
+            if ch == "-" and slug[:i] in known and slug[i:] in ends:
+                clashes[slug] = (f"its PDFs would share names with those of article "
+                                 f"'{slug[:i]}' ({slug}.pdf is also the name of "
+                                 f"'{slug[:i]}' with '{slug[i + 1:]}')")
+                break
+    return clashes
+
+
+def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("handout",),
+         paper: str | None = None, clinics: tuple[str | None, ...] = (None,),
+         bleed_mm: float | None = None, allow_draft: bool = False, strict: bool = False,
+         served_only: bool = False
+         ) -> tuple[list[Job], dict[Path, InputError], list[Path]]:
+    """Jobs for `articles` (article x variant x paper x clinic), the articles refused, and
+    the drafts left out.
+
+    `served_only` (``--clinic all``): a clinic gets only the articles in the languages
+    its profile lists (``languages = [...]``; none listed: every language), and no drafts
+    unless `allow_draft` (a draft is refused for a clinic: asked for every clinic at once,
+    it is left out rather than failed).
+    """
+    paper = (paper or config.paper).lower()
+    slugs = [p.parent.name for p in find_articles(config.source_dir)]
+    clashes = name_clashes(slugs)
+    jobs: list[Job] = []
+    refused: dict[Path, InputError] = {}
+    drafts: list[Path] = []
+    for article in articles:
+        slug = article.parent.name
+        if (bad_slug := paths.slug_diagnostic(article)) is not None:
+            refused[article] = InputError(bad_slug)
+            continue
+        if slug.lower() in RESERVED_SLUGS:
+            refused[article] = InputError(Diagnostic(
+                article, None, f"'{slug}' is a reserved folder name of dist/",
+                f"rename the folder: {', '.join(RESERVED_SLUGS)} are taken by the output tree"))
+            continue
+        if slug in clashes:
+            refused[article] = InputError(Diagnostic(
+                article, None, f"article name '{slug}' clashes: {clashes[slug]}",
+                f"rename the folder, e.g. '{slug}-guide'"))
+            continue
+        if served_only and not allow_draft and front_matter_draft(article):
+            drafts.append(article)
+            continue
+        lang = front_matter_lang(article) if served_only else None
+        for clinic in clinics:
+            profile = config.clinics.get(clinic) if clinic else None
+            if lang and profile is not None and hasattr(profile, "serves") \
+                    and not profile.serves(lang):
+                continue
+            for variant in variants:
+                jobs.append(Job(article, slug, variant, paper, clinic, bleed_mm,
+                                allow_draft, strict, config.paper))
+    return jobs, refused, drafts
+
+
+_LANG = re.compile(r"^lang\s*:\s*['\"]?([A-Za-z0-9-]+)", re.M)
+
+
+_DRAFT = re.compile(r"^draft\s*:\s*['\"]?(true|yes|on)['\"]?\s*(#.*)?$", re.M | re.I)
+
+
+def _front_matter_head(article: Path) -> str | None:
+    """The front matter's text (up to its closing ``---``), read without parsing the YAML."""
+    try:
+        head = article.read_bytes()[:65536].decode("utf-8", "replace")
+    except OSError:
+        return None
+    end = head.find("\n---", 3)
+    return head[:end] if end > 0 else head
+
+
+def front_matter_draft(article: Path) -> bool:
+    """Whether the front matter says ``draft: true`` (for planning)."""
+    head = _front_matter_head(article)
+    return bool(head and _DRAFT.search(head))
+
+
+def front_matter_lang(article: Path) -> str | None:
+    """The ``lang:`` of an article's front matter, read without parsing the YAML (for
+    planning; the load stage validates it)."""
+    head = _front_matter_head(article)
+    if head is None:
+        return None
+    m = _LANG.search(head)
+    return m.group(1) if m else "en"
+
+
+def default_workers() -> int:
+    """`--jobs` default: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

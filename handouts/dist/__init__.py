@@ -1,0 +1,1 @@
+"""The only writer: dist/ files, the manifest, editions and the archive, the site."""

@@ -1,0 +1,335 @@
+"""The download site: ``dist/manifest.json`` -> ``dist/index.html``, one page per handout
+(``dist/<slug>/index.html``) and a thumbnail of each handout's first page.
+
+Pure with respect to the output folder: `site_files` returns (path, bytes) pairs and the
+publish stage writes them. Everything links relatively, so ``dist/`` can be copied to any
+static host. Templates are the theme's ``site/*.html.j2`` (Jinja2, autoescaped).
+
+The index's own words are English (`SITE_LANG`); each handout's entry on it, and its own
+page, speak the article's language: ``lang``, the fixed words (the theme's
+``labels/<lang>.yaml``, ``site_*`` keys), dates (as in the PDF: Thai in the Buddhist Era)
+and ``og:locale``. ``og:image`` is an absolute URL only when ``site_url`` (handouts.toml)
+says where the site is published; a relative one is not valid Open Graph, so without it
+there is none.
+
+The manifest is a cache in a folder anyone may have written to: every link is built from
+percent-quoted path segments (`href`), and reference HTML read from it is cleaned again
+(`reference_html`) before it reaches a reader's browser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+import jinja2
+import nh3
+from markupsafe import Markup
+
+#: The index's own words are English; each handout's entry and page are in its `lang`.
+SITE_LANG = "en"
+THUMB_NAME = "thumb.png"
+THUMB_WIDTH = 240  # px; ~30 KB as an 8-bit palette PNG
+#: Variants offered to readers and clinics, in this order; press is for print shops only.
+READER_VARIANTS = ("handout", "large-print", "booklet")
+#: Variant -> its label key (labels/<lang>.yaml).
+VARIANT_LABELS = {
+    "handout": "site_handout",
+    "large-print": "site_large_print",
+    "booklet": "site_booklet",
+    "booklet-pages": "site_booklet_pages",
+    "press": "site_press",
+}
+
+
+#: Article facts the templates read; a manifest from an older build may lack some.
+_ARTICLE_DEFAULTS = dict(title="", subtitle="", summary="", lang="en", keywords=[], authors=[],
+                         reviewers=[], reviewed="", updated="", edition=1, next_review_due="",
+                         publisher="", disclaimer="", source_url="", references=[])
+
+
+@dataclass(frozen=True)
+class Download:
+    href: str  # relative to the page that shows it
+    label: str
+    variant: str
+    paper: str
+    pages: int
+    size: str
+    extent: str = ""  # "3 pages"; a booklet: its pages and the sheets to print
+
+
+def _extent(variant: str, pdf_pages: int, labels: dict) -> str:
+    """How long a download is, in the reader's words. A booklet's PDF holds one sheet side
+    per page, two booklet pages on each: a 6-page PDF is a 12-page booklet on 3 sheets."""
+    from handouts.project.i18n import fill
+
+    if variant == "booklet":
+        key = "site_booklet_extent_one" if pdf_pages <= 2 else "site_booklet_extent"
+        return fill(labels[key], pages=2 * pdf_pages, sheets=(pdf_pages + 1) // 2)
+    return fill(labels["site_pages_one" if pdf_pages == 1 else "site_pages"], n=pdf_pages)
+
+
+def og_locale(lang: str) -> str:
+    """``th`` -> ``th_TH``, ``vi-VN`` -> ``vi_VN``, ``fil`` -> ``fil_PH`` (Open Graph's form:
+    language_TERRITORY, the territory CLDR finds likeliest when the tag has none)."""
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global
+
+    tag = (lang or "en").replace("-", "_")
+    try:
+        locale = Locale.parse(tag)
+        if not locale.territory:
+            locale = Locale.parse(get_global("likely_subtags").get(locale.language, tag))
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+
+
+def _human_size(n: int) -> str:
+    return f"{max(n, 1) / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def _date(value, lang: str = SITE_LANG) -> str:
+    """A date as the handout prints it in `lang` (Thai: Buddhist Era year)."""
+    if not value:
+        return ""
+    from handouts.project.i18n import format_date
+
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return format_date(day, lang)
+
+
+def _language_name(tag: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(tag.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return tag
+    native, english = locale.get_display_name(locale), locale.get_display_name(SITE_LANG)
+    return english if native == english else f"{english} · {native}"
+
+
+def _native_name(tag: str) -> str:
+    """The language's name in itself: ``th`` -> ``ไทย``, ``vi`` -> ``Tiếng Việt``."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(tag.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return locale.get_display_name(locale) or tag
+
+
+def _variant_key(output: dict) -> str:
+    if "-booklet-pages" in PurePosixPath(output["path"]).stem:
+        return "booklet-pages"
+    return output["variant"]
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(theme) -> jinja2.Environment:
+    env = jinja2.Environment(loader=theme.loader("site"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["date"] = _date
+    return env
+
+
+def _json_ld(article: dict, slug: str) -> Markup:
+    """schema.org MedicalWebPage; ``<`` escaped so no value can close the script."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": article["title"],
+        "description": article.get("summary") or "",
+        "inLanguage": article["lang"],
+        "dateModified": article.get("updated") or None,
+        "lastReviewed": article.get("reviewed") or None,
+        "reviewedBy": [{"@type": "Person", "name": r["name"],
+                        "honorificSuffix": r.get("credential", ""),
+                        "knowsAbout": r.get("specialty", "")} for r in article.get("reviewers", [])],
+        "author": [{"@type": "Person", "name": name} for name in article.get("authors", [])],
+        "publisher": {"@type": "Organization", "name": article.get("publisher", "")},
+        "keywords": ", ".join(article.get("keywords", [])),
+        "audience": {"@type": "PeopleAudience", "audienceType": "Patient"},
+    }
+    text = json.dumps({k: v for k, v in data.items() if v not in (None, "", [])},
+                      ensure_ascii=False, indent=1)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def href(*paths: str) -> str:
+    """A relative URL from posix paths: each segment percent-quoted, so no name can turn
+    into a scheme (``javascript:``), a query, a fragment or a parent folder."""
+    segments = [seg for path in paths for seg in str(path).split("/") if seg]
+    return "/".join(quote(seg, safe="") for seg in segments)
+
+
+def _relative(target: str, from_dir: str) -> str:
+    """The URL of `target` (a posix path under dist/) from the folder `from_dir` ('' for
+    the site root)."""
+    depth = len(PurePosixPath(from_dir).parts) if from_dir else 0
+    return "../" * depth + href(target)
+
+
+#: What a formatted reference may hold on the site: emphasis and web links.
+_REFERENCE_TAGS = {"i", "em", "b", "strong", "sup", "sub", "small", "span", "a", "br"}
+
+
+def reference_html(fragment) -> Markup:
+    """A reference's HTML (from the manifest) cleaned to `_REFERENCE_TAGS` and http(s)
+    links."""
+    text = fragment if isinstance(fragment, str) else ""
+    return Markup(nh3.clean(text, tags=_REFERENCE_TAGS, attributes={"a": {"href"}, "*": {"lang"}},
+                            url_schemes={"http", "https"}, link_rel="noopener noreferrer"))
+
+
+def _downloads(outputs: list[dict], from_dir: str, default_paper: str, labels: dict) -> dict:
+    """Group an article's outputs: reader variants, print-shop files, per clinic; labelled
+    in the article's language (`labels`)."""
+    groups: dict = {"reader": [], "press": [], "clinics": defaultdict(list)}
+    order = {name: i for i, name in enumerate((*READER_VARIANTS, "booklet-pages", "press"))}
+    for out in sorted(outputs, key=lambda o: (o.get("clinic") or "", order.get(_variant_key(o), 99),
+                                              o.get("paper") != default_paper, o["path"])):
+        key = _variant_key(out)
+        paper = (out.get("paper") or "").upper() if out.get("paper") == "a4" else (out.get("paper") or "").title()
+        clinic = out.get("clinic_name") or out.get("clinic") or ""
+        label = labels.get(VARIANT_LABELS.get(key, ""), key)
+        if clinic and key in ("press", "booklet-pages"):
+            label += f" — {clinic}"
+        pages = int(out.get("pages") or 0)
+        item = Download(_relative(out["path"], from_dir), label, key,
+                        paper, pages, _human_size(int(out.get("bytes") or 0)),
+                        _extent(key, pages, labels))
+        if key in ("press", "booklet-pages"):  # print shops only, whoever's copy it is
+            groups["press"].append(item)
+        elif clinic:
+            groups["clinics"][clinic].append(item)
+        else:
+            groups["reader"].append(item)
+    groups["clinics"] = dict(sorted(groups["clinics"].items()))
+    return groups
+
+
+def _thumbnail(pdf_path: Path, sha256: str = "", previous: Path | None = None) -> bytes | None:
+    """Page 1 of `pdf_path` as a small palette PNG (pypdfium2 renders, Pillow encodes).
+
+    The PNG records the PDF's sha256; when `previous` was made from the same PDF, its
+    bytes are reused instead of rendering again.
+    """
+    if sha256 and previous is not None and previous.is_file():
+        from PIL import Image
+
+        try:
+            with Image.open(previous) as old:
+                if old.info.get("source-sha256") == sha256:
+                    return previous.read_bytes()
+        except OSError:
+            pass
+    import pypdfium2
+    from PIL.PngImagePlugin import PngInfo
+
+    try:
+        document = pypdfium2.PdfDocument(str(pdf_path))
+    except Exception:  # pypdfium2 raises PdfiumError for a missing or broken file
+        return None
+    try:
+        page = document[0]
+        scale = THUMB_WIDTH / page.get_width()
+        image = page.render(scale=scale).to_pil().convert("RGB")
+    finally:
+        document.close()
+    out = io.BytesIO()
+    info = PngInfo()
+    info.add_text("source-sha256", sha256)
+    image.quantize(colors=64, dither=0).save(out, format="PNG", optimize=True, pnginfo=info)
+    return out.getvalue()
+
+
+def _main_output(outputs: list[dict], default_paper: str) -> dict | None:
+    """The plain handout on the default paper, else the first reader output."""
+    plain = [o for o in outputs if not o.get("clinic") and _variant_key(o) in READER_VARIANTS]
+    plain.sort(key=lambda o: (_variant_key(o) != "handout", o.get("paper") != default_paper))
+    return plain[0] if plain else None
+
+
+def site_files(output_dir: Path, theme, manifest: dict,
+               default_paper: str = "a4", clinic_names: dict[str, str] | None = None,
+               site_url: str = "") -> list[tuple[Path, bytes]]:
+    """Every file of the site for `manifest`: the index, per-handout pages, thumbnails.
+
+    `clinic_names` maps clinic ids to the names readers know them by; `site_url` is where
+    the site is published (``site_url`` in handouts.toml), or "" when unknown."""
+    from urllib.parse import quote
+
+    from handouts.project.config import label_table
+    from handouts.project.i18n import labels_for
+
+    table = label_table(theme)
+    names = clinic_names or {}
+    outputs = [{**o, "clinic_name": names.get(o.get("clinic") or "", o.get("clinic_name"))}
+               for o in manifest.get("outputs", [])]
+    manifest = {**manifest, "outputs": outputs}
+    env = _environment(theme)
+    articles: dict = manifest.get("articles", {})
+    by_slug: dict[str, list[dict]] = defaultdict(list)
+    for out in manifest.get("outputs", []):
+        by_slug[out["slug"]].append(out)
+    archive = manifest.get("archive", {})
+    css = theme.path("site/site.css").read_bytes()
+    files: list[tuple[Path, bytes]] = [(output_dir / "site.css", css)]
+    entries = []
+    # A draft is not medically reviewed: it is never offered to patients (its PDF, stamped
+    # DRAFT, stays in dist/ for the editors).
+    articles = {slug: {**_ARTICLE_DEFAULTS, **article} for slug, article in articles.items()
+                if not article.get("draft")}
+    for slug, article in sorted(articles.items(), key=lambda kv: kv[1]["title"].casefold()):
+        outputs = by_slug.get(slug, [])
+        main = _main_output(outputs, default_paper)
+        thumb = None
+        if main is not None:
+            png = _thumbnail(output_dir / main["path"], main.get("sha256", ""),
+                             output_dir / slug / THUMB_NAME)
+            if png:
+                files.append((output_dir / slug / THUMB_NAME, png))
+                thumb = href(slug, THUMB_NAME)
+        labels = labels_for(table, article["lang"])
+        editions = [{**e, "links": [(PurePosixPath(f).name, _relative(f"{e['path']}/{f}", slug))
+                                    for f in e["files"] if f.endswith(".pdf")]}
+                    for e in sorted(archive.get(slug, []), key=lambda e: -int(e["edition"]))]
+        entry = dict(slug=slug, article=article, main=main, thumb=thumb, page=href(slug, "index.html"),
+                     language=_language_name(article["lang"]), t=labels,
+                     native_language=_native_name(article["lang"]),
+                     main_extent=_extent(_variant_key(main), int(main.get("pages") or 0), labels)
+                     if main else "",
+                     editions=editions)
+        entries.append(entry)
+        og_image = (site_url.rstrip("/") + "/" + quote(f"{slug}/{THUMB_NAME}")) if thumb and site_url else ""
+        page = env.get_template("article.html.j2").render(
+            **entry, root="../", downloads=_downloads(outputs, slug, default_paper, labels),
+            json_ld=_json_ld(article, slug), og_locale=og_locale(article["lang"]), og_image=og_image,
+            references=[(r["number"], reference_html(r["html"])) for r in article.get("references", [])],
+            thumb_href=THUMB_NAME if thumb else None)
+        files.append((output_dir / slug / "index.html", page.encode()))
+    languages: dict[str, list] = defaultdict(list)
+    topics: dict[str, list] = defaultdict(list)
+    for entry in entries:
+        languages[entry["language"]].append(entry)
+        for keyword in entry["article"].get("keywords", []):
+            topics[keyword.casefold()].append(entry)
+    for entry in entries:
+        entry["downloads"] = _downloads(by_slug.get(entry["slug"], []), "", default_paper, entry["t"])
+    publishers = sorted({e["article"].get("publisher") or "" for e in entries} - {""})
+    index = env.get_template("index.html.j2").render(
+        entries=entries, languages=dict(sorted(languages.items())),
+        topics=dict(sorted(topics.items())), publisher=", ".join(publishers), root="")
+    files.append((output_dir / "index.html", index.encode()))
+    return files

@@ -1,0 +1,1 @@
+"""What untrusted input may do: bounds, containment, sanitizing."""

@@ -1,0 +1,1 @@
+"""The Markdown stage: body -> sanitized HTML fragment and outline."""

@@ -1,0 +1,1 @@
+"""Template and render stages: HTML document -> PDF bytes, with WeasyPrint fixes."""

@@ -1,0 +1,1 @@
+"""The project of one run: handouts.toml, clinics, languages, the theme in use."""

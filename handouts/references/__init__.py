@@ -1,0 +1,1 @@
+"""References files (one reader per format), citations, CSL formatting."""

@@ -1,0 +1,1 @@
+"""The load stage: article.md and its front matter -> a validated Article."""

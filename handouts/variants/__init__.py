@@ -1,0 +1,1 @@
+"""Handout, booklet, press and large print: layout and finishing of each."""

@@ -1,0 +1,291 @@
+"""The PDFs one article can become: handout, booklet, press and large-print.
+
+A `Variant` is one object that knows its layout (page size, bleed, stylesheets, the
+pages it adds) and its finishing (booklet imposition, press marks and PDF/X). The build
+asks it three things and never its name:
+
+    variant.check_article(article, clinic, allow_draft)   # drafts stay out of print
+    variant, pdf = variant.lay_out(render, clinic)        # render(v) -> RenderedPDF
+    pieces = variant.finish(pdf.data, pdf.pages, article, clinic, warnings)
+
+Sizes are in millimetres. pypdf is imported only when finishing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, ClassVar, NamedTuple
+
+from handouts.errors import InputError, warning
+
+VARIANTS = ("handout", "booklet", "press", "large-print")
+
+#: Sheet sizes a clinic prints on, (width, height) in mm, portrait.
+SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+#: Booklet pages: half of the sheet.
+HALF_SHEETS = {"a4": (148.0, 210.0), "letter": (139.7, 215.9)}
+#: Default bleed per paper family: 3 mm for ISO, 1/8 inch for US.
+DEFAULT_BLEED = {"a4": 3.0, "letter": 3.175}
+
+MM = 72 / 25.4  # points per millimetre
+
+#: A booklet thicker than this folds badly and needs a long-reach stapler.
+BOOKLET_MAX_PAGES = 48
+#: What fills a booklet up to a multiple of 4 pages (handouts.toml `booklet_padding`).
+BOOKLET_PADDING = ("notes", "blank")
+#: Tighter booklet layouts tried when the content overflows a multiple of 4 by one or two
+#: pages, mildest first: (stylesheet, what it changes). The body stays 12 pt.
+TIGHTER_STEPS = (
+    ("booklet-tight-1.css", "line spacing 1.5 → 1.4, paragraph spacing 8 → 6 pt"),
+    ("booklet-tight-2.css", "line spacing 1.4, margins 3-4 mm narrower"),
+)
+
+#: The tighter steps shorten the inside pages by up to about a quarter (measured: 9 -> 8 and
+#: 10 -> 8 pages); they are not tried when more than this share of the inside pages (all
+#: but the covers) would have to go: a 6-page booklet never fits on 4, so no extra renders.
+MAX_SQUEEZE = 0.3
+
+#: Ghostscript's CMYK output profile (Debian's libgs-common): the press variant's default.
+DEFAULT_PRESS_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+
+
+class Piece(NamedTuple):
+    """One finished PDF of a variant: its name suffix, bytes, page count, how to print it."""
+
+    suffix: str
+    data: bytes
+    pages: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The plain handout; the other variants override what they do differently."""
+
+    name: str = "handout"
+    paper: str = "a4"  # the sheet the user prints on
+    page_mm: tuple[float, float] = SHEETS["a4"]  # the laid-out page (trim size)
+    bleed_mm: float = 0.0
+    stylesheets: tuple[str, ...] = ("base.css",)
+    template: str = "handout.html.j2"
+    #: Images printed below this resolution at their printed size get a warning.
+    min_image_ppi: int = 150
+    #: Pages the template adds before the back cover ("notes", "questions", "blank").
+    padding: tuple[str, ...] = ()
+
+    #: Page numbers on the outer corners (left pages left): page.css.j2 reads it.
+    mirrored: ClassVar[bool] = False
+    #: A file for a print shop: a draft article is refused (unless --allow-draft).
+    for_print: ClassVar[bool] = False
+
+    @property
+    def suffix(self) -> str:
+        """Output name suffix: the handout is ``<slug>.pdf``, others ``<slug>-<name>.pdf``."""
+        return "" if self.name == "handout" else f"-{self.name}"
+
+    @property
+    def piece_suffixes(self) -> tuple[str, ...]:
+        """The name suffixes of the files `finish` makes (known before building)."""
+        return (self.suffix,)
+
+    @property
+    def page_css(self) -> str:
+        return f"{self.page_mm[0]:g}mm {self.page_mm[1]:g}mm"
+
+    @property
+    def sheet_pt(self) -> tuple[float, float]:
+        """The landscape sheet a booklet is imposed on, in points."""
+        width, height = SHEETS[self.paper]
+        return height * MM, width * MM
+
+    def check_article(self, article, clinic=None, allow_draft: bool = False) -> None:
+        """Drafts stay out of print: a draft is refused for a print shop's file and for a
+        clinic's copies, unless `allow_draft` (``--allow-draft``)."""
+        if not getattr(article, "draft", False) or allow_draft:
+            return
+        if self.for_print:
+            what = f"the {self.name} variant (a print shop's file)"
+        elif clinic is not None:
+            what = f"a clinic build (clinic '{clinic.id}')"
+        else:
+            return
+        raise InputError.at(article.path, _draft_line(article.path),
+                            f"a draft ('draft: true') cannot go to print: refused for {what}",
+                            "finish the medical review and remove 'draft: true', or pass "
+                            "--allow-draft for a proof")
+
+    def lay_out(self, render: Callable, clinic=None):
+        """Render the document: -> (the variant as laid out, RenderedPDF)."""
+        return self, render(self)
+
+    def finish(self, data: bytes, pages: int, article, clinic, warnings: list) -> list[Piece]:
+        """Post-work on the rendered PDF -> the files this variant makes."""
+        return [Piece(self.suffix, data, pages, "")]
+
+
+@dataclass(frozen=True)
+class LargePrint(Variant):
+    name: str = "large-print"
+    stylesheets: tuple[str, ...] = ("base.css", "large-print.css")
+
+
+@dataclass(frozen=True)
+class Booklet(Variant):
+    """Half-sheet pages, cover first and back cover last, padded to a multiple of 4 with
+    useful pages (Notes, Questions for your care team) and imposed 2-up for folding."""
+
+    name: str = "booklet"
+    page_mm: tuple[float, float] = HALF_SHEETS["a4"]
+    stylesheets: tuple[str, ...] = ("base.css", "booklet.css")
+    padding_style: str = "notes"  # or "blank"
+    step: int = 0  # the tighter layout step chosen (0: the house layout)
+    tried: int = 0  # tighter steps tried without saving a sheet
+
+    mirrored: ClassVar[bool] = True
+
+    @property
+    def piece_suffixes(self) -> tuple[str, ...]:
+        return (self.suffix, self.suffix + "-pages")
+
+    def padding_pages(self, count: int, clinic=None) -> tuple[str, ...]:
+        """What fills `count` pages: Questions for the care team first when there is a
+        clinic to ask, then Notes; or blank pages when the project asked for them."""
+        if self.padding_style == "blank":
+            return ("blank",) * count
+        kinds = ["questions"] if clinic is not None and count else []
+        return tuple(kinds + ["notes"] * (count - len(kinds)))
+
+    def tighter(self, step: int) -> "Booklet":
+        sheets = tuple(sheet for sheet, _ in TIGHTER_STEPS[:step])
+        return replace(self, step=step, stylesheets=self.stylesheets + sheets)
+
+    def lay_out(self, render: Callable, clinic=None):
+        """Render; when the pages overflow a multiple of 4 by one or two, try the tighter
+        steps; then render again with the padding pages the count still needs."""
+        chosen, pdf = self, render(self)
+        over = pdf.pages % 4
+        if pdf.pages > 4 and over in (1, 2) and over <= MAX_SQUEEZE * (pdf.pages - 2):
+            target = pdf.pages - over
+            for step in range(1, len(TIGHTER_STEPS) + 1):
+                tight = self.tighter(step)
+                trial = render(tight)
+                if trial.pages <= target:
+                    chosen, pdf = tight, trial
+                    break
+            else:
+                chosen = replace(self, tried=len(TIGHTER_STEPS))
+        missing = -pdf.pages % 4
+        if missing:
+            padded = replace(chosen, padding=chosen.padding_pages(missing, clinic))
+            trial = render(padded)
+            if trial.pages % 4 == 0:  # else finish() pads with pypdf blanks
+                chosen, pdf = padded, trial
+        return chosen, pdf
+
+    def finish(self, data: bytes, pages: int, article, clinic, warnings: list) -> list[Piece]:
+        from handouts.variants.finish import impose_booklet, pad_booklet  # pypdf: only when finishing
+
+        if pages > BOOKLET_MAX_PAGES:
+            warnings.append(warning(
+                article.path, None, f"the booklet has {pages} pages, too many to fold and staple well",
+                f"keep booklets to {BOOKLET_MAX_PAGES} pages or print the handout instead"))
+        padded, blanks = pad_booklet(data)  # nothing to do when lay_out padded it
+        total = pages + blanks
+        imposed = impose_booklet(padded, self.sheet_pt)
+        sheet = "A4" if self.paper == "a4" else "Letter"
+        sides = total // 2
+        notes = [f"print duplex on {sheet} landscape, flip on short edge; fold the stack of "
+                 f"{sides // 2} sheet(s) in half and staple on the fold"]
+        if self.step:
+            notes.append(f"tighter layout step {self.step} ({TIGHTER_STEPS[self.step - 1][1]}) "
+                         "saved a sheet")
+        elif self.tried:
+            notes.append(f"the {self.tried} tighter layout steps would not save a sheet: "
+                         "house layout kept")
+        if self.padding:
+            counts = {kind: self.padding.count(kind) for kind in dict.fromkeys(self.padding)}
+            names = {"notes": "Notes", "questions": "Questions for your care team", "blank": "blank"}
+            notes.append("padded with " + ", ".join(f"{n} {names[k]} page{'s' if n > 1 else ''}"
+                                                    for k, n in counts.items()))
+        if blanks:
+            notes.append(f"{blanks} blank page(s) added before the back cover")
+        return [Piece(self.suffix, imposed, sides, "; ".join(notes)),
+                Piece(self.suffix + "-pages", padded, total,
+                      "reading order, for print shops that impose themselves")]
+
+
+@dataclass(frozen=True)
+class Press(Variant):
+    """The print shop's file: trim plus bleed, crop marks in a slug, PDF/X-4 with a CMYK
+    OutputIntent. Images need 300 ppi at their printed size."""
+
+    name: str = "press"
+    stylesheets: tuple[str, ...] = ("base.css", "press.css")
+    min_image_ppi: int = 300
+    profile: Path = DEFAULT_PRESS_PROFILE  # the CMYK output profile embedded
+    profile_setting: Path | None = None  # handouts.toml, when press_profile is set there
+
+    for_print: ClassVar[bool] = True
+
+    def finish(self, data: bytes, pages: int, article, clinic, warnings: list) -> list[Piece]:
+        from handouts.variants.finish import add_crop_marks  # pypdf: only when finishing
+        from handouts.variants.pdfx import make_pdfx, read_output_profile
+
+        profile = read_output_profile(self.profile, self.profile_setting)
+        marked = add_crop_marks(data, self.bleed_mm)
+        data = make_pdfx(marked, profile, article)
+        note = (f"PDF/X-4, output intent {profile.description}; trim {self.page_css}, "
+                f"bleed {self.bleed_mm:g} mm, crop marks in the slug; TrimBox and BleedBox set")
+        return [Piece(self.suffix, data, pages, note)]
+
+
+def make_variant(name: str, paper: str, bleed_mm: float | None = None, config=None) -> Variant:
+    """The variant `name` on `paper` (``a4`` or ``letter``); `config` gives the project's
+    booklet padding and press profile (handouts.toml)."""
+    if name not in VARIANTS:
+        raise InputError.at(None, None, f"unknown variant '{name}'",
+                            f"choose from {', '.join(VARIANTS)} or all")
+    if name == "booklet":
+        padding = getattr(config, "booklet_padding", "notes") or "notes"
+        return Booklet(paper=paper, page_mm=HALF_SHEETS[paper], padding_style=padding)
+    if name == "press":
+        bleed = DEFAULT_BLEED[paper] if bleed_mm is None else bleed_mm
+        setting = getattr(config, "press_profile", None)
+        profile = Path(setting) if setting else DEFAULT_PRESS_PROFILE
+        if setting and not profile.is_absolute() and config is not None:
+            profile = config.root / profile
+        return Press(paper=paper, page_mm=SHEETS[paper], bleed_mm=bleed, profile=profile,
+                     profile_setting=(config.root / "handouts.toml") if setting else None)
+    if name == "large-print":
+        return LargePrint(paper=paper, page_mm=SHEETS[paper])
+    return Variant(name, paper, SHEETS[paper])
+
+
+def expand_variants(names: list[str]) -> list[str]:
+    """``["all"]`` -> every variant; duplicates dropped, order kept."""
+    out: list[str] = []
+    for name in names or ["handout"]:
+        for item in VARIANTS if name == "all" else [name]:
+            if item not in out:
+                out.append(item)
+    return out
+
+
+def _draft_line(path: Path) -> int | None:
+    """The line of ``draft:`` in the article's front matter (for the error's location)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() in ("---", "..."):
+            break
+        if re.match(r"draft\s*:", line):
+            return number
+    return None
+
+
+__all__ = ["VARIANTS", "Variant", "Booklet", "Press", "LargePrint", "Piece", "make_variant",
+           "expand_variants", "BOOKLET_MAX_PAGES", "BOOKLET_PADDING"]
