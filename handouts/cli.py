@@ -18,7 +18,8 @@ import traceback
 from pathlib import Path
 
 from handouts import __version__
-from handouts.project.config import PAPERS, did_you_mean, load_config
+from handouts.project.config import PAPERS, load_config
+from handouts.errors import did_you_mean
 from handouts.errors import Diagnostic, ExitStatus, InputError, escape_controls
 from handouts.variants.kinds import VARIANTS, expand_variants
 
@@ -234,7 +235,9 @@ def _load_project(root: Path, args: argparse.Namespace):
     """handouts.toml, the theme and the command line's overrides: one value for one run."""
     from dataclasses import replace
 
-    config = load_config(root)
+    from handouts.checks import validate_checks
+
+    config = load_config(root, validators={"checks": validate_checks})
     if args.allow_remote:  # every stage reads it from the config
         config = replace(config, allow_remote=True)
     if args.out:

@@ -7,6 +7,7 @@ engine is a bug and gets `ExitStatus.CRASH`.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
 from dataclasses import dataclass
@@ -84,3 +85,9 @@ class InputError(Exception):
 
 def warning(path, line, message, hint="") -> Diagnostic:
     return Diagnostic(path, line, message, hint, severity="warning")
+
+
+def did_you_mean(word: str, choices) -> str:
+    """``did you mean 'check'?`` for the closest of `choices`, or ""."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""

@@ -34,9 +34,11 @@ from urllib.parse import quote
 
 from handouts.batch.run import BatchOptions, Progress, run
 from handouts.project.clinics import QUEUE_NAME
-from handouts.project.config import Config, did_you_mean
+from handouts.project.config import Config
+from handouts.errors import did_you_mean
 from handouts.errors import ExitStatus, InputError
-from handouts.variants.kinds import MM, SHEETS, make_variant
+from handouts.variants.kinds import make_variant
+from handouts.variants.paper import MM, SHEETS
 
 #: What each printable variant needs from a duplex unit (None: press is not printed here).
 SIDES = {"handout": "two-sided-long-edge", "large-print": "two-sided-long-edge",

@@ -22,7 +22,7 @@ import yaml
 
 from handouts.guard import paths
 from handouts.errors import InputError
-from handouts.source.textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT, FENCE as _FENCE
+from handouts.guard.textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT, FENCE as _FENCE
 
 # --------------------------------------------------------------------------------------
 # Text -> blocks -> tokens
@@ -290,7 +290,7 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
     path = Path(config.source_dir) / slug / load.ARTICLE_FILE
     if not path.is_file():
         slugs = [p.parent.name for p in load.find_articles(Path(config.source_dir))]
-        from handouts.project.config import did_you_mean
+        from handouts.errors import did_you_mean
 
         raise InputError.at(path, None, f"no article '{slug}'",
                             did_you_mean(slug, slugs) or "give the slug of a folder under source/")

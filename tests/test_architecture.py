@@ -16,8 +16,12 @@ from pdfcheck import REPO
 PACKAGE = REPO / "handouts"
 
 #: The stages in data-flow order: a module may import its own stage and earlier ones.
-STAGES = ("errors", "guard", "theme", "project", "source", "references", "markdown", "pdf",
-          "variants", "dist", "checks", "batch", "review", "serve", "print", "cli",
+#: References come before the source stage because loading an article validates its
+#: citations against its references (an unknown key is a load error with its line), and
+#: variants before pdf because the template lays out for a variant (variants import no
+#: renderer: they finish bytes).
+STAGES = ("errors", "guard", "theme", "project", "references", "source", "markdown",
+          "variants", "pdf", "dist", "checks", "batch", "review", "serve", "print", "cli",
           "__main__")
 
 

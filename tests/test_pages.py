@@ -356,7 +356,7 @@ def test_figures_widths_page_breaks_tables_headings():
 
 
 def test_keep_together_units():
-    from handouts.pdf.typography import keep_together
+    from handouts.markdown.typography import keep_together
 
     html = keep_together(
         "<p>Call +1 555 0100 at 39 °C. Hello Health Group, March 2, 2024.</p>"

@@ -18,16 +18,17 @@ import neither WeasyPrint nor the Markdown and citation stages.
 
 from __future__ import annotations
 
-import functools
+
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from handouts.guard import paths
-from handouts.project.config import PAPERS, Config, did_you_mean
+from handouts.project.config import PAPERS, Config
+from handouts.errors import did_you_mean
 from handouts.errors import Diagnostic, InputError
-from handouts.variants.kinds import VARIANTS
+from handouts.variants.kinds import VARIANTS, output_suffixes
 
 ARTICLE_FILE = "article.md"
 #: Folder names of the output tree (and the site's pages): no article may take them.
@@ -192,19 +193,6 @@ def resolve_targets(config: Config, targets: list[str], cwd: Path | None = None)
 
 # ---------------------------------------------------------------------------------------
 # Planning
-
-
-@functools.lru_cache(maxsize=1)
-def output_suffixes() -> frozenset[str]:
-    """Every name ending an output of some article can have after its slug."""
-    pieces = {"-pages"}
-    for variant in VARIANTS:
-        pieces |= {f"-{variant}", f"-{variant}-pages"}
-    ends = set(pieces)
-    for paper in PAPERS:
-        ends.add(f"-{paper}")
-        ends |= {f"{piece}-{paper}" for piece in pieces}
-    return frozenset(ends)
 
 
 def name_clashes(slugs: list[str]) -> dict[str, str]:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from handouts.source.textscan import ProseText
+from handouts.guard.textscan import ProseText
 from handouts.checks.registry import Hit, rule
 
 _MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*(?:<([^>\n]+)>|([^)\s]+))")

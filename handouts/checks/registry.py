@@ -150,7 +150,7 @@ def _same_type(default, value) -> bool:
 
 def validate_checks(table, path: Path, text: str = "") -> list[Diagnostic]:
     """Problems in the ``[checks]`` table of handouts.toml (all of them, with lines)."""
-    from handouts.project.config import did_you_mean
+    from handouts.errors import did_you_mean
 
     rules = _all_rules()
     families = {r.family for r in rules.values()}

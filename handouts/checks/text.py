@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from handouts.references.citations import CITATION_RE
 from handouts.project.i18n import SPACELESS_SCRIPT
-from handouts.source.textscan import prose_lines
-from handouts.source.textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT
+from handouts.guard.textscan import prose_lines
+from handouts.guard.textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")

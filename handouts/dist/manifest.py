@@ -197,7 +197,7 @@ def output_path_ok(path, slug) -> bool:
     parts = path.split("/")
     if len(parts) not in (1, 3) or (len(parts) == 3 and (parts[0] != "clinics" or not slug_ok(parts[1]))):
         return False
-    from handouts.batch.jobs import output_suffixes
+    from handouts.variants.kinds import output_suffixes
 
     name = parts[-1]
     return name.endswith(".pdf") and name.startswith(slug) and \
@@ -262,7 +262,7 @@ def recover_manifest(output_dir: Path, only: set[str] | None = None) -> dict:
     ``source/<slug>/article.md`` (its front matter gives the edition, title, language),
     the article's PDFs found under their output names. Outputs carry no inputs hash, so
     the next build rebuilds them (after archiving them if the edition went up)."""
-    from handouts.batch.jobs import output_suffixes
+    from handouts.variants.kinds import output_suffixes
 
     output_dir = Path(output_dir)
     manifest = empty_manifest()

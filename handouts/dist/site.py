@@ -270,7 +270,7 @@ def site_files(output_dir: Path, theme, manifest: dict,
     the site is published (``site_url`` in handouts.toml), or "" when unknown."""
     from urllib.parse import quote
 
-    from handouts.project.config import label_table
+    from handouts.project.i18n import label_table
     from handouts.project.i18n import labels_for
 
     table = label_table(theme)

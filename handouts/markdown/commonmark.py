@@ -36,7 +36,7 @@ from markdown.inlinepatterns import InlineProcessor, SubstituteTagInlineProcesso
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from handouts.pdf.typography import phone_text
+from handouts.markdown.typography import phone_text
 
 #: A list item line: indent, marker, spaces, then content.
 LIST_ITEM_RE = re.compile(r"( *)([*+-]|\d{1,9}[.)])( +)(?=\S)")

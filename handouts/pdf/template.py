@@ -22,9 +22,9 @@ from handouts.theme import Theme
 from handouts.source.article import Article
 from handouts.markdown.body import Body
 from handouts.references.citations import Bibliography
-from handouts.project.config import label_table
+from handouts.project.i18n import label_table
 from handouts.variants.kinds import Variant
-from handouts.pdf.typography import keep_together, url_parts
+from handouts.markdown.typography import keep_together, url_parts
 
 def css_string(value) -> Markup:
     """A quoted CSS string; ``<`` is escaped so a ``</style>`` cannot close the sheet."""
@@ -110,7 +110,7 @@ def _questions(clinic, labels: dict) -> str:
 def _unbreakable_phones(text: str) -> str:
     """Phone numbers with no-break spaces: the footer is a CSS string, where a span cannot
     keep "+1 555 0100" on one line."""
-    from handouts.pdf.typography import PHONE_RE
+    from handouts.markdown.typography import PHONE_RE
 
     return PHONE_RE.sub(lambda m: m.group(0).replace(" ", "\u00a0"), text)
 

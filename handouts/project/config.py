@@ -6,21 +6,15 @@ defaults below.
 
 from __future__ import annotations
 
-import difflib
-import functools
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import yaml
-
-from handouts.errors import Diagnostic, InputError
+from handouts.errors import Diagnostic, InputError, did_you_mean
 from handouts.guard.limits import Limits, parse_limits
 from handouts.theme import Theme
-
-# libyaml's parser when present: ~10x faster than the pure-Python one, same results.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 PAPERS = ("a4", "letter")
 
@@ -93,11 +87,6 @@ _KEYS = {
 }
 
 
-def did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
-
-
 def _style_exists(name: str, root: Path) -> bool:
     if name.endswith(".csl"):
         return (root / name).is_file()
@@ -124,8 +113,13 @@ def _line_of_key(text: str, key: str) -> int | None:
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
-def load_config(root: Path, path: Path | None = None) -> Config:
-    """Read ``handouts.toml`` under `root` (or `path`) into a `Config`."""
+def load_config(root: Path, path: Path | None = None, *,
+                validators: Mapping[str, Callable[[object, Path, str], list[Diagnostic]]] = {},
+                ) -> Config:
+    """Read ``handouts.toml`` under `root` (or `path`) into a `Config`.
+
+    `validators` check tables that later stages own (``{"checks": validate_checks}``), so
+    that every problem of the file is still reported in one pass."""
     base = Config.defaults(root)
     path = path or base.root / "handouts.toml"
     if not path.exists():
@@ -173,10 +167,9 @@ def load_config(root: Path, path: Path | None = None) -> Config:
     if "limits" in values:  # [limits]: bounds on every input (limits.py)
         values["limits"], found = parse_limits(values["limits"], path, lambda k: _line_of_key(text, k))
         problems += found
-    if "checks" in values:  # the rules' names and options (checks/registry.py)
-        from handouts.checks.registry import validate_checks
-
-        problems += validate_checks(values["checks"], path, text)
+    for key, validate in validators.items():  # e.g. [checks]: the rules' names and options
+        if key in values:
+            problems += validate(values[key], path, text)
     months = values.get("review_interval_months")
     if months is not None and (isinstance(months, bool) or not 1 <= months <= 120):
         problems.append(Diagnostic(path, _line_of_key(text, "review_interval_months"),
@@ -228,11 +221,3 @@ def load_config(root: Path, path: Path | None = None) -> Config:
     known = {f.name for f in fields(Config)}
     return Config(**{**{k: getattr(base, k) for k in known}, **values, "clinics": clinics})
 
-
-@functools.lru_cache(maxsize=8)
-def label_table(theme: Theme) -> dict:
-    """The theme's ``labels/<lang>.yaml`` files: the handout's fixed words, by language tag
-    (cached per theme value, which changes with any of its files)."""
-    from handouts.project.i18n import read_label_table
-
-    return read_label_table(theme)

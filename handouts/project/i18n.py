@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from handouts.guard.limits import SafeLoader
+
 LANGUAGES = ("en", "fil", "vi", "id", "ms", "th")  # the built-in theme's labels/ tables
 LABEL_DIR = "labels"
 BUDDHIST_ERA_OFFSET = 543
@@ -34,8 +36,6 @@ HYPHENATED = ("en", "id")
 #: with libthai), so nothing here counts or splits words in such text.
 SPACELESS_SCRIPT = re.compile(
     "[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF]")
-
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: English built in, under every table: a project whose styles/ predate a key (an old
 #: labels.yaml) still prints every fixed word. styles/labels/en.yaml is the one to edit.
@@ -109,6 +109,13 @@ def _load_label_file(file: Path):
                             "save it as UTF-8 'key: text' lines") from None
 
 
+@functools.lru_cache(maxsize=8)
+def label_table(theme) -> dict[str, dict]:
+    """The theme's label files, read once per theme value (which changes with any of its
+    files): see `read_label_table`."""
+    return read_label_table(theme)
+
+
 def read_label_table(theme) -> dict[str, dict]:
     """Every ``labels/<lang>.yaml`` of the theme -> {lang: {key: text}}: a project's
     ``styles/labels/vi.yaml`` replaces the built-in ``vi.yaml``, the other languages stay."""
@@ -152,7 +159,6 @@ def missing_labels(table: dict, lang: str) -> list[str] | None:
 
 def label_warnings(path, lang: str, theme):
     """Warnings for the load stage: labels that will be printed in English."""
-    from handouts.project.config import label_table
     from handouts.errors import warning
 
     try:

@@ -42,7 +42,7 @@ def copy_theme_file(styles_dir: Path, name: str, *, force: bool = False) -> Path
     ``styles/<name>`` of the project, where it overrides the built-in one."""
     names = builtin_names()
     if name not in names:
-        from handouts.project.config import did_you_mean
+        from handouts.errors import did_you_mean
 
         raise InputError.at(None, None, f"'{name}' is not a file of the built-in theme",
                             did_you_mean(name, names) or "list them with: handouts theme")

@@ -32,7 +32,7 @@ from markdown.inlinepatterns import InlineProcessor
 from handouts.errors import Diagnostic, InputError, warning
 from handouts.references.readers import EMPTY, REFERENCE_FILES, References, find_references, limit, limit_hint, load_references, resolve_bibliography
 from handouts.guard.sanitize import sanitize
-from handouts.source.textscan import ProseText
+from handouts.guard.textscan import ProseText
 
 # Pandoc citation keys: start with a letter, digit or _, then word chars and :.#$%&-+?<>~/
 _KEY = r"[\w][\w:.#$%&\-+?<>~/]*(?<![:.#$%&\-+?<>~/])"
@@ -154,7 +154,7 @@ def scan_citations(path: Path, body: str, body_line: int, references: References
             hint = ""
             if hints < max_hints:
                 hints += 1
-                from handouts.project.config import did_you_mean
+                from handouts.errors import did_you_mean
                 hint = did_you_mean(key, sorted_keys)
             hint = hint or f"add it to {references.file_of(key).name if references.path else 'the references'}"
         problems.append(Diagnostic(path, line_of(where), f"unknown citation key '@{key}'", hint))

@@ -167,7 +167,7 @@ def resolve_bibliography(article: Path, value, line: int | None,
         elif not path.is_file():
             present = [p.name for p in sorted(folder.iterdir()) if p.suffix.lower() in FORMATS] \
                 if folder.is_dir() else []
-            from handouts.project.config import did_you_mean
+            from handouts.errors import did_you_mean
             hint = did_you_mean(path.name, present) if present else ""
             problems.append(Diagnostic(article, line, f"references file '{name}' not found in the "
                                        "article's folder", hint or f"check the name in '{key}:'"))
@@ -300,7 +300,7 @@ def _load_json(path: Path, text: str, limits) -> tuple[object, list[int | None]]
 
 
 def _load_yaml(path: Path, text: str, limits) -> tuple[object, list[int | None]]:
-    from handouts.project.config import SafeLoader
+    from handouts.guard.limits import SafeLoader
 
     max_depth = limit(limits, "reference_depth")
     try:
@@ -422,7 +422,7 @@ def normalize_csl(item: dict, key: str, line, problems: _Problems) -> dict:
     if not isinstance(kind, str) or not kind.strip():
         bad("has no 'type'", "add 'type' (CSL type, e.g. article-journal, book, webpage)")
     elif kind.strip() not in CSL_TYPES:
-        from handouts.project.config import did_you_mean
+        from handouts.errors import did_you_mean
         bad(f"unknown type '{kind}'", did_you_mean(kind, CSL_TYPES) or
             "use a CSL type such as article-journal, book, chapter, report or webpage")
     else:

@@ -17,13 +17,16 @@ import yaml
 
 from handouts.project import i18n
 from handouts.references.citations import References, cite_article
-from handouts.project.config import Config, SafeLoader, did_you_mean, label_table
+from handouts.guard.limits import SafeLoader
+from handouts.project.config import Config
+from handouts.project.i18n import label_table
+from handouts.errors import did_you_mean
 from handouts.dist.editions import MAX_EDITION
 from handouts.errors import Diagnostic, InputError, warning
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
 from handouts.guard import sanitize
-from handouts.source.textscan import ProseText, prose_lines
+from handouts.guard.textscan import ProseText, prose_lines
 
 ARTICLE_FILE = "article.md"
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, FloatObject, IndirectObject, NameObject, RectangleObject
 
 from handouts.variants.impose import flate_stream, impose_2up, padded_sequence
-from handouts.variants.kinds import MM
+from handouts.variants.paper import MM
 
 
 def _bytes(writer: PdfWriter) -> bytes:

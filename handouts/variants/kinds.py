@@ -13,23 +13,31 @@ Sizes are in millimetres. pypdf is imported only when finishing.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, ClassVar, NamedTuple
 
 from handouts.errors import InputError, warning
+from handouts.project.config import PAPERS
+from handouts.variants.paper import DEFAULT_BLEED, HALF_SHEETS, MM, SHEETS
 
 VARIANTS = ("handout", "booklet", "press", "large-print")
 
-#: Sheet sizes a clinic prints on, (width, height) in mm, portrait.
-SHEETS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
-#: Booklet pages: half of the sheet.
-HALF_SHEETS = {"a4": (148.0, 210.0), "letter": (139.7, 215.9)}
-#: Default bleed per paper family: 3 mm for ISO, 1/8 inch for US.
-DEFAULT_BLEED = {"a4": 3.0, "letter": 3.175}
 
-MM = 72 / 25.4  # points per millimetre
+
+@functools.lru_cache(maxsize=1)
+def output_suffixes() -> frozenset[str]:
+    """Every name ending an output of some article can have after its slug."""
+    pieces = {"-pages"}
+    for variant in VARIANTS:
+        pieces |= {f"-{variant}", f"-{variant}-pages"}
+    ends = set(pieces)
+    for paper in PAPERS:
+        ends.add(f"-{paper}")
+        ends |= {f"{piece}-{paper}" for piece in pieces}
+    return frozenset(ends)
 
 #: A booklet thicker than this folds badly and needs a long-reach stapler.
 BOOKLET_MAX_PAGES = 48
