@@ -22,7 +22,8 @@ import yaml
 
 from handouts.guard import paths
 from handouts.errors import InputError
-from handouts.guard.textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT, FENCE as _FENCE
+from handouts.guard.textscan import (LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT,
+                                     FENCE as _FENCE)
 
 # --------------------------------------------------------------------------------------
 # Text -> blocks -> tokens

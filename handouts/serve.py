@@ -268,7 +268,7 @@ def _watch(config, rebuild, state: PreviewState, stop: threading.Event, announce
 
     output = config.output_dir.resolve()
 
-    def relevant(change, path: str) -> bool:
+    def relevant(_change, path: str) -> bool:
         resolved = Path(path).resolve()
         return not resolved.is_relative_to(output) and not resolved.name.endswith(".tmp")
 

@@ -9,7 +9,8 @@ To see what citeproc-py prints without the fixes (the "before" texts in the note
 
     python3 -c "
     from handouts import cslcompat; cslcompat._applied = True
-    from handouts.references.readers import load_references; from handouts.references.citations import format_bibliography
+    from handouts.references.readers import (load_references; from handouts.references.citations
+                                             import format_bibliography)
     r = load_references('tests/fixtures/references/corpus.yaml')
     [print(e.text) for e in format_bibliography(r, tuple(r.lines), 'american-medical-association').entries]"
 """

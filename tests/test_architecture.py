@@ -92,3 +92,34 @@ def test_no_import_cycle():
         if start not in state:
             visit(start, [start])
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_vulture_finds_no_dead_code():
+    """A real dead-code finder, at the confidence where it is rarely wrong."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "vulture", str(PACKAGE), "--min-confidence", "80"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
+
+
+#: Longer than one reader holds in mind: split along the seams of the data flow.
+MODULE_LINES = 500
+FUNCTION_LINES = 80
+#: Docstring words that give a long function its reason.
+REASON = "Long because"
+
+
+def test_modules_and_functions_stay_readable():
+    long_modules, long_functions = [], []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > MODULE_LINES:
+            long_modules.append(f"{_module(path)}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                size = node.end_lineno - node.lineno + 1
+                if size > FUNCTION_LINES and REASON not in (ast.get_docstring(node) or ""):
+                    long_functions.append(f"{_module(path)}.{node.name}: {size} lines")
+    assert not long_modules and not long_functions, "\n".join(long_modules + long_functions)

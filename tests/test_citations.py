@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from handouts.markdown.body import convert
-from handouts.references.citations import format_bibliography, load_references, parse_citation_group, scan_citations
+from handouts.references.citations import (format_bibliography, load_references,
+                                           parse_citation_group, scan_citations)
 from handouts.errors import InputError
 
 BIB = """% fictional entries

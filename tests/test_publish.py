@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from handouts.errors import InputError
-from handouts.dist.publish import check_collisions, clean_stale, output_lock, publish_set, temp_path
+from handouts.dist.publish import (check_collisions, clean_stale, output_lock, publish_set,
+                                   temp_path)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

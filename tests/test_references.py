@@ -21,7 +21,8 @@ import pytest
 
 from handouts.references.citations import format_bibliography, scan_citations
 from handouts.errors import InputError
-from handouts.references.readers import csl_date, latex_to_text, load_references, resolve_bibliography
+from handouts.references.readers import (csl_date, latex_to_text, load_references,
+                                         resolve_bibliography)
 from pdfcheck import REPO, pdf_text
 
 REFS = Path(__file__).parent / "fixtures" / "references"

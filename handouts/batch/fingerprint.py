@@ -253,7 +253,8 @@ def _press_profile(config) -> str | None:
 
 
 @functools.lru_cache(maxsize=16)
-def _file_sha(path: str, size: int, mtime_ns: int) -> str:
+def _file_sha(path: str, _size: int, _mtime_ns: int) -> str:
+    """The file's sha256, cached by its size and modification time."""
     with open(path, "rb") as f:
         return _sha(f.read())
 

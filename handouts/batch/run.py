@@ -278,9 +278,10 @@ def work(config: Config, job: Job):
 def _init_worker() -> None:
     """Each pool worker imports WeasyPrint and the pipeline once, before its first job;
     WeasyPrint's log goes nowhere (the render stage collects its warnings)."""
+    import importlib
     import logging
 
-    import handouts.batch.build
+    importlib.import_module("handouts.batch.build")  # WeasyPrint and the pipeline, once
 
     logger = logging.getLogger("weasyprint")
     logger.handlers[:] = [logging.NullHandler()]

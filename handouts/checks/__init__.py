@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 
-from handouts.checks.registry import RULES, Context, Finding, Settings, settings_from, validate_checks
+from handouts.checks.registry import (RULES, Context, Finding, Settings, settings_from,
+                                      validate_checks)
 
 FAMILIES = ("readability", "plain_language", "structure", "citations", "credibility", "images",
             "pdfua")

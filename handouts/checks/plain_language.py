@@ -109,7 +109,7 @@ def long_words(ctx, opts):
 
 
 @functools.lru_cache(maxsize=8)
-def jargon_list(path: Path, mtime: float) -> dict[str, str]:
+def jargon_list(path: Path, _mtime: float) -> dict[str, str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         return {}

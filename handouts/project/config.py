@@ -19,7 +19,7 @@ from handouts.theme import Theme
 PAPERS = ("a4", "letter")
 
 
-from handouts.project.clinics import KEYS as CLINIC_KEYS, Clinic, parse_clinics  # noqa: E402 (profiles: clinics.py)
+from handouts.project.clinics import Clinic, parse_clinics  # noqa: E402 (profiles: clinics.py)
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def load_config(root: Path, path: Path | None = None, *,
                                    "american-medical-association or apa, or a path to a .csl file"))
     elif values.get("csl_style", "").endswith(".csl"):
         values["csl_style"] = str((base.root / values["csl_style"]).resolve())
-        from handouts.guard.paths import check_file  # inside the project, symbolic links resolved (harden)
+        from handouts.guard.paths import (check_file)  # inside the project, symbolic links resolved (harden)
         from handouts.guard.sanitize import csl_problem
 
         csl = Path(values["csl_style"])

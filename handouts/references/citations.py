@@ -30,7 +30,8 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
 from handouts.errors import Diagnostic, InputError, warning
-from handouts.references.readers import EMPTY, REFERENCE_FILES, References, find_references, limit, limit_hint, load_references, resolve_bibliography
+from handouts.references.readers import (EMPTY, REFERENCE_FILES, References, limit, limit_hint,
+                                         load_references, resolve_bibliography)
 from handouts.guard.sanitize import sanitize
 from handouts.guard.textscan import ProseText
 

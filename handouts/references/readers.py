@@ -704,7 +704,8 @@ def _split_concat(raw: str) -> list[str]:
 
 
 def _bibtex_names(raw: str) -> list[dict]:
-    from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+    from bibtexparser.middlewares.names import (parse_single_name_into_parts,
+                                                split_multiple_persons_names)
 
     names = []
     for name in split_multiple_persons_names(raw):

@@ -193,7 +193,7 @@ class Booklet(Variant):
         return chosen, pdf
 
     def finish(self, data: bytes, pages: int, article, clinic, warnings: list) -> list[Piece]:
-        from handouts.variants.finish import impose_booklet, pad_booklet  # pypdf: only when finishing
+        from handouts.variants.finish import (impose_booklet, pad_booklet)  # pypdf: only when finishing
 
         if pages > BOOKLET_MAX_PAGES:
             warnings.append(warning(
