@@ -884,6 +884,7 @@ RIS_TYPES = {
     "ENCYC": "entry-encyclopedia",
 }
 _RIS_START = re.compile(r"^TY  - ", re.M)
+_RIS_END = re.compile(r"^ER  -", re.M)
 
 
 def _read_ris(path: Path, text: str, limits, problems: _Problems) -> list[_Entry]:
@@ -898,6 +899,15 @@ def _read_ris(path: Path, text: str, limits, problems: _Problems) -> list[_Entry
     if not starts and text.strip():
         raise InputError.at(path, 1, "no RIS records (a record starts with 'TY  - ')",
                             "export the references as RIS again")
+    # rispy drops a last record without 'ER  - ' and merges one in the middle into the next
+    ends = [m.start() for m in _RIS_END.finditer(text)]
+    bounds = [m.start() for m in _RIS_START.finditer(text)] + [len(text)]
+    for index, start in enumerate(bounds[:-1]):
+        at = bisect.bisect_right(ends, start)
+        if at == len(ends) or ends[at] > bounds[index + 1]:
+            raise InputError.at(path, starts[index], "this RIS record does not end with an "
+                                "'ER  - ' line (the file may be cut short)",
+                                "end each record with a line 'ER  - ', or export the references again")
     try:
         records = rispy.loads(text, skip_unknown_tags=True)
     except Exception as exc:  # noqa: BLE001 (rispy raises IOError and friends)
@@ -905,11 +915,11 @@ def _read_ris(path: Path, text: str, limits, problems: _Problems) -> list[_Entry
         m = re.search(r"line (\d+)", message)
         raise InputError.at(path, int(m.group(1)) if m else None, f"RIS syntax: {message}",
                             "each record runs from 'TY  - ' to 'ER  - '") from None
-    entries, used = [], set()
+    entries, used, taken = [], set(), {}
     for index, record in enumerate(records):
         line = starts[index] if index < len(starts) else None
         csl = _ris_to_csl(record, line, problems)
-        key = str(record.get("id") or "").strip() or _generated_key(csl, used)
+        key = str(record.get("id") or "").strip() or _generated_key(csl, used, taken)
         used.add(key)
         csl["id"] = key
         if not csl.get("title"):
@@ -918,18 +928,23 @@ def _read_ris(path: Path, text: str, limits, problems: _Problems) -> list[_Entry
     return entries
 
 
-def _generated_key(csl: dict, used: set) -> str:
-    """``doe2019`` (first author's family name + year), ``doe2019a`` … when taken."""
+def _generated_key(csl: dict, used: set, taken: dict[str, int]) -> str:
+    """``doe2019`` (first author's family name + year), then ``doe2019a`` … ``doe2019z``,
+    ``doe20190``, ``doe20191`` … when taken. `taken` remembers how far each stem has got,
+    so that n records by one author in one year cost O(n), not O(n²)."""
     names = csl.get("author") or csl.get("editor") or [{}]
     family = names[0].get("family") or names[0].get("literal") or csl.get("title", "ref")
     family = unicodedata.normalize("NFKD", family).encode("ascii", "ignore").decode().lower()
     stem = re.sub(r"[^a-z0-9]", "", family.split()[0] if family.split() else "") or "ref"
     year = (csl.get("issued", {}).get("date-parts") or [[""]])[0][0]
     key = f"{stem}{year}"
-    for suffix in [""] + [chr(c) for c in range(ord("a"), ord("z") + 1)] + [str(i) for i in range(10**6)]:
+    index = taken.get(key, 0)
+    while True:
+        suffix = "" if index == 0 else chr(ord("a") + index - 1) if index <= 26 else str(index - 27)
+        index += 1
         if key + suffix not in used:
+            taken[key] = index
             return key + suffix
-    return key  # unreachable
 
 
 def _ris_names(values) -> list[dict]:
