@@ -52,6 +52,9 @@ class Limits:
     reference_field_chars: int = 100_000  # one field after @string expansion
     citations: int = 10_000  # citation keys in one article
     did_you_mean: int = 20  # unknown keys that get a "did you mean" hint
+    # -- PDFs read back (check --pdf) -------------------------------------------------------
+    pdf_content_bytes: int = 8_000_000  # one page's content streams, decoded (a handout
+    #                                     page is ~30 KB; reading costs ~80 bytes per byte)
     # -- project files ---------------------------------------------------------------------
     style_bytes: int = 2_000_000  # a .csl style, a stylesheet, a labels file, a logo
     # -- network (only with --allow-remote) ------------------------------------------------

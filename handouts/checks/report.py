@@ -122,7 +122,8 @@ def check_all(config, paths, *, pdfs=(), today=None) -> Report:
     for path in paths:
         report.articles.append(check_article(config, path, today=today, settings=settings))
     for pdf in pdfs:
-        report.pdfs.append(PdfReport(Path(pdf), check_pdf(pdf, settings=settings)))
+        report.pdfs.append(PdfReport(Path(pdf), check_pdf(pdf, settings=settings,
+                                                              limits=config.limits)))
     return report
 
 
