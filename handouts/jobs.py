@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from .config import PAPERS, Config, did_you_mean
 from .errors import Diagnostic, InputError
+from .paths import open_checked
 from .variants import VARIANTS
 
 ARTICLE_FILE = "article.md"
@@ -248,7 +249,7 @@ def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("
                 article, None, f"article name '{slug}' clashes: {clashes[slug]}",
                 f"rename the folder, e.g. '{slug}-guide'"))
             continue
-        lang = front_matter_lang(article) if served_only else None
+        lang = front_matter_lang(article, [config.root, config.source_dir]) if served_only else None
         for clinic in clinics:
             profile = config.clinics.get(clinic) if clinic else None
             if lang and profile is not None and hasattr(profile, "serves") \
@@ -263,13 +264,15 @@ def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("
 _LANG = re.compile(r"^lang\s*:\s*['\"]?([A-Za-z0-9-]+)", re.M)
 
 
-def front_matter_lang(article: Path) -> str | None:
+def front_matter_lang(article: Path, roots=None) -> str | None:
     """The ``lang:`` of an article's front matter, read without parsing the YAML (for
-    planning; the load stage validates it)."""
-    try:
-        head = article.read_bytes()[:65536].decode("utf-8", "replace")
-    except OSError:
+    planning; the load stage validates it). An article the build may not read (outside
+    `roots`, default its folder; not a regular file) is not opened: None."""
+    handle = open_checked(article, roots or [article.parent], what="the article")
+    if isinstance(handle, Diagnostic):
         return None
+    with handle:
+        head = handle.read(65536).decode("utf-8", "replace")
     end = head.find("\n---", 3)
     m = _LANG.search(head, 0, end if end > 0 else len(head))
     return m.group(1) if m else "en"

@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import Diagnostic, InputError
+from .errors import Diagnostic, InputError, escape_controls
+from .paths import check_file, inside, name_problem, read_checked, real
 
 REFERENCE_FILES = ("references.yaml", "references.yml", "references.json", "references.bib",
                    "references.ris")
@@ -116,16 +118,8 @@ class _Problems(list):
 
 def find_references(folder: Path) -> Path | None:
     """The one ``references.*`` beside the article (see `resolve_bibliography`)."""
-    found = [folder / name for name in REFERENCE_FILES if (folder / name).is_file()]
+    found = [folder / name for name in REFERENCE_FILES if os.path.lexists(folder / name)]
     return found[0] if found else None
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        from .paths import inside  # harden's one containment check, when present
-    except ImportError:
-        return path.resolve().is_relative_to(root.resolve())
-    return inside(path, [root])
 
 
 def resolve_bibliography(article: Path, value, line: int | None,
@@ -139,16 +133,16 @@ def resolve_bibliography(article: Path, value, line: int | None,
     folder = article.parent
     problems: list[Diagnostic] = []
     if value in (None, "", []):
-        found = [folder / name for name in REFERENCE_FILES if (folder / name).is_file()]
+        # every name present counts (a link to a FIFO or outside too): refused, not skipped
+        found = [folder / name for name in REFERENCE_FILES if os.path.lexists(folder / name)]
         if len(found) > 1:
             names = " and ".join(p.name for p in found)
             problems.append(Diagnostic(article, None, f"two references files beside the article: {names}",
                                        f"delete one, or name it with 'bibliography: {found[0].name}'"))
             return (), problems
-        if found and not _inside(found[0], folder):
-            problems.append(Diagnostic(found[0], None, "the references file lies outside the "
-                                       "article's folder (a symbolic link?)",
-                                       "copy the file itself into the article's folder"))
+        if found and (problem := check_file(found[0], [folder], what="the references file",
+                                            where="the article's folder")):
+            problems.append(problem)
             return (), problems
         return tuple(found), problems
     names = value if isinstance(value, list) else [value]
@@ -159,20 +153,27 @@ def resolve_bibliography(article: Path, value, line: int | None,
                                        f"write e.g. '{key}: references.bib'"))
             continue
         path = folder / name.strip()
-        if not _inside(path, folder):
-            problems.append(Diagnostic(article, line, f"references file '{name}' lies outside the "
+        shown = escape_controls(name if len(name) <= 80 else name[:60] + "…" + name[-10:])
+        if problem := name_problem(path):
+            problems.append(Diagnostic(article, line, f"references file '{shown}' {problem}",
+                                       f"rename the file (a short name) and write that name in '{key}:'"))
+        elif not inside(path, [folder]):
+            problems.append(Diagnostic(article, line, f"references file '{shown}' lies outside the "
                                        "article's folder", "copy the file into the article's folder "
                                        "and name it relative to it"))
-        elif not path.is_file():
+        elif not os.path.lexists(path):
             present = [p.name for p in sorted(folder.iterdir()) if p.suffix.lower() in FORMATS] \
                 if folder.is_dir() else []
             from .config import did_you_mean
             hint = did_you_mean(path.name, present) if present else ""
-            problems.append(Diagnostic(article, line, f"references file '{name}' not found in the "
+            problems.append(Diagnostic(article, line, f"references file '{shown}' not found in the "
                                        "article's folder", hint or f"check the name in '{key}:'"))
         elif path.suffix.lower() not in FORMATS:
-            problems.append(Diagnostic(article, line, f"'{name}' is not a references file",
+            problems.append(Diagnostic(article, line, f"'{shown}' is not a references file",
                                        "use .bib, .json, .yaml or .ris (CSL-JSON, CSL-YAML, BibTeX, RIS)"))
+        elif problem := check_file(path, [folder], what=f"references file '{shown}'",
+                                   where="the article's folder", report_path=article, line=line):
+            problems.append(problem)
         else:
             paths.append(path)
     return tuple(paths), problems
@@ -225,16 +226,18 @@ def _read(path: Path, limits) -> tuple[list[_Entry], bool]:
     if kind is None:
         raise InputError.at(path, None, "not a references file",
                             "use .bib, .json, .yaml or .ris (BibTeX, CSL-JSON, CSL-YAML, RIS)")
-    try:
-        size = path.stat().st_size
-        max_bytes = limit(limits, "reference_file_bytes")
-        if size > max_bytes:
-            raise InputError.at(path, None, f"the file is {size:,} bytes, over the limit of "
-                                f"{max_bytes:,} (reference_file_bytes)", limit_hint("reference_file_bytes"))
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, None, f"cannot read the file: {exc.strerror}",
-                            "check that it is a readable file") from None
+    max_bytes = limit(limits, "reference_file_bytes")
+    # Containment in the article's folder is `resolve_bibliography`'s; here: a regular
+    # file, opened without following a link or waiting on a FIFO, read within the limit.
+    resolved = real(path)
+    data = read_checked(path, [resolved.parent if resolved else path.parent],
+                        what="the references file", max_bytes=max_bytes, links=False)
+    if isinstance(data, Diagnostic):
+        raise InputError(data)
+    if len(data) > max_bytes:
+        size = max(len(data), path.stat().st_size)
+        raise InputError.at(path, None, f"the file is {size:,} bytes, over the limit of "
+                            f"{max_bytes:,} (reference_file_bytes)", limit_hint("reference_file_bytes"))
     try:
         text = data.decode("utf-8-sig")  # Notepad and PowerShell add a BOM
     except UnicodeDecodeError as exc:
