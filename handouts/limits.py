@@ -64,6 +64,8 @@ class Limits:
     # -- network (only with --allow-remote) ------------------------------------------------
     remote_seconds: int = 30  # all remote fetches of one document together
     remote_bytes: int = 20_000_000  # one remote resource
+    dask_message_bytes: int = 2**30  # one message from a Dask scheduler or worker (a job's
+    #                                  PDFs come back in one; a press PDF is ~10 MB)
 
 
 DEFAULT = Limits()
