@@ -40,7 +40,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, escape_controls
 from .registry import Context, Finding
 
 FORMAT, VERSION = "handouts-check", 1
@@ -196,7 +196,8 @@ def text_lines(report: Report) -> list[tuple[str, str]]:
             finding(f)
         if not p.findings:
             lines.append(("out", "  all checked PDF/UA-1 requirements pass"))
-    return lines
+    # article text (titles, headings, sentences) reaches the terminal: no raw controls
+    return [(stream, escape_controls(line)) for stream, line in lines]
 
 
 def summary_line(report: Report, strict: bool = False) -> str:
