@@ -23,10 +23,10 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from . import limits as limits_mod
 from . import paths, sanitize
-from .errors import InputError
+from .errors import Diagnostic, InputError
 
 from . import linebreak
-from .imagecheck import check_layout
+from .imagecheck import check_layout, table_overflows
 
 linebreak.install()  # WeasyPrint 70 tore lines at inline boxes (see linebreak.py)
 
@@ -207,6 +207,8 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
         document = HTML(string=html, base_url=ARTICLE_BASE,
                         url_fetcher=fetcher).render(stylesheets=sheets, font_config=fonts)
         messages.extend(check_layout(document, min_image_ppi))
+        if overflows := table_overflows(document):
+            raise InputError(*(Diagnostic(None, None, what, fix) for what, fix in overflows))
         data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_id)
     # WeasyPrint 70 tags running headers/footers outside the structure tree: make them
     # artifacts, as PDF/UA-1 requires (handouts/checks/tagfix.py).

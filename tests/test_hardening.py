@@ -855,6 +855,51 @@ def test_long_words_urls_and_code_stay_on_the_page(project):
                 assert 0 <= left and right <= width, f"a character runs off the page at x={right:.0f}"
 
 
+def _table(columns: int, rows: int = 2) -> str:
+    """A Markdown table of `columns` columns, cells numbered 1…columns (as Excel pastes)."""
+    return ("| " + " | ".join(f"H{i}" for i in range(1, columns + 1)) + " |\n" + "|---" * columns
+            + "|\n" + ("| " + " | ".join(str(i) for i in range(1, columns + 1)) + " |\n") * rows)
+
+
+def _drawn_chars(pdf: Path):
+    """(page width, [(char, left, right)]) of every drawn character, per page."""
+    import pypdfium2 as pdfium
+
+    for page in pdfium.PdfDocument(str(pdf)):
+        text = page.get_textpage()
+        chars = []
+        for i in range(text.count_chars()):
+            left, _, right, _ = text.get_charbox(i)
+            if right > left:
+                chars.append((text.get_text_range(i, 1), left, right))
+        yield page.get_width(), chars, text.get_text_range()
+
+
+def test_bare_urls_and_a_30_column_table_stay_on_the_page(project):
+    """A bare address (not a link) in a paragraph, a list and a quote breaks inside the
+    text column; a table of 30 columns (as pasted from a spreadsheet) is set smaller
+    with every cell on the page -- nothing runs off the edge, nothing is cut."""
+    url = "https://example.org/" + "very-long-path-segment/" * 8 + "?query=" + "x" * 80
+    project.limits(table_columns=100)
+    project.write(f"Bare: {url} end.\n\n- Listed: {url}\n\n> Quoted: {url}\n\n" + _table(30))
+    code, _, err, _ = project.run()
+    assert code == 0, err
+    numbers = []
+    for width, chars, text in _drawn_chars(project.out / f"{SLUG}.pdf"):
+        for char, left, right in chars:
+            assert 0 <= left and right <= width - 36, f"{char!r} runs off the page at x={right:.0f}"
+        numbers += re.findall(r"(?<![\w/])(\d{1,2})(?![\w/])", text)
+    assert {str(i) for i in range(1, 31)} <= set(numbers), "a column of the table is missing"
+
+
+def test_table_too_wide_even_set_small_is_refused_not_cut(project):
+    project.limits(table_columns=100)
+    project.write("A table from a spreadsheet:\n\n" + _table(64))
+    code, _, err, _ = project.run()
+    assert_one_error(code, err, "64 columns", "cut off", "split it")
+    assert not project.out.exists() or not list(project.out.glob("*.pdf"))
+
+
 # ---------------------------------------------------------------------------------------
 # Remote: a server that drips one byte every 2 s cannot hold the build
 
