@@ -66,6 +66,8 @@ class Limits:
     remote_bytes: int = 20_000_000  # one remote resource
     dask_message_bytes: int = 2**30  # one message from a Dask scheduler or worker (a job's
     #                                  PDFs come back in one; a press PDF is ~10 MB)
+    # -- the output folder -----------------------------------------------------------------
+    manifest_bytes: int = 32 * 2**20  # dist/manifest.json (400 articles with references: ~10 MB)
 
 
 DEFAULT = Limits()

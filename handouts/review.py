@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from . import paths
 from .errors import InputError
 from .textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT, FENCE as _FENCE
 
@@ -262,6 +263,9 @@ def baseline(config, slug: str, edition: int) -> Version | None:
         path = editions.archive_dir(config, slug, n) / editions.SOURCE / "article.md"
         if not path.is_file():
             continue
+        if problem := paths.check_file(path, [config.output_dir], what=f"archived edition {n}",
+                                       where="the output folder", links=False):
+            raise InputError(problem)
         meta, body = _front(path)
         entry = editions.archived_entry(config, slug, n)
         version = Version(n, path, meta, body, _references(config, path, entry.get("references")))
@@ -324,7 +328,7 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
 
 def write_packet(config, slug: str, *, today: dt.date | None = None) -> Path:
     """Write ``dist/review/<slug>-edition-<N>.pdf`` and return its path."""
-    from .publish import write_atomic
+    from .publish import output_lock, write_atomic
     from .render import render_pdf
 
     html, edition, facts = packet_html(config, slug, today=today)
@@ -332,6 +336,6 @@ def write_packet(config, slug: str, *, today: dt.date | None = None) -> Path:
     pdf = render_pdf(html, base_dir=art.folder, theme=config.theme,
                      stylesheets=[config.theme.path("review.css")])
     target = Path(config.output_dir) / "review" / f"{slug}-edition-{edition}.pdf"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, pdf.data)
+    with output_lock(config.output_dir):
+        write_atomic(target, pdf.data, within=Path(config.output_dir))
     return target
