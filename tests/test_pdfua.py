@@ -75,7 +75,8 @@ def test_independent_checker_passes_every_screen_variant(built, name, monkeypatc
 
 
 def test_fixture_pdf_has_a_figure_with_alt_and_a_table_with_scoped_headers(built):
-    from handouts.checks.pdfua import PdfModel, _attr
+    from handouts.checks.pdfua import _attr
+    from handouts.pdf.structure import PdfModel
 
     with pikepdf.open(built[FIXTURE]) as pdf:
         model = PdfModel(pdf)
@@ -121,7 +122,7 @@ def broken(source: Path, tmp_path: Path, damage) -> Path:
 
 
 def _elements(pdf, kind):
-    from handouts.checks.pdfua import PdfModel
+    from handouts.pdf.structure import PdfModel
 
     return [e.obj for e in PdfModel(pdf).elements if e.type == kind]
 
@@ -357,7 +358,7 @@ def test_cycles_in_the_pdf_are_read_once(built, tmp_path, damage):
     assert all(f.rule != "pdfua/readable" for f in findings), findings
     if damage is _self_containing_k:
         with pikepdf.open(bad) as pdf:
-            from handouts.checks.pdfua import PdfModel
+            from handouts.pdf.structure import PdfModel
 
             elements = PdfModel(pdf).elements
             assert len({e.obj.objgen for e in elements}) == len(elements)  # each element once

@@ -203,3 +203,19 @@ def yaml_preflight(text: str, *, max_depth: int, max_nodes: int, loader=None,
     except yaml.YAMLError:
         return None
     return None
+
+
+#: The longest address printed as a code: 300 bytes make a 77-module code (version 15),
+#: modules of a quarter millimetre at 2 cm, about what a phone reads from paper. (Beyond
+#: 2,331 bytes no QR code holds the address at all.)
+MAX_QR_URL_BYTES = 300
+
+
+def qr_url_problem(url: str) -> tuple[str, str] | None:
+    """(what, fix) when `url` is too long to print as a readable code, else None."""
+    size = len(url.encode("utf-8", "surrogatepass"))
+    if size <= MAX_QR_URL_BYTES:
+        return None
+    return (f"is {size:,} bytes long, too long for a QR code a phone can read from paper "
+            f"(at most {MAX_QR_URL_BYTES})", "use a shorter address, e.g. a redirect such as "
+            "https://example.org/h/flu")

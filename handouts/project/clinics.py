@@ -32,7 +32,6 @@ from urllib.parse import urlsplit
 
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
-from handouts.pdf import qr
 from handouts.errors import BIDI, INVISIBLE, Diagnostic
 
 KEYS = ("name", "address", "phone", "website", "logo", "questions", "languages", "printer")
@@ -210,7 +209,7 @@ def parse_clinics(entries, path: Path, text: str, root: Path,
             continue
         values = {k: entry[k].strip() for k in TEXT_KEYS if isinstance(entry.get(k), str)}
         website = values.get("website", "")
-        if website and (too_long := qr.url_problem(website)):
+        if website and (too_long := limits_mod.qr_url_problem(website)):
             fail(f"'website' in {where} {too_long[0]}", too_long[1], "website")
             ok = False
         elif website and urlsplit(website).scheme not in ("http", "https"):

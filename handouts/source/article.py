@@ -26,7 +26,6 @@ from handouts.dist.editions import MAX_EDITION
 from handouts.errors import BIDI, INVISIBLE, Diagnostic, InputError, warning
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
-from handouts.pdf import qr
 from handouts.guard import sanitize
 from handouts.guard.textscan import ProseText, prose_lines
 
@@ -411,7 +410,7 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
     values["disclaimer"] = check.text(top, "disclaimer", "front matter",
                                       default=i18n.disclaimer_default(config, values["lang"]))
     values["source_url"] = check.text(top, "source_url", "front matter")
-    if values["source_url"] and (too_long := qr.url_problem(values["source_url"])):
+    if values["source_url"] and (too_long := limits_mod.qr_url_problem(values["source_url"])):
         check.error(top["source_url"][1], f"'source_url' {too_long[0]}", too_long[1])
         values["source_url"] = ""
     if values["source_url"] and urlsplit(values["source_url"]).scheme not in ("http", "https"):

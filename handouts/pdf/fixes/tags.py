@@ -148,7 +148,7 @@ def _add_table_scopes(pdf, pikepdf) -> bool:
     a header in the table head or first row heads its column, the first cell of a later
     row heads its row. WeasyPrint 70 associates cells only through /Headers and /ID;
     with /Scope as well, readers (and checkers) that look at the header cells find it."""
-    from handouts.checks.pdfua import PdfModel
+    from handouts.pdf.structure import PdfModel
 
     model = PdfModel.__new__(PdfModel)
     model.pikepdf, model.pdf, model.root = pikepdf, pdf, pdf.Root
