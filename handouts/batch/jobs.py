@@ -29,7 +29,7 @@ from handouts.project.config import PAPERS, Config
 from handouts.errors import did_you_mean
 from handouts.errors import Diagnostic, InputError
 from handouts.guard.paths import open_checked
-from handouts.variants.kinds import VARIANTS
+from handouts.variants.kinds import VARIANTS, output_suffixes
 
 ARTICLE_FILE = "article.md"
 #: Folder names of the output tree (and the site's pages): no article may take them.
