@@ -119,7 +119,7 @@ EXPECTED = [
     ('no-author-report',
      'Pretend Statistics on Invented Coughs. Example Institute of Health; 2019.'),
 ]
-DEFECTS = {  # the cases that show each citeproc-py defect (see handouts/cslcompat.py)
+DEFECTS = {  # the cases that show each citeproc-py defect (see handouts/references/cslfix.py)
     1: ["no-author-web", "no-author-article", "question-web", "literal-date", "no-author-report"],
     2: ["edited-book", "edited-no-edition"],
     3: ["pages-abbreviated", "pages-abbreviated-2"],

@@ -217,5 +217,3 @@ def load_style(name: str, locale: str = "en-US"):
         with cslfix.engine():
             _STYLES[name, locale] = CitationStylesStyle(filename, locale=locale, validate=False)
     return _STYLES[name, locale]
-
-

@@ -309,4 +309,3 @@ def decode_latex_item(item: dict) -> dict:
         else:
             out[name] = value
     return out
-

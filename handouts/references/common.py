@@ -17,10 +17,11 @@ from handouts.errors import Diagnostic
 
 
 def limit_hint(name: str) -> str:
+    """How to get past limit `name`: the fix every reader's over-the-limit error gives."""
     return f"split the input, or raise '{name}' in the [limits] table of handouts.toml"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Record:
     """One entry of a references file: its key, its line, its CSL-JSON item."""
 
@@ -67,4 +68,3 @@ def generated_key(csl: dict, used: set, taken: dict[str, int]) -> str:
         if key + suffix not in used:
             taken[key] = index
             return key + suffix
-

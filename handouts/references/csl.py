@@ -234,4 +234,3 @@ def csl_names(value) -> list[dict] | None:
         else:
             return None
     return names
-

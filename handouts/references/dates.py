@@ -108,5 +108,3 @@ def csl_date(value) -> tuple[dict | None, str]:
             return csl_date([value])
         return None, repr(value)
     return None, repr(value)
-
-

@@ -110,5 +110,3 @@ class CitationExtension(Extension):
         md.inlinePatterns.register(CitationProcessor(CITATION_RUN, md, self.numbers), "citation", 175)
         md.inlinePatterns.register(NarrativeProcessor(NARRATIVE_RE.pattern, md, self.numbers),
                                    "citation-narrative", 174)
-
-

@@ -213,5 +213,3 @@ def _read(path: Path, limits) -> tuple[list[Record], bool]:
     if problems:
         raise InputError(*problems)
     return entries, fmt.latex
-
-

@@ -150,5 +150,3 @@ def _ris_to_csl(r: dict, line, problems: Problems) -> dict:
     if r.get("accession_number") and str(r.get("name_of_database", "")).lower() == "pubmed":
         csl["PMID"] = str(r["accession_number"]).strip()
     return csl
-
-
