@@ -235,7 +235,7 @@ def _plain(html: str) -> str:
 def _references(config, path: Path, fallback: list[dict] | None = None) -> list[str]:
     """The formatted references of the article at `path` (as printed on the handout)."""
     from handouts.source import article as load
-    from handouts.references.citations import format_bibliography
+    from handouts.references.bibliography import format_bibliography
 
     try:
         art = load.load_article(path, config)

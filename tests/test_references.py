@@ -19,10 +19,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from handouts.references.citations import format_bibliography, scan_citations
+from handouts.references.bibliography import format_bibliography
+from handouts.references.citations import scan_citations
 from handouts.errors import InputError
-from handouts.references.readers import (csl_date, latex_to_text, load_references,
-                                         resolve_bibliography)
+from handouts.references.bibtex import latex_to_text
+from handouts.references.dates import csl_date
+from handouts.references.readers import load_references, resolve_bibliography
 from pdfcheck import REPO, pdf_text
 
 REFS = Path(__file__).parent / "fixtures" / "references"

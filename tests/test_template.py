@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from handouts.source.article import load_article
 from handouts.markdown.body import convert
-from handouts.references.citations import format_bibliography
+from handouts.references.bibliography import format_bibliography
 from handouts.project.config import load_config
 from handouts.pdf.template import render_document
 from handouts.variants.kinds import Variant

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from handouts.source import article as load
 from handouts.markdown.body import convert
-from handouts.references.citations import format_bibliography
+from handouts.references.bibliography import format_bibliography
 from handouts.project.config import Config
 from handouts.errors import Diagnostic, InputError, warning
 from handouts.batch.jobs import BuiltFile, Crash, Job, JobResult  # noqa: F401 (re-exported)

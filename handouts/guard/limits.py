@@ -55,7 +55,7 @@ class Limits:
     svg_elements: int = 20_000  # SVG elements after <use> expansion
     table_span: int = 100  # colspan / rowspan of a table cell
     table_columns: int = 64  # cells in one Markdown table row ('|' on a line)
-    # -- references and citations (read by handouts/references.py) -------------------------
+    # -- references and citations (read by handouts/references/) --------------------------
     reference_file_bytes: int = 64 * 2**20  # one references file
     reference_entries: int = 50_000  # entries in one references file
     reference_depth: int = 64  # JSON/YAML nesting of a references file (CSL needs 5)

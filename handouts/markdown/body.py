@@ -26,7 +26,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from handouts.markdown.callouts import CalloutExtension
-from handouts.references.citations import CitationExtension
+from handouts.references.inline import CitationExtension
 from handouts.markdown.figures import FigureExtension
 from handouts.markdown.commonmark import CommonMarkCompat
 from handouts.guard.sanitize import SafeAttrListExtension, sanitize

@@ -21,7 +21,7 @@ from handouts.pdf import qr
 from handouts.theme import Theme
 from handouts.source.article import Article
 from handouts.markdown.body import Body
-from handouts.references.citations import Bibliography
+from handouts.references.bibliography import Bibliography
 from handouts.project.i18n import label_table
 from handouts.variants.kinds import Variant
 from handouts.markdown.typography import keep_together, url_parts

@@ -2,7 +2,7 @@
 
 Each fix below corrects one place where citeproc-py does not do what the CSL 1.0.2
 specification says, found by printing references with the AMA style and comparing with
-the style's rules. They are applied once, by `apply()`, which `citations.format_bibliography`
+the style's rules. They are applied once, by `apply()`, which `bibliography.format_bibliography`
 calls before it formats anything; `engine()` is the one place citeproc runs, with its
 warnings silenced (it warns with a bare ``UserWarning`` for every field a style does not
 use, naming no file).

@@ -17,7 +17,8 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from handouts.project import i18n
-from handouts.references.citations import References, cite_article
+from handouts.references.citations import cite_article
+from handouts.references.readers import References
 from handouts.project.config import Config
 from handouts.guard.limits import SafeLoader
 from handouts.errors import did_you_mean
