@@ -18,10 +18,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import article as load
+from . import editions
 from .body import convert
 from .citations import format_bibliography
 from .config import Config
 from .errors import Diagnostic, InputError, warning
+from .manifest import article_entry
 from .jobs import BuiltFile, Crash, Job, JobResult  # noqa: F401 (re-exported)
 from .render import render_pdf
 from .template import load_labels, render_document
@@ -63,6 +65,12 @@ def build_job(config: Config, job: Job) -> JobResult:
     try:
         article = load.load_article(job.article, config)
         result.edition = article.edition
+        status = editions.review_status(article, job.history)
+        refused = editions.publish_gate(article, status, job.history)
+        if refused is not None and not (job.allow_unreviewed and not status.reviewed):
+            raise InputError(refused)
+        result.proof = refused is not None
+        result.notes.extend(_binding_notes(article, status))
         result.warnings.extend(_editorial_checks(article, config))  # loader + checks
         _fail_if_strict(job, result)
         clock.lap("load")
@@ -77,7 +85,8 @@ def build_job(config: Config, job: Job) -> JobResult:
         variant.check_article(article, clinic, job.allow_draft)  # drafts stay out of print
 
         def render(v):  # the variant may lay out more than once (booklet padding)
-            doc = render_document(article, body, bibliography, v, config.theme, clinic)
+            doc = render_document(article, body, bibliography, v, config.theme, clinic,
+                                  status=status, proof=result.proof)
             clock.lap("template")
             pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
                              theme=config.theme,
@@ -94,10 +103,10 @@ def build_job(config: Config, job: Job) -> JobResult:
                                for message in dict.fromkeys(pdf.messages))
         for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
             suffix, data, pages, note = _piece(piece)
-            result.files.append(BuiltFile(job.output_name(suffix), data, pages, note))
+            result.files.append(BuiltFile(job.output_name(suffix, result.proof), data, pages, note))
         clock.lap("finish")
         _fail_if_strict(job, result)
-        result.article_entry = _article_entry(article, bibliography)
+        result.article_entry = article_entry(article, bibliography, status)
     except InputError as exc:
         result.error = exc
         result.files.clear()
@@ -118,13 +127,17 @@ def _piece(piece) -> tuple[str, bytes, int, str]:
     return piece.suffix, piece.data, piece.pages, getattr(piece, "note", "")
 
 
-def _article_entry(article, bibliography) -> dict | None:
-    """The manifest's record of the article (handouts.manifest, when present)."""
-    try:
-        from .manifest import article_entry
-    except ImportError:
-        return None
-    return article_entry(article, bibliography)
+def _binding_notes(article, status) -> list[Diagnostic]:
+    """Reviewer entries without ``content:`` bound to the text published now (said once:
+    the manifest keeps the binding)."""
+    if status.draft:
+        return []
+    return [Diagnostic(article.path, s.reviewer.line,
+                       f"{s.reviewer.name}'s review of {s.reviewer.reviewed.isoformat()} has no "
+                       f"'content:'; it now stands for this text (content {article.content.short})",
+                       f"add 'content: {article.content.short}' under the entry to say so in the "
+                       "article itself", "info")
+            for s in status.unbound]
 
 
 def _editorial_checks(article, config: Config) -> list[Diagnostic]:

@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                             "handouts.toml; 'all' builds a set per clinic (repeatable)")
     build.add_argument("--allow-draft", action="store_true",
                        help="let drafts go to print (booklet and press refuse them otherwise)")
+    build.add_argument("--allow-unreviewed", action="store_true",
+                       help="content no sign-off covers becomes a proof in dist/proof/, stamped "
+                            "'not for patients' (never published, listed or archived)")
     build.add_argument("--force", action="store_true",
                        help="rebuild every output, even those whose inputs did not change")
     build.add_argument("-j", "--jobs", type=_positive, metavar="N",
@@ -221,7 +224,8 @@ def _batch_options(config, args):
     return BatchOptions(
         variants=tuple(expand_variants(args.variant or [])), paper=args.paper,
         clinics=tuple(args.clinic or [None]), bleed_mm=args.bleed, strict=args.strict,
-        allow_draft=args.allow_draft, force=args.force, jobs=args.jobs)
+        allow_draft=args.allow_draft, allow_unreviewed=args.allow_unreviewed, force=args.force,
+        jobs=args.jobs)
 
 
 # ---------------------------------------------------------------------------------------
