@@ -417,14 +417,14 @@ def _review(config, args) -> int:
     from .jobs import resolve_targets
 
     [path] = resolve_targets(config, args.articles)
-    try:
-        from .review import write_packet
-    except ImportError:
-        raise InputError.at(None, None, "the reviewer's packet is not available in this version",
-                            "update handouts") from None
-    packet = write_packet(config, path.parent.name)
+    from .review import make_packet
+
+    packet = make_packet(config, path.parent.name)
     if not args.quiet:
-        _say(f"wrote {_shown(Path(packet))}")
+        _say(f"wrote {_shown(packet.path)} (content {packet.content})")
+        _say(f"When the reviewer signs, put these lines under 'reviewers:' in "
+             f"{_shown(path)} (one entry per reviewer who signed, dated the day they signed):")
+    _say(packet.signoff)
     return ExitStatus.SUCCESS
 
 if __name__ == "__main__":
