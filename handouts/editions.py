@@ -353,7 +353,8 @@ def publish_article(config, slug: str, edition: int, files, manifest: dict, *, a
     dropped: set[str] = set()
     if published is not None and edition > published:
         old_outputs = [o for o in outputs if o.get("slug") == slug and o.get("edition") == published]
-        archive_edition(config, slug, published, old, [o["path"] for o in old_outputs])
+        archive_edition(config, slug, published, old, [o["path"] for o in old_outputs],
+                        records=old_outputs)
         dropped = {o["path"] for o in old_outputs} - new_paths
         remove += [out_dir / rel for rel in sorted(dropped)]
 
@@ -379,11 +380,13 @@ def _prune_empty(folder: Path) -> None:
             os.rmdir(dirpath)
 
 
-def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[str]) -> Path | None:
+def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[str], *,
+                    records=()) -> Path | None:
     """Copy edition `n` (its outputs `output_paths`, relative to dist, and
     ``dist/source/<slug>/``) to ``dist/archive/<slug>/edition-<n>/``: staged in a
     temporary folder, fsynced, renamed into place. An edition already archived (a
-    previous run archived it and then failed) is kept as it is."""
+    previous run archived it and then failed) is kept as it is. `records`: the outputs'
+    manifest entries; ``edition.json`` keeps what each file is (variant, paper, clinic)."""
     out_dir = Path(config.output_dir)
     final = archive_dir(config, slug, n)
     if final.exists():
@@ -404,8 +407,10 @@ def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[s
                 rel = f"{SOURCE}/{path.relative_to(source).as_posix()}"
                 _copy(path, staged / rel)
                 copied.append(rel)
+        kinds = [{k: r.get(k) for k in ("path", "variant", "paper", "clinic", "content")}
+                 for r in records if r.get("path") in copied]
         info = {**{k: v for k, v in entry.items() if k != "review_baseline"},
-                "edition": n, "files": copied}
+                "edition": n, "files": copied, "outputs": kinds}
         _write(staged / EDITION_FILE, (json.dumps(info, indent=1, sort_keys=True, ensure_ascii=False)
                                        + "\n").encode())
         os.rename(staged, final)
