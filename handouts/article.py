@@ -45,7 +45,7 @@ class Reviewer:
     specialty: str
     reviewed: dt.date
     content: str = ""
-    line: int | None = field(default=None, compare=False)  # the entry's line in article.md
+    line: int | None = field(default=None, compare=False)  # its 'reviewed:' line in article.md
 
 
 #: What a patient reads, in the order the fingerprint hashes it. Not content: the dates,
@@ -509,7 +509,7 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
             specialty=check.text(sub, "specialty", "a reviewer", required=True, owner=item),
             reviewed=check.date(sub, "reviewed", "a reviewer", required=True, owner=item),
             content=check.text(sub, "content", "a reviewer").lower(),
-            line=check.line(item))
+            line=check.line(sub["reviewed"][1] if "reviewed" in sub else item))
         if reviewer.content and not _SIGNOFF.fullmatch(reviewer.content):
             check.error(sub["content"][1], f"'content': {reviewer.content[:40]!r} is not a content "
                         "fingerprint", "paste the line the reviewer's packet printed "

@@ -226,9 +226,10 @@ def publish_gate(article, status: ReviewStatus, past: tuple[Published, ...]) -> 
         what = (_names(article.content.changed_since(dict(record.parts))) + " changed"
                 if record and record.parts else "the content changed")
         r = latest.reviewer
-        signed_text = signed[:12] if signed != UNKNOWN else "published before fingerprints"
+        signed_text = (f"content {signed[:12]} signed" if signed != UNKNOWN
+                       else "the text signed was published before fingerprints")
         return Diagnostic(article.path, r.line, f"{what} since {r.name}'s review of "
-                          f"{r.reviewed.isoformat()} (content {signed_text} signed, "
+                          f"{r.reviewed.isoformat()} ({signed_text}, content "
                           f"{article.content.short} now): nothing was published",
                           f"make the reviewer's packet (handouts review {article.slug}), add the "
                           "sign-off it prints under 'reviewers:', or build a stamped proof with "

@@ -205,7 +205,7 @@ def test_text_changed_after_the_review_is_refused_until_reviewed_as_a_new_editio
     for strict in (False, True):
         report = build(project, "handout", strict=strict)
         message, = problems(report)  # one line for the article, though two files were due
-        assert message.startswith(f"{project / 'source' / SLUG / 'article.md'}:11: error: body changed "
+        assert message.startswith(f"{project / 'source' / SLUG / 'article.md'}:14: error: body changed "
                                   "since Dr. Test Reviewer's review of 2024-03-01")
         assert "nothing was published" in message and "--allow-unreviewed" in message
         assert snapshot(dist) == before
