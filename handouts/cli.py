@@ -424,7 +424,8 @@ def _review(config, args) -> int:
         _say(f"wrote {_shown(packet.path)} (content {packet.content})")
         _say(f"When the reviewer signs, put these lines under 'reviewers:' in "
              f"{_shown(path)} (one entry per reviewer who signed, dated the day they signed):")
-    _say(packet.signoff)
+    for line in packet.signoff.split("\n"):
+        _say(line)
     return ExitStatus.SUCCESS
 
 if __name__ == "__main__":
