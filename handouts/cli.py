@@ -261,7 +261,9 @@ class _LinePrinter:
         pass
 
     def published(self, written, warnings):
-        _print_problems(warnings)
+        # -q: problems only (an "info" note, e.g. a sign-off bound to the text, is not one)
+        _print_problems(w for w in warnings
+                        if not (self.args.quiet and getattr(w, "severity", "") == "info"))
         if self.args.quiet:
             return
         for out in written:
