@@ -1,10 +1,15 @@
-"""Editions: when a review is due, what changed since the review, and the archive.
+"""Editions: which sign-offs cover the content, when a review is due, and the archive.
 
+- A review credit covers one text. Each reviewer entry binds to a content fingerprint
+  (`article.content_fingerprint`): its ``content:``, or, for an entry without one, the
+  content first published after it, as the manifest's ``signoffs`` (or an archived
+  edition) recorded it. `review_status` binds them; `publish_gate` refuses content no
+  sign-off covers, and reviewed content that would reuse a published edition's number.
+- An edition is one reviewed fingerprint: all of an article's outputs belong to it (the
+  batch rebuilds every output the manifest lists for an article together).
 - ``Next review due`` = the latest reviewer's date + ``review_interval_months``
-  (handouts.toml, default 36: the cycle MedlinePlus and HSE use).
-- A build warns when the review is overdue, and when the article's content differs
-  from the content that was medically reviewed ("content changed since the medical
-  review of 2022-07-26: have it re-reviewed"); ``--strict`` makes both errors.
+  (handouts.toml, default 36: the cycle MedlinePlus and HSE use); a build warns when
+  the review is overdue (``--strict``: an error).
 - A new edition never destroys the old one: when ``edition`` goes up, the previous
   edition's PDFs and its sources are copied to ``dist/archive/<slug>/edition-<N>/`` (a
   staged folder renamed into place, so it appears whole or not at all) before the new
