@@ -20,6 +20,7 @@ import yaml
 from . import i18n
 from .citations import References, cite_article
 from .config import Config, SafeLoader, did_you_mean, label_table
+from .editions import MAX_EDITION
 from .errors import Diagnostic, InputError, warning
 from . import limits as limits_mod
 from . import paths, sanitize
@@ -431,6 +432,12 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
         lines = yaml_text.split("\n")
         if missing := _missing_space(yaml_text):  # 'edition:2': the error lands lines later
             line, problem, hint = first + missing[0], missing[1], missing[2]
+        elif "quoted scalar" in (exc.context or "") and exc.context_mark is not None:
+            # An unclosed quote swallows the lines after it: the error is where it opened.
+            quote = lines[exc.context_mark.line][exc.context_mark.column:][:1] or '"'
+            line = first + exc.context_mark.line
+            problem = f"the quote ({quote}) opened on this line is never closed"
+            hint = f"end the value with {quote}, or write it without quotes"
         elif mark and mark.line < len(lines) and "\t" in lines[mark.line]:
             problem, hint = "a tab character", "YAML indents with spaces only: replace the tab with spaces"
         raise InputError.at(path, line, f"front matter YAML: {problem}", hint) from None
@@ -479,9 +486,11 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
     values["edition"] = 1
     if "edition" in top:
         edition = _construct(top["edition"][1])
-        if isinstance(edition, bool) or not isinstance(edition, int) or edition < 1:
-            check.error(top["edition"][1], f"'edition' must be a whole number from 1, got {edition!r}",
-                        "write e.g. 'edition: 2'")
+        if isinstance(edition, bool) or not isinstance(edition, int) or not 1 <= edition <= MAX_EDITION:
+            shown = (f"a number of {len(str(edition))} digits" if isinstance(edition, int)
+                     and edition > 10**9 else _shown(repr(edition)))
+            check.error(top["edition"][1], f"'edition' must be a whole number from 1 to {MAX_EDITION}, "
+                        f"got {shown}", "write e.g. 'edition: 2'")
         else:
             values["edition"] = edition
     values["edition_line"] = check.line(top["edition"][1]) if "edition" in top else None
@@ -585,13 +594,9 @@ def _data_svg(src: str) -> bytes | None:
     return data if sanitize.looks_like_xml(data) else None
 
 
-def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limits=None):
-    """Local images must be files inside the article's folder (symbolic links resolved, no
-    hard links), within the size limits, and an SVG must be one `sanitize.clean_svg` can
-    make safe; remote ones need opting in. Returns (problems, warnings, the local image
-    names relative to the folder)."""
-    folder = path.parent
-    problems, warnings = [], []
+def image_sources(body: str, body_line: int) -> tuple[ProseText, list[tuple[int, str]]]:
+    """Every image address of the body (Markdown, reference-style and ``<img>``) as
+    ``(offset in the prose text, address)``, with the prose text for line numbers."""
     # One text for the whole prose: an <img> tag may span lines, and a reference-style
     # image's address sits on its definition's line.
     prose = ProseText(body, body_line)
@@ -603,6 +608,25 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limi
         label = (m.group(2) or m.group(1)).strip().lower()
         if label in defs:
             found.append((m.start(), defs[label]))
+    return prose, found
+
+
+def local_image_name(src: str) -> str | None:
+    """The file an image address names in the article's folder (``images/a b.png``), or
+    None for a remote, ``data:`` or other-scheme address."""
+    if "\x00" in src or urlsplit(src).scheme or src.startswith("//"):
+        return None
+    return unquote(src.split("#")[0].split("?")[0])
+
+
+def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limits=None):
+    """Local images must be files inside the article's folder (symbolic links resolved, no
+    hard links), within the size limits, and an SVG must be one `sanitize.clean_svg` can
+    make safe; remote ones need opting in. Returns (problems, warnings, the local image
+    names relative to the folder)."""
+    folder = path.parent
+    problems, warnings = [], []
+    prose, found = image_sources(body, body_line)
     max_images = limits_mod.get(limits, "images")
     if len(found) > max_images:
         found.sort()
@@ -626,14 +650,13 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limi
                 try:
                     sanitize.clean_svg(data, limits)
                 except sanitize.UnsafeSVG as exc:
-                    problems.append(Diagnostic(path, line_no, f"embedded SVG image: {exc}",
-                                               "simplify the drawing, or save it as PNG in images/"))
+                    problems.append(Diagnostic(path, line_no, f"embedded SVG image: {exc}", exc.hint))
             continue
         if scheme:
             problems.append(Diagnostic(path, line_no, f"image '{shown}' uses the '{scheme}:' scheme",
                                        "put the image in the article's images/ folder and link it relatively"))
             continue
-        name = unquote(src.split("#")[0].split("?")[0])
+        name = local_image_name(src)
         if name not in checked:
             checked[name] = _check_image_file(folder, name, shown, limits)
         for message, hint in checked[name]:
@@ -672,7 +695,7 @@ def _check_image_file(folder: Path, name: str, shown: str, limits) -> tuple:
         try:
             sanitize.clean_svg(target.read_bytes(), limits)
         except sanitize.UnsafeSVG as exc:
-            return ((f"SVG image '{shown}': {exc}", "simplify the drawing, or save it as PNG"),)
+            return ((f"SVG image '{shown}': {exc}", exc.hint),)
     return ()
 
 
@@ -857,6 +880,8 @@ def load_article(path: Path, config: Config) -> Article:
     """Read, parse and validate one article; raise `InputError` with every problem."""
     path = Path(path)
     limits = getattr(config, "limits", None)
+    if (bad_slug := paths.slug_diagnostic(path)) is not None:
+        raise InputError(bad_slug)
     _check_article_file(path, config, limits)
     text = _read_text(path)
     yaml_text, body, body_line = split_front_matter(path, text)

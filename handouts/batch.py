@@ -154,19 +154,31 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
     # plan
     articles = planning.resolve_targets(config, list(targets))
     clinics = _clinics(config, options.clinics)
-    planned, refused = planning.plan(
+    planned, refused, drafts = planning.plan(
         config, articles, variants=tuple(options.variants), paper=options.paper,
         clinics=clinics, bleed_mm=options.bleed_mm, allow_draft=options.allow_draft,
         strict=options.strict, served_only="all" in (options.clinics or ()))
     for path, error in refused.items():
         report.failed.append(Failure(path, error.problems))
         progress.failed(report.failed[-1], [])
+    if drafts:
+        note = Diagnostic(None, None, f"--clinic all: {len(drafts)} draft(s) left out ("
+                          + ", ".join(p.parent.name for p in drafts) + ")",
+                          "a draft goes to a clinic once 'draft: true' is removed after the "
+                          "medical review, or with --allow-draft as a proof", severity="info")
+        report.warnings.append(note)
+        progress.published([], [note])
     _check_collisions(config, planned)
 
     with publish.output_lock(config.output_dir):
-        publish.clean_stale(config.output_dir)
+        publish.clean_stale(config.output_dir, locked=True)
         inputs.clear_cache()  # hashes are reused within this run only
-        manifest = manifests.read_manifest(config.output_dir)
+        unreadable: list[Diagnostic] = []
+        manifest = manifests.read_manifest(config.output_dir, limits=config.limits,
+                                           warnings=unreadable)
+        if unreadable:
+            report.warnings += unreadable
+            progress.published([], unreadable)
 
         # sets: what the articles published before joins the plan
         planned, refused = whole_sets(config, planned, manifest, options)
@@ -193,8 +205,9 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
                 todo.append((job, digest))
         progress.start(len(todo), len(report.unchanged))
         if replay:  # an unchanged output's warnings are still true: say them again
-            report.warnings += list(replay)
-            progress.published([], list(replay))
+            again = [manifests.restored(text, config.root) for text in replay]
+            report.warnings += again
+            progress.published([], again)
 
         # build, and publish each article as soon as all its jobs are back
         digests = {job: digest for job, digest in todo}
@@ -304,18 +317,14 @@ def _expected_names(job: Job) -> list[str]:
 
 
 def _unchanged(config: Config, entries: list[dict], digest: str) -> bool:
-    """The manifest records the job's files with this inputs hash, and they are there."""
+    """The manifest records the job's files with this inputs hash, and they are there,
+    byte for byte (size and sha256)."""
     if not entries:
         return False
-    for entry in entries:
-        if entry.get("inputs_sha256") != digest:
-            return False
-        try:
-            if (config.output_dir / entry["path"]).stat().st_size != entry.get("bytes"):
-                return False
-        except (OSError, KeyError, TypeError):
-            return False
-    return True
+    from .manifest import output_intact
+
+    return all(entry.get("inputs_sha256") == digest and output_intact(config.output_dir, entry)
+               for entry in entries)
 
 
 # ---------------------------------------------------------------------------------------
@@ -509,15 +518,16 @@ def _publish_files(config, slug, edition, files, manifest, article, entry) -> No
 def _publish_site(config: Config, manifest: dict, report: BatchReport,
                   progress: Progress) -> None:
     """The download site (index.html, a page and thumbnail per handout) for the manifest."""
-    try:
-        from .site import site_files
-    except ImportError:
-        return
     from .publish import publish_set
+    from .site import site_files
 
     try:
         publish_set(site_files(config.output_dir, config.theme, manifest, config.paper,
-                               {cid: clinic.name for cid, clinic in config.clinics.items()}))
+                               {cid: clinic.name for cid, clinic in config.clinics.items()},
+                               site_url=config.site_url),
+                    within=config.output_dir)
+    except InputError as exc:
+        report.failed.append(Failure(config.output_dir / "index.html", exc.problems))
     except OSError as exc:
         report.failed.append(Failure(config.output_dir / "index.html", (Diagnostic(
             exc.filename or config.output_dir, None, f"cannot write the site: {exc.strerror or exc}",

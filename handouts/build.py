@@ -71,6 +71,7 @@ def build_job(config: Config, job: Job) -> JobResult:
             raise InputError(refused)
         result.proof = refused is not None
         result.notes.extend(_binding_notes(article, status))
+        _refuse_missing_alt(article)  # the handout is tagged: every figure needs its text
         result.warnings.extend(_editorial_checks(article, config))  # loader + checks
         _fail_if_strict(job, result)
         clock.lap("load")
@@ -141,7 +142,7 @@ def _binding_notes(article, status) -> list[Diagnostic]:
 
 
 def _editorial_checks(article, config: Config) -> list[Diagnostic]:
-    """The loader's warnings and the editorial checks' findings (handouts.checks, issue 12).
+    """The loader's warnings and the editorial checks' findings (handouts.checks).
 
     `build` prints the checks' findings; `check` is the gate. A check "error" (an image
     without alt text) is printed as a warning, so --strict fails the article on it; "info"
@@ -151,6 +152,18 @@ def _editorial_checks(article, config: Config) -> list[Diagnostic]:
 
     return [replace(f, severity="warning") if f.severity == "error" else f
             for f in for_build(article, config)]
+
+
+def _refuse_missing_alt(article) -> None:
+    """An image without alt text fails the article, whatever ``[checks]`` says: every
+    variant is tagged for screen readers (PDF/UA), where a figure must have its text."""
+    from .checks.images import NO_ALT_HINT, missing_alt
+
+    missing = missing_alt(article)
+    if missing:
+        raise InputError(*(Diagnostic(article.path, line, f"image '{src}' has no alt text (the "
+                                      "handout is tagged for screen readers)", NO_ALT_HINT)
+                           for line, src in missing))
 
 
 def _fail_if_strict(job: Job, result: JobResult) -> None:
@@ -200,7 +213,7 @@ def build_article(config: Config, path: Path, options: Options = Options()) -> A
 
     The command line goes through `handouts.batch.run` (incremental, parallel, manifest).
     """
-    from .publish import publish_set
+    from .publish import output_lock, publish_set
 
     start, outputs, warnings, timings, files = time.perf_counter(), [], [], {}, []
     paper = (options.paper or config.paper).lower()
@@ -221,6 +234,7 @@ def build_article(config: Config, path: Path, options: Options = Options()) -> A
             files.append((target, f.data))
             outputs.append(Output(target, f.pages, len(f.data), variant, f.note))
     clock = time.perf_counter()
-    publish_set(files)
+    with output_lock(config.output_dir):
+        publish_set(files, within=config.output_dir)
     timings["publish"] = time.perf_counter() - clock
     return ArticleResult(path, outputs, warnings, None, time.perf_counter() - start, timings)

@@ -292,13 +292,17 @@ def format_bibliography(references: References, cited: tuple[str, ...], style: s
     locale = csl_locale(lang)
     # citeproc lower-cases ids: give it its own ("r1", "r2", …) so "Doe2019" and "doe2019"
     # stay two references.
+    with cslcompat.engine():
+        style_obj = load_style(style, locale)
+        term = style_obj.root.get_term("edition", "short")  # a plain term, or single/multiple
+        edition_term = "" if term is None else \
+            (term.findtext("{http://purl.org/net/xbiblio/csl}single") or term.text or "").strip()
     items = []
     for i, key in enumerate(cited, 1):
-        item = _escaped(references.csl(key))
+        item = _in_page_language(_escaped(references.csl(key)), lang, edition_term)
         item["id"] = f"r{i}"
         items.append(item)
     with cslcompat.engine():
-        style_obj = load_style(style, locale)
         bib = CitationStylesBibliography(style_obj, CiteProcJSON(items), formatter.html)
         for i in range(1, len(cited) + 1):
             bib.register(Citation([CPItem(f"r{i}")]))
@@ -322,6 +326,29 @@ def format_bibliography(references: References, cited: tuple[str, ...], style: s
     names = {key: narrative_name(references.csl(key), and_, et_al) for key in cited}
     numbers.names = names
     return Bibliography(numbers, tuple(entries), names)
+
+
+def _in_page_language(item: dict, lang: str, edition_term: str) -> dict:
+    """What a CSL style cannot say per language. Thai: the years of dates in the Buddhist
+    Era, as the page prints its own dates (2019 -> 2562; a ``literal`` date stays as
+    written), and the edition term before its number ("พิมพ์ครั้งที่ 2"): styles put the
+    number first ("2nd ed."), the English order."""
+    from .i18n import BUDDHIST_ERA_OFFSET, primary
+    from .references import DATE_FIELDS
+
+    if primary(lang) != "th":
+        return item
+    out = dict(item)
+    for name in DATE_FIELDS:
+        date = item.get(name)
+        if isinstance(date, dict) and isinstance(date.get("date-parts"), list):
+            out[name] = {**date, "date-parts": [
+                [int(p[0]) + BUDDHIST_ERA_OFFSET if int(p[0]) > 0 else int(p[0]), *p[1:]]
+                for p in date["date-parts"] if p]}
+    edition = str(item.get("edition", "")).strip()
+    if edition.isdigit() and edition_term:
+        out["edition"] = f"{edition_term} {int(edition)}"
+    return out
 
 
 _RICH_TEXT = {"i", "b", "sup", "sub", "span"}  # CSL-JSON's rich text in fields

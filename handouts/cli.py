@@ -10,6 +10,7 @@ exit 2; any other exception is a bug and exits 3 (with the traceback under
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import PAPERS, did_you_mean, load_config
-from .errors import ExitStatus, InputError, escape_controls
+from .errors import Diagnostic, ExitStatus, InputError, escape_controls
 from .variants import VARIANTS, expand_variants
 
 COMMANDS = {
@@ -26,6 +27,9 @@ COMMANDS = {
     "check": "validate articles (and PDFs given with --pdf) without building",
     "review": "write the reviewer's packet of one article: handouts review SLUG",
     "serve": "build, serve dist/ on localhost and rebuild on every change",
+    "new": "start a project with an example article: handouts new DIR",
+    "theme": "list the built-in theme's files and your overrides; --copy NAME to edit one",
+    "print": "build one article and send it to a CUPS printer: handouts print SLUG",
 }
 
 
@@ -110,9 +114,23 @@ def _parser() -> argparse.ArgumentParser:
                        help="check's report format")
     check.add_argument("--pdf", action="extend", nargs="+", type=Path, metavar="FILE",
                        help="also check these PDFs (PDF/UA self-check)")
+    theme = p.add_argument_group("theme")
+    theme.add_argument("--copy", action="extend", nargs="+", metavar="NAME",
+                       help="copy built-in theme files (e.g. base.css, labels/vi.yaml) into "
+                            "styles/ to edit them")
     serve = p.add_argument_group("serve")
     serve.add_argument("--port", type=_port, default=8000, metavar="N",
                        help="serve's port (default 8000)")
+    printing = p.add_argument_group("print")
+    printing.add_argument("--printer", metavar="QUEUE",
+                          help="CUPS queue (default: the clinic's printer, else the system's)")
+    printing.add_argument("--copies", type=_positive, default=1, metavar="N",
+                          help="copies to print (default 1)")
+    printing.add_argument("--manual-duplex", action="store_true",
+                          help="on a one-sided printer: print the fronts, wait for Enter "
+                               "(a line on standard input), then the backs")
+    printing.add_argument("--dry-run", action="store_true",
+                          help="show the queue, file and job attributes; send nothing")
     common = p.add_argument_group("common")
     common.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: dist/)")
     common.add_argument("--root", type=Path, metavar="DIR",
@@ -127,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true",
                         help="print only problems (nothing on success)")
     common.add_argument("--traceback", action="store_true", help="show Python tracebacks of bugs")
-    common.add_argument("--version", action="version", version=f"handouts {__version__}")
+    common.add_argument("--version", action="version", version=_version())
     return p
 
 
@@ -135,8 +153,32 @@ def _say(text: str = "", *, err: bool = False) -> None:
     print(escape_controls(str(text)), file=sys.stderr if err else sys.stdout)
 
 
+def _say_traceback(text: str) -> None:
+    """A traceback as real lines (each line's control characters still escaped)."""
+    for line in text.rstrip().splitlines():
+        _say(line, err=True)
+
+
+def _version() -> str:
+    """handouts' version and those of the libraries that shape its PDFs."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return (f"handouts {__version__} (WeasyPrint {of('weasyprint')}, "
+            f"citeproc-py {of('citeproc-py')}, Python {sys.version.split()[0]})")
+
+
 def _print_problems(problems) -> None:
+    """Each problem on stderr, its path shown as `_shown` shows paths (fresh and replayed
+    warnings alike)."""
     for problem in problems:
+        if isinstance(problem, Diagnostic) and problem.path is not None:
+            problem = dataclasses.replace(problem, path=_shown(Path(problem.path)))
         _say(problem, err=True)  # Diagnostic.__str__ escapes too; plain text gets it here
 
 
@@ -168,9 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted", err=True)
         return 130
+    except BrokenPipeError:  # `handouts theme | head`: the reader went away
+        sys.stderr.close()
+        return ExitStatus.SUCCESS
     except Exception as exc:  # a bug: say so plainly
         if args.traceback:
-            _say(traceback.format_exc().rstrip(), err=True)
+            _say_traceback(traceback.format_exc())
         _say(f"internal error: {type(exc).__name__}: {exc} — this is a bug in handouts; "
              "rerun with --traceback and report it", err=True)
         return ExitStatus.CRASH
@@ -188,15 +233,23 @@ def find_root(args_root: Path | None, targets: list[str]) -> Path:
     return find_project(Path.cwd()) or Path.cwd()
 
 
-def _run(parser: argparse.ArgumentParser, command: str, args: argparse.Namespace) -> int:
+def _load_project(root: Path, args: argparse.Namespace):
+    """handouts.toml, the theme and the command line's overrides: one value for one run."""
     from dataclasses import replace
 
-    root = find_root(args.root, args.articles)
     config = load_config(root)
     if args.allow_remote:  # every stage reads it from the config
         config = replace(config, allow_remote=True)
     if args.out:
         config = replace(config, output_dir=args.out.resolve())
+    return config
+
+
+def _run(parser: argparse.ArgumentParser, command: str, args: argparse.Namespace) -> int:
+    if command == "new":
+        return _new(args)
+    root = find_root(args.root, args.articles)
+    config = _load_project(root, args)
 
     if command == "build" and args.articles:  # `handouts chek`: a mistyped command?
         first = args.articles[0]
@@ -206,15 +259,21 @@ def _run(parser: argparse.ArgumentParser, command: str, args: argparse.Namespace
             _say(f"handouts: error: unknown command '{first}' — {close}", err=True)
             return ExitStatus.USAGE
 
+    if command == "theme":
+        return _theme(config, args)
     if command == "check":
         return _check(config, args)
     if command == "review":
         return _review(config, args)
+    if command == "print":
+        return _print(config, args)
     options = _batch_options(config, args)
     if command == "serve":
         from . import serve
 
-        return serve.serve(config, serve.batch_rebuild(config, options), port=args.port)
+        # Each rebuild loads the project again: an edited handouts.toml or label file counts.
+        rebuild = serve.batch_rebuild(lambda: _load_project(root, args), options)
+        return serve.serve(config, rebuild, port=args.port)
     return _build(config, args, options)
 
 
@@ -277,7 +336,7 @@ class _LinePrinter:
         if failure.crash is not None:
             crash = failure.crash
             if self.args.traceback and crash.traceback:
-                _say(crash.traceback.rstrip(), err=True)
+                _say_traceback(crash.traceback)
             _say(f"{failure.path}: internal error: {crash.type}: {crash.message} — this is a bug "
                  "in handouts; rerun with --traceback and report it", err=True)
 
@@ -378,38 +437,57 @@ def _executor(url: str | None):
 
 
 # ---------------------------------------------------------------------------------------
+# new, theme
+
+
+def _new(args) -> int:
+    from .scaffold import new_project
+
+    if len(args.articles) != 1:
+        raise InputError.at(None, None, "new needs the name of the project's folder",
+                            "handouts new my-handouts")
+    dest = Path(args.articles[0])
+    written = new_project(dest)
+    if not args.quiet:
+        _say(f"created {_shown(dest)}/ with {len(written)} files: handouts.toml, an example "
+             "article under source/, styles/ for your overrides")
+        _say(f"next: cd {_shown(dest)} && handouts   (the PDFs go to dist/)")
+    return ExitStatus.SUCCESS
+
+
+def _theme(config, args) -> int:
+    from .scaffold import copy_theme_file
+    from .theme import builtin_names
+
+    if args.articles:
+        raise InputError.at(None, None, f"theme takes no article ({args.articles[0]!r})",
+                            "handouts theme, or handouts theme --copy base.css")
+    if args.copy:
+        for name in args.copy:
+            target = copy_theme_file(config.styles_dir, name, force=args.force)
+            _say(f"copied {name} to {_shown(target)}: edit it there; delete it to go back "
+                 "to the built-in file")
+        return ExitStatus.SUCCESS
+    _say(f"built-in theme files (a file of the same name under {_shown(config.styles_dir)}/ "
+         "overrides one):")
+    for name in builtin_names():
+        mark = "  overridden" if config.theme.overridden(name) else ""
+        _say(f"  {name}{mark}")
+    return ExitStatus.SUCCESS
+
+
+# ---------------------------------------------------------------------------------------
 # check, review
 
 
 def _check(config, args) -> int:
     from .jobs import resolve_targets
 
+    from .checks import check_command
+
     paths = resolve_targets(config, args.articles) if args.articles or not args.pdf else []
-    try:
-        from .checks import check_command
-    except ImportError:
-        return _check_fallback(config, args, paths)
     return check_command(config, paths, fmt=args.format, strict=args.strict,
                          pdfs=tuple(args.pdf or ()))
-
-
-def _check_fallback(config, args, paths) -> int:
-    """Validation only (the load stage), until handouts.checks exists."""
-    from . import article as load
-
-    failed = 0
-    for path in paths:
-        try:
-            art = load.load_article(path, config)
-            _print_problems(art.warnings)
-            if args.strict and art.warnings:
-                failed += 1
-        except InputError as exc:
-            _print_problems(exc.problems)
-            failed += 1
-    if not args.quiet or failed:
-        _say(f"checked {len(paths)} article(s): {failed} with problems", err=True)
-    return ExitStatus.INPUT_ERROR if failed else ExitStatus.SUCCESS
 
 
 def _review(config, args) -> int:
@@ -417,9 +495,9 @@ def _review(config, args) -> int:
         raise InputError.at(None, None, "review needs one article",
                             "handouts review SLUG (the folder name under source/)")
     from .jobs import resolve_targets
+    from .review import make_packet
 
     [path] = resolve_targets(config, args.articles)
-    from .review import make_packet
 
     packet = make_packet(config, path.parent.name)
     if not args.quiet:
@@ -429,6 +507,33 @@ def _review(config, args) -> int:
     for line in packet.signoff.split("\n"):
         _say(line)
     return ExitStatus.SUCCESS
+
+
+# ---------------------------------------------------------------------------------------
+# print
+
+
+def _print(config, args) -> int:
+    from .print import PrintOptions, print_article
+
+    variants, clinics = args.variant or ["handout"], args.clinic or [None]
+    problem = ("print needs one article: handouts print SLUG" if len(args.articles) != 1 else
+               "print takes one --variant" if len(variants) > 1 or "all" in variants else
+               "print takes one --clinic" if len(clinics) > 1 or "all" in clinics else
+               "print never sends drafts: leave out --allow-draft" if args.allow_draft else "")
+    if problem:
+        _say(f"handouts: error: {problem}", err=True)
+        return ExitStatus.USAGE
+
+    def ask(prompt: str) -> bool:
+        print(prompt, end="", file=sys.stderr, flush=True)
+        return bool(sys.stdin.readline())
+
+    options = PrintOptions(variant=variants[0], clinic=clinics[0], paper=args.paper,
+                           copies=args.copies, printer=args.printer,
+                           manual_duplex=args.manual_duplex, dry_run=args.dry_run)
+    return print_article(config, args.articles[0], options, progress=_LinePrinter(args),
+                         tell=_say, ask=ask)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,6 +13,7 @@ website = "https://riverside.example.org" # a QR code when the article has no so
 logo = "clinics/riverside.svg"            # PNG or SVG inside the project, relative to handouts.toml
 questions = "Questions? Ask at the front desk or call +1 555 0100."   # replaces the footer line
 languages = ["en", "fil"]                 # the languages it hands out (default: all)
+printer = "Front_Desk"                    # its CUPS queue for `handouts print` (default: the system's)
 ```
 
 Every problem is reported with the line of the key (or of the table's header) in
@@ -31,11 +32,13 @@ from urllib.parse import urlsplit
 
 from .errors import Diagnostic
 
-KEYS = ("name", "address", "phone", "website", "logo", "questions", "languages")
-TEXT_KEYS = ("name", "address", "phone", "website", "logo", "questions")
+KEYS = ("name", "address", "phone", "website", "logo", "questions", "languages", "printer")
+TEXT_KEYS = ("name", "address", "phone", "website", "logo", "questions", "printer")
 LOGO_TYPES = (".png", ".svg")
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+#: A CUPS queue name: printable, no space, '/', '#', '\\' or quotes; never an option.
+QUEUE_NAME = re.compile(r"[^\s/#\\'\"\x00-\x1f\x7f-]([^\s/#\\'\"\x00-\x1f\x7f]{0,126})")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -53,6 +56,7 @@ class Clinic:
     logo_uri: str = ""  # the logo, embedded: data:image/png or data:image/svg+xml
     questions: str = ""  # replaces the "Questions? Call <clinic> at <phone>" line
     languages: tuple[str, ...] = ()  # empty: every language
+    printer: str = ""  # its CUPS queue for `handouts print` ("": the system default)
 
     def serves(self, lang: str) -> bool:
         """Whether the clinic hands out articles in `lang` (``vi-VN`` matches ``vi``)."""
@@ -144,7 +148,8 @@ def _read_logo(value: str, root: Path, fail) -> str:
         svg = clean_svg(data.decode("utf-8"))
     except Exception as exc:  # an XML parser's error, a decode error: the file is bad
         reason = str(exc).split("\n")[0] or type(exc).__name__
-        fail(f"logo '{value}' is not a usable SVG ({reason})", "export the logo again as plain SVG or PNG")
+        fail(f"logo '{value}' is not a usable SVG ({reason})",
+             getattr(exc, "hint", "export the logo again as plain SVG or PNG"))
         return ""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
@@ -196,6 +201,12 @@ def parse_clinics(entries, path: Path, text: str, root: Path) -> tuple[dict[str,
         if website and urlsplit(website).scheme not in ("http", "https"):
             fail(f"'website' in {where} must be an http(s) address",
                  "write the full address, e.g. https://clinic.example.org", "website")
+            ok = False
+        printer = values.get("printer", "")
+        if printer and not QUEUE_NAME.fullmatch(printer):
+            fail(f"'printer' in {where} is not a CUPS queue name",
+                 "give the queue's name as `lpstat -p` lists it, e.g. printer = \"Front_Desk\"",
+                 "printer")
             ok = False
         logo_uri = ""
         if values.get("logo"):

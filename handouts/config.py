@@ -49,6 +49,7 @@ class Config:
     press_profile: str | None = None  # CMYK output profile (.icc) of the press variant, project-relative
     checks: dict = field(default_factory=dict)  # [checks]: rule settings (handouts.checks)
     limits: Limits = field(default_factory=Limits)  # [limits]: input bounds (handouts/limits.py)
+    site_url: str = ""  # where dist/ is published ("https://example.org/handouts/"): og:image
     theme: Theme | None = None  # styles/ over the built-in theme, read once per run (load_config)
 
     def __post_init__(self):
@@ -88,6 +89,7 @@ _KEYS = {
     "source_dir": str,
     "styles_dir": str,
     "output_dir": str,
+    "site_url": str,
 }
 
 
@@ -201,6 +203,17 @@ def load_config(root: Path, path: Path | None = None) -> Config:
                 "use a style from the CSL styles repository, unchanged"))
         if found:
             problems.append(found)
+    if "site_url" in values:
+        from urllib.parse import urlsplit
+
+        url = values["site_url"].strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
+                or any(c.isspace() or c in "<>\"'" for c in url):
+            problems.append(Diagnostic(path, _line_of_key(text, "site_url"),
+                                       f"'site_url' must be the http(s) address where dist/ is published, "
+                                       f"got {url!r}", 'e.g. site_url = "https://example.org/handouts/"'))
+        values["site_url"] = url
     if values.get("booklet_padding", "notes") not in ("notes", "blank"):
         problems.append(Diagnostic(path, _line_of_key(text, "booklet_padding"),
                                    "'booklet_padding' must be \"notes\" or \"blank\"",

@@ -24,6 +24,14 @@ Layout of one archived edition (stable; the reviewer's packet reads it)::
         <slug>.pdf …          its PDFs, same relative names as in dist/ (clinics/<id>/ too)
         source/article.md     its sources: article.md, the references file, images/…
 
+``dist/source/<slug>/`` publishes what the handout is made from, and nothing else:
+``article.md``, its references file, and the images its text embeds (PNG, JPEG, GIF,
+WebP, and SVG as `sanitize.clean_svg` cleaned it for the PDF), so no file of the
+article's folder is served to readers' browsers as a page of its own (`published_files`).
+
+Every path under ``dist/`` this module reads or writes must stay inside it: an archive
+folder that is a symbolic link to elsewhere is refused with one line (`archive_dir`).
+
 Only the publish stage writes; this module decides and calls `publish.publish_set`.
 """
 
@@ -38,6 +46,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import paths
 from .errors import Diagnostic, InputError, warning
 from .publish import publish_set, temp_path
 
@@ -45,6 +54,8 @@ ARCHIVE = "archive"
 SOURCE = "source"
 EDITION_FILE = "edition.json"
 DEFAULT_INTERVAL = 36
+#: The highest edition number (it names files: ``<slug>-edition-<N>.pdf``).
+MAX_EDITION = 9999
 
 
 # ---------------------------------------------------------------------------------------
@@ -255,18 +266,23 @@ def publish_gate(article, status: ReviewStatus, past: tuple[Published, ...]) -> 
 
 
 def archive_dir(config, slug: str, n: int | None = None) -> Path:
+    """``dist/archive/<slug>[/edition-<n>]``; an `InputError` when it leads outside dist/."""
+    from .publish import check_within
+
     folder = Path(config.output_dir) / ARCHIVE / slug
-    return folder if n is None else folder / f"edition-{n}"
+    folder = folder if n is None else folder / f"edition-{n}"
+    check_within(config.output_dir, folder)
+    return folder
 
 
 def archived_editions(config, slug: str) -> list[int]:
-    """The edition numbers archived for `slug`, ascending."""
+    """The edition numbers archived for `slug`, ascending (real folders, not links)."""
     folder = archive_dir(config, slug)
     out = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
             name = entry.name
-            if entry.is_dir() and name.startswith("edition-") and name[8:].isdigit():
+            if entry.is_dir(follow_symlinks=False) and name.startswith("edition-") and name[8:].isdigit():
                 out.append(int(name[8:]))
     return sorted(out)
 
@@ -275,7 +291,7 @@ def archived_source(config, slug: str, n: int) -> Path:
     """``dist/archive/<slug>/edition-<n>/source/article.md`` (its references file and
     images/ beside it). Raises `InputError` when that edition is not archived."""
     path = archive_dir(config, slug, n) / SOURCE / "article.md"
-    if not path.is_file():
+    if not path.is_file() or path.is_symlink():
         held = ", ".join(map(str, archived_editions(config, slug))) or "none"
         raise InputError.at(archive_dir(config, slug), None,
                             f"edition {n} of '{slug}' is not in the archive (archived: {held})",
@@ -284,11 +300,15 @@ def archived_source(config, slug: str, n: int) -> Path:
 
 
 def _edition_info(config, slug: str, n: int) -> dict:
-    """The manifest entry stored with an archived edition ({} when absent)."""
+    """The manifest entry stored with an archived edition ({} when absent or not a JSON
+    object in a regular file of at most 16 MB)."""
+    from .manifest import read_regular
+
     try:
-        return json.loads((archive_dir(config, slug, n) / EDITION_FILE).read_text("utf-8"))
+        data = json.loads(read_regular(archive_dir(config, slug, n) / EDITION_FILE, 16 * 2**20))
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def archived_entry(config, slug: str, n: int) -> dict:
@@ -320,7 +340,9 @@ def check_edition(config, slug: str, edition: int, manifest: dict, path=None) ->
 
 
 def _relative(config, path: Path) -> str:
-    return Path(path).resolve().relative_to(Path(config.output_dir).resolve()).as_posix()
+    """`path` (built from the output folder) relative to it; links are not followed here:
+    `publish_set` refuses a target that leads outside."""
+    return Path(path).relative_to(Path(config.output_dir)).as_posix()
 
 
 def publish_article(config, slug: str, edition: int, files, manifest: dict, *, article,
@@ -346,10 +368,9 @@ def publish_article(config, slug: str, edition: int, files, manifest: dict, *, a
                                 "rename one of the article folders (the slug)")
 
     # The sources, as published beside the PDFs (and archived with them).
-    from .inputs import used_files
-
     source_dir = out_dir / SOURCE / slug
-    sources = [(source_dir / p.relative_to(article.parent), p.read_bytes()) for p in used_files(article)]
+    sources = [(source_dir / rel, data) for rel, data in source_bytes(
+        article.parent, entry.get("source_files") or ["article.md"])]
     new_source = {_relative(config, p) for p, _ in sources}
     old = (manifest.get("articles") or {}).get(slug) or {}
     old_source = {f"{SOURCE}/{slug}/{rel}" for rel in old.get("source_files", [])}
@@ -366,9 +387,9 @@ def publish_article(config, slug: str, edition: int, files, manifest: dict, *, a
 
     home = out_dir.resolve()
     remove = [p for p in remove if p.parent.resolve().is_relative_to(home)]  # never outside dist/
-    written = publish_set(files + sources, remove=remove)
+    written = publish_set(files + sources, remove=remove, within=out_dir)
     with contextlib.suppress(OSError):
-        source_dir.exists() and _prune_empty(source_dir)
+        source_dir.is_dir() and not source_dir.is_symlink() and _prune_empty(source_dir)
     manifest["outputs"] = [o for o in outputs if o.get("path") not in dropped]
     # `review_baseline`: kept for readers of older manifests (the first edition published
     # with the latest review date); `signoffs` is what this version reads.
@@ -378,6 +399,58 @@ def publish_article(config, slug: str, edition: int, files, manifest: dict, *, a
                     "edition": edition}
     manifest.setdefault("articles", {})[slug] = {**entry, "review_baseline": baseline}
     return written
+
+
+#: Image files published under dist/source/<slug>/ (what a static host serves as an image).
+PUBLISHED_IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
+
+
+def published_files(article) -> list[str]:
+    """What ``dist/source/<slug>/`` publishes of a loaded article: ``article.md``, its
+    references files and the images its text embeds (`PUBLISHED_IMAGES`), as posix
+    paths relative to the article's folder, sorted. Any other file (notes, a page the
+    text merely names) stays private."""
+    from .article import image_sources, local_image_name
+    from .references import FORMATS
+
+    folder = Path(article.path).parent
+    names = {"article.md"}
+    for ref in getattr(article.references, "paths", ()) or ():
+        if Path(ref).suffix.lower() in FORMATS and paths.inside(ref, [folder]):
+            names.add(Path(os.path.realpath(ref)).relative_to(os.path.realpath(folder)).as_posix())
+    for _, src in image_sources(article.body, article.body_line)[1]:
+        name = local_image_name(src)
+        if name and Path(name).suffix.lower() in PUBLISHED_IMAGES and ".." not in Path(name).parts \
+                and not Path(name).is_absolute() \
+                and paths.check_file(folder / name, [folder], what="image") is None:
+            names.add(Path(os.path.normpath(name)).as_posix())
+    return sorted(names)
+
+
+def source_bytes(folder: Path, names) -> list[tuple[str, bytes]]:
+    """The bytes to publish for `names` (`published_files`): an SVG as `clean_svg` makes
+    it; a file that is not what its name says (an "image" holding HTML), is not a regular
+    file of `folder`, or cannot be cleaned, is left out."""
+    from . import sanitize
+
+    out = []
+    for rel in names:
+        path = Path(folder) / rel
+        if paths.check_file(path, [folder], what="source", links=False) is not None:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        suffix = path.suffix.lower()
+        if suffix in PUBLISHED_IMAGES:
+            if suffix == ".svg" or sanitize.looks_like_xml(data):
+                try:
+                    data = sanitize.clean_svg(data).encode("utf-8")
+                except (sanitize.UnsafeSVG, ValueError):
+                    continue
+        out.append((rel, data))
+    return out
 
 
 def _prune_empty(folder: Path) -> None:
@@ -395,7 +468,7 @@ def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[s
     manifest entries; ``edition.json`` keeps what each file is (variant, paper, clinic)."""
     out_dir = Path(config.output_dir)
     final = archive_dir(config, slug, n)
-    if final.exists():
+    if final.exists() or final.is_symlink():
         return None
     final.parent.mkdir(parents=True, exist_ok=True)
     staged = temp_path(final)
@@ -404,15 +477,17 @@ def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[s
         staged.mkdir()
         for rel in sorted(set(output_paths)):
             src = out_dir / rel
-            if src.is_file():
+            if src.is_file() and not src.is_symlink() and paths.inside(src, [out_dir]):
                 _copy(src, staged / rel)
                 copied.append(rel)
         source = out_dir / SOURCE / slug
-        if source.is_dir():
-            for path in sorted(p for p in source.rglob("*") if p.is_file()):
-                rel = f"{SOURCE}/{path.relative_to(source).as_posix()}"
-                _copy(path, staged / rel)
-                copied.append(rel)
+        if source.is_dir() and not source.is_symlink() and paths.inside(source, [out_dir]):
+            for folder, _, names in sorted(os.walk(source)):  # links to folders: not followed
+                for path in sorted(Path(folder, n) for n in names):
+                    if path.is_file() and not path.is_symlink():
+                        rel = f"{SOURCE}/{path.relative_to(source).as_posix()}"
+                        _copy(path, staged / rel)
+                        copied.append(rel)
         kinds = [{k: r.get(k) for k in ("path", "variant", "paper", "clinic", "content")}
                  for r in records if r.get("path") in copied]
         info = {**{k: v for k, v in entry.items() if k != "review_baseline"},

@@ -15,17 +15,20 @@ from pathlib import Path
 # C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text
 # (bidi overrides and isolates, zero-width joiners, BOM): never sent raw to a terminal.
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
-                       "\u2060-\u2069\ufeff]")
+                       "\u2060-\u2069\ufeff\ud800-\udfff]")
 
 
 def escape_controls(text: str) -> str:
     """`text` with control characters shown as escapes (``\\x1b``, ``\\n``, ``\\u202e``).
 
     Every message the command line prints goes through this: a folder name holding a
-    newline or an ESC sequence cannot forge a second line or recolour the terminal.
+    newline or an ESC sequence cannot forge a second line or recolour the terminal, and a
+    name's byte that is not UTF-8 (``\\udce9`` from the file system) prints as ``\\xe9``.
     """
     def repl(m: re.Match) -> str:
         ch = m.group()
+        if "\udc80" <= ch <= "\udcff":  # a byte of a file name that is not UTF-8
+            return f"\\x{ord(ch) - 0xdc00:02x}"
         return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch) or (
             f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
     return _CONTROLS.sub(repl, text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from pathlib import Path
 
 import yaml
@@ -28,6 +29,11 @@ _BABEL_LOCALE = {"tl": "fil"}
 # (lines break between words, found by Pango with libthai) although pyphen ships a
 # Thai dictionary, so it is switched off too.
 HYPHENATED = ("en", "id")
+#: A letter of a script written without spaces between words (Thai, Lao, Myanmar, Khmer,
+#: Chinese, Japanese). Words there are found with a dictionary (Pango breaks Thai lines
+#: with libthai), so nothing here counts or splits words in such text.
+SPACELESS_SCRIPT = re.compile(
+    "[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF]")
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -58,6 +64,26 @@ BUILTIN_LABELS = {
     'online': 'Read online',
     'clinic_logo': '{clinic} logo',
     'qr_code': 'QR code linking to {url}',
+    'site_download': 'Download',
+    'site_language': 'Language',
+    'site_all_handouts': 'All handouts',
+    'site_back': 'Back to all handouts',
+    'site_earlier_editions': 'Earlier editions',
+    'site_first_page': 'First page of the handout {title}',
+    'site_not_reviewed': 'Not yet medically reviewed (draft)',
+    'site_handout': 'Handout',
+    'site_large_print': 'Large print',
+    'site_booklet': 'Folded booklet',
+    'site_booklet_pages': 'Booklet pages (reading order)',
+    'site_press': 'Print-shop file (PDF/X, bleed, crop marks)',
+    'site_pages': '{n} pages',
+    'site_pages_one': '1 page',
+    'site_booklet_extent': '{pages}-page booklet, {sheets} sheets to print on both sides',
+    'site_booklet_extent_one': '{pages}-page booklet, 1 sheet to print on both sides',
+    'site_for_clinic': 'For {clinic}',
+    'site_for_print_shops': 'For print shops',
+    'site_print_shop_note': 'Files for professional printing: the print-shop PDF has bleed and crop marks; the booklet pages are in reading order for shops that impose themselves. Print the handout or booklet above on an office printer.',
+    'seek_care': 'When to seek care',  # the safety box the seek-care check looks for
 }
 
 

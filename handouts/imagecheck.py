@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from weasyprint.formatting_structure import boxes
 
+from .i18n import SPACELESS_SCRIPT
+
 CSS_PX_PER_INCH = 96
 MM_PER_INCH = 25.4
 
@@ -124,6 +126,8 @@ def _broken_words(cell) -> list[str]:
         a, b = _text(first), _text(second)
         if not a or not b or a[-1].isspace() or not (a[-1].isalnum() and b[0].isalnum()):
             continue
+        if SPACELESS_SCRIPT.match(a[-1]) and SPACELESS_SCRIPT.match(b[0]):
+            continue  # Thai and the like: lines break between words, found by dictionary
         tail, head = re.findall(r"\w+$", a), re.findall(r"^\w+", b)
         if tail and head and tail[0] + head[0] in words:
             broken.append(tail[0] + head[0])

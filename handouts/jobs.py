@@ -18,11 +18,13 @@ import neither WeasyPrint nor the Markdown and citation stages.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import paths
 from .config import PAPERS, Config, did_you_mean
 from .errors import Diagnostic, InputError
 from .variants import VARIANTS
@@ -200,7 +202,8 @@ def resolve_targets(config: Config, targets: list[str], cwd: Path | None = None)
 # Planning
 
 
-def _suffixes() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def output_suffixes() -> frozenset[str]:
     """Every name ending an output of some article can have after its slug."""
     pieces = {"-pages"}
     for variant in VARIANTS:
@@ -209,7 +212,7 @@ def _suffixes() -> set[str]:
     for paper in PAPERS:
         ends.add(f"-{paper}")
         ends |= {f"{piece}-{paper}" for piece in pieces}
-    return ends
+    return frozenset(ends)
 
 
 def name_clashes(slugs: list[str]) -> dict[str, str]:
@@ -219,7 +222,7 @@ def name_clashes(slugs: list[str]) -> dict[str, str]:
     flu, the handout of flu-press); the longer slug is refused, whichever jobs were asked
     for, so that no build on another day can overwrite the other's file either.
     """
-    known, ends, clashes = set(slugs), _suffixes(), {}
+    known, ends, clashes = set(slugs), output_suffixes(), {}
     for slug in slugs:
         for i, ch in enumerate(slug):
             if ch == "-" and slug[:i] in known and slug[i:] in ends:
@@ -233,19 +236,27 @@ def name_clashes(slugs: list[str]) -> dict[str, str]:
 def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("handout",),
          paper: str | None = None, clinics: tuple[str | None, ...] = (None,),
          bleed_mm: float | None = None, allow_draft: bool = False, strict: bool = False,
-         served_only: bool = False) -> tuple[list[Job], dict[Path, InputError]]:
-    """Jobs for `articles` (article x variant x paper x clinic), and the articles refused.
+         served_only: bool = False
+         ) -> tuple[list[Job], dict[Path, InputError], list[Path]]:
+    """Jobs for `articles` (article x variant x paper x clinic), the articles refused, and
+    the drafts left out.
 
     `served_only` (``--clinic all``): a clinic gets only the articles in the languages
-    its profile lists (``languages = [...]``; none listed: every language).
+    its profile lists (``languages = [...]``; none listed: every language), and no drafts
+    unless `allow_draft` (a draft is refused for a clinic: asked for every clinic at once,
+    it is left out rather than failed).
     """
     paper = (paper or config.paper).lower()
     slugs = [p.parent.name for p in find_articles(config.source_dir)]
     clashes = name_clashes(slugs)
     jobs: list[Job] = []
     refused: dict[Path, InputError] = {}
+    drafts: list[Path] = []
     for article in articles:
         slug = article.parent.name
+        if (bad_slug := paths.slug_diagnostic(article)) is not None:
+            refused[article] = InputError(bad_slug)
+            continue
         if slug.lower() in RESERVED_SLUGS:
             refused[article] = InputError(Diagnostic(
                 article, None, f"'{slug}' is a reserved folder name of dist/",
@@ -256,6 +267,9 @@ def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("
                 article, None, f"article name '{slug}' clashes: {clashes[slug]}",
                 f"rename the folder, e.g. '{slug}-guide'"))
             continue
+        if served_only and not allow_draft and front_matter_draft(article):
+            drafts.append(article)
+            continue
         lang = front_matter_lang(article) if served_only else None
         for clinic in clinics:
             profile = config.clinics.get(clinic) if clinic else None
@@ -265,21 +279,38 @@ def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("
             for variant in variants:
                 jobs.append(Job(article, slug, variant, paper, clinic, bleed_mm,
                                 allow_draft, strict, config.paper))
-    return jobs, refused
+    return jobs, refused, drafts
 
 
 _LANG = re.compile(r"^lang\s*:\s*['\"]?([A-Za-z0-9-]+)", re.M)
 
 
-def front_matter_lang(article: Path) -> str | None:
-    """The ``lang:`` of an article's front matter, read without parsing the YAML (for
-    planning; the load stage validates it)."""
+_DRAFT = re.compile(r"^draft\s*:\s*['\"]?(true|yes|on)['\"]?\s*(#.*)?$", re.M | re.I)
+
+
+def _front_matter_head(article: Path) -> str | None:
+    """The front matter's text (up to its closing ``---``), read without parsing the YAML."""
     try:
         head = article.read_bytes()[:65536].decode("utf-8", "replace")
     except OSError:
         return None
     end = head.find("\n---", 3)
-    m = _LANG.search(head, 0, end if end > 0 else len(head))
+    return head[:end] if end > 0 else head
+
+
+def front_matter_draft(article: Path) -> bool:
+    """Whether the front matter says ``draft: true`` (for planning)."""
+    head = _front_matter_head(article)
+    return bool(head and _DRAFT.search(head))
+
+
+def front_matter_lang(article: Path) -> str | None:
+    """The ``lang:`` of an article's front matter, read without parsing the YAML (for
+    planning; the load stage validates it)."""
+    head = _front_matter_head(article)
+    if head is None:
+        return None
+    m = _LANG.search(head)
     return m.group(1) if m else "en"
 
 

@@ -57,6 +57,8 @@ class Limits:
     # -- network (only with --allow-remote) ------------------------------------------------
     remote_seconds: int = 30  # all remote fetches of one document together
     remote_bytes: int = 20_000_000  # one remote resource
+    # -- the output folder -----------------------------------------------------------------
+    manifest_bytes: int = 32 * 2**20  # dist/manifest.json (400 articles with references: ~10 MB)
 
 
 DEFAULT = Limits()

@@ -12,6 +12,9 @@ differ from what Python-Markdown expects, and this extension bridges them:
 * A backslash at the end of a line as a hard line break (``foo\\`` + newline).
 * Autolinks of any URI scheme (``<tel:+15550100>``), not only the web's.
 * Block quotes separated by a blank line stay two quotes (Python-Markdown joins them).
+* Ordered lists written ``1)`` (Word's habit) as well as ``1.``; a change of delimiter
+  (``1.`` to ``1)``) or of bullet (``-`` to ``+``) starts a new list; a list is loose
+  (every item a paragraph) when any of its items is.
 
 ``ListIndentProcessor`` fixes a related stock quirk (``<li>text<pre>``). Fenced code is
 already stashed when the preprocessor runs, indented code keeps its indentation
@@ -28,11 +31,15 @@ from markdown import blockprocessors
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown import util
+from markdown.extensions.sane_lists import SaneOListProcessor, SaneUListProcessor
 from markdown.inlinepatterns import InlineProcessor, SubstituteTagInlineProcessor
 from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
 
-#: A list item line: indent, marker, spaces, then content. (Python-Markdown has no ``1)``.)
-LIST_ITEM_RE = re.compile(r"( *)([*+-]|\d{1,9}\.)( +)(?=\S)")
+from .typography import phone_text
+
+#: A list item line: indent, marker, spaces, then content.
+LIST_ITEM_RE = re.compile(r"( *)([*+-]|\d{1,9}[.)])( +)(?=\S)")
 #: Lines that end a list item unless indented into it: thematic breaks, ATX headings,
 #: block quotes and stashed blocks (fenced code, raw HTML), which start with STX.
 BLOCK_START_RE = re.compile(r" {0,3}(([-*_])( *\2){2,} *$|#{1,6}( |$)|>|\x02)")
@@ -135,7 +142,7 @@ class ListInterruptsParagraphProcessor(BlockProcessor):
     quotes, references, footnotes) never reach it.
     """
 
-    RE = re.compile(r"\n {0,3}([*+-]|0*1\.) +\S")
+    RE = re.compile(r"\n {0,3}([*+-]|0*1[.)]) +\S")
 
     def test(self, parent, block):
         return bool(self.RE.search(block))
@@ -163,6 +170,100 @@ class ListIndentProcessor(blockprocessors.ListIndentProcessor):
         super().run(parent, blocks)
 
 
+#: Where a list processor notes the marker of the list it made (``.``/``)`` or the
+#: bullet), so the next block continues that list only if it uses the same marker.
+#: `ListMarkerTreeprocessor` removes it.
+MARKER_ATTR = "data-cm-marker"
+
+
+class _MarkerListMixin:
+    """A list continues only with its own marker: CommonMark starts a new list when the
+    delimiter (``1.`` / ``1)``) or the bullet (``-`` / ``+`` / ``*``) changes."""
+
+    ITEM_RE = re.compile(r" {0,3}([*+-]|\d{1,9}[.)]) +\S")
+
+    def _marker(self, line: str) -> str | None:
+        """The marker character of a list item line not indented into an item."""
+        m = self.ITEM_RE.match(line)
+        return None if m is None else m.group(1)[-1]
+
+    def run(self, parent, blocks):
+        lines = blocks[0].split("\n")
+        marker = self._marker(lines[0])
+        for i, line in enumerate(lines[1:], 1):
+            other = self._marker(line)
+            if other is not None and other != marker:  # a new list starts here
+                blocks[0:1] = ["\n".join(lines[:i]), "\n".join(lines[i:])]
+                break
+        sibling = self.lastChild(parent)
+        if sibling is not None and sibling.get(MARKER_ATTR, marker) != marker:
+            self.SIBLING_TAGS = []  # (an instance attribute: this run only)
+        try:
+            super().run(parent, blocks)
+        finally:
+            self.__dict__.pop("SIBLING_TAGS", None)
+        lst = parent if parent.tag in ("ol", "ul") else self.lastChild(parent)
+        if lst is not None and lst.tag == self.TAG and MARKER_ATTR not in lst.attrib:
+            lst.set(MARKER_ATTR, marker)
+
+
+class OListProcessor(_MarkerListMixin, SaneOListProcessor):
+    """sane_lists' ordered list, with ``1)`` items, at most 9 digits (CommonMark's limit)
+    and ``start`` as a number (``003.`` starts at 3)."""
+
+    def __init__(self, parser):
+        super().__init__(parser)
+        most = self.tab_length - 1
+        self.RE = re.compile(r"^[ ]{0,%d}\d{1,9}[.)][ ]+(.*)" % most)
+        self.CHILD_RE = re.compile(r"^[ ]{0,%d}((\d{1,9}[.)]))[ ]+(.*)" % most)
+        self.INDENT_RE = re.compile(r"^[ ]{%d,%d}((\d{1,9}[.)])|[*+-])[ ]+.*"
+                                    % (self.tab_length, self.tab_length * 2 - 1))
+
+    def get_items(self, block):
+        items = super().get_items(block)
+        self.STARTSWITH = str(int(self.STARTSWITH))
+        return items
+
+
+class UListProcessor(_MarkerListMixin, SaneUListProcessor):
+    """sane_lists' bullet list; nested ordered items may use ``1)``."""
+
+    def __init__(self, parser):
+        super().__init__(parser)
+        self.INDENT_RE = re.compile(r"^[ ]{%d,%d}((\d{1,9}[.)])|[*+-])[ ]+.*"
+                                    % (self.tab_length, self.tab_length * 2 - 1))
+
+
+#: Tags that end the inline start of a list item (its first paragraph's text).
+_BLOCK_TAGS = frozenset("p ul ol pre blockquote table div hr h1 h2 h3 h4 h5 h6 dl".split())
+
+
+class ListMarkerTreeprocessor(Treeprocessor):
+    """Drop `MARKER_ATTR`, and make a list loose throughout when any item is loose
+    (CommonMark: looseness belongs to the list; Python-Markdown decides per item, so
+    the first item of ``- a\n- b\n\n- c`` stayed tight)."""
+
+    def run(self, root):
+        for lst in root.iter():
+            if lst.tag not in ("ol", "ul"):
+                continue
+            lst.attrib.pop(MARKER_ATTR, None)
+            items = [li for li in lst if li.tag == "li"]
+            loose = [li for li in items if len(li) and li[0].tag == "p" and not (li.text or "").strip()]
+            if not loose or len(loose) == len(items):
+                continue
+            for li in items:
+                if li in loose or not ((li.text or "").strip() or (len(li) and li[0].tag not in _BLOCK_TAGS)):
+                    continue
+                p = etree.Element("p")
+                p.text, li.text = li.text, None
+                while len(li) and li[0].tag not in _BLOCK_TAGS:
+                    child = li[0]
+                    li.remove(child)
+                    p.append(child)
+                li.insert(0, p)
+
+
 #: ``foo\`` at the end of a line. Code spans (190), ``\\`` escapes (180) and raw inline
 #: HTML (90) are matched first, so a backslash inside them is left alone.
 BACKSLASH_BREAK_RE = r"\\\n"
@@ -176,6 +277,9 @@ class CommonMarkCompat(Extension):
         # (20), so fenced code and raw HTML blocks are already stashed away.
         md.preprocessors.register(ListIndentPreprocessor(md), "cm_list_indent", 15)
         md.parser.blockprocessors.register(ListIndentProcessor(md.parser), "indent", 90)
+        md.parser.blockprocessors.register(OListProcessor(md.parser), "olist", 40)
+        md.parser.blockprocessors.register(UListProcessor(md.parser), "ulist", 30)
+        md.treeprocessors.register(ListMarkerTreeprocessor(md), "cm_list_marker", 25)
         md.parser.blockprocessors.register(BlockQuoteProcessor(md.parser), "quote", 20)
         md.parser.blockprocessors.register(
             ListInterruptsParagraphProcessor(md.parser), "cm_list_interrupts_paragraph", 12
@@ -197,13 +301,14 @@ URI_AUTOLINK_RE = r"<([A-Za-z][A-Za-z0-9.+\-]{1,31}:[^ \t\n<>\x00-\x1f]*)>"
 
 class URIAutolinkInlineProcessor(InlineProcessor):
     """``<tel:+15550100>``, ``<mailto:a@example.org>``, ``<https://…>`` -> a link whose
-    text is the address; a phone number (``tel:``, ``sms:``) prints without its scheme."""
+    text is the address; a phone number (``tel:``, ``sms:``) prints without its scheme,
+    grouped as its country writes it (`typography.phone_text`)."""
 
     def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
         uri = m.group(1)
         scheme, _, rest = uri.partition(":")
         el = etree.Element("a")
         el.set("href", uri)
-        text = rest if scheme.lower() in ("tel", "sms") and rest else uri
+        text = phone_text(rest) if scheme.lower() in ("tel", "sms") and rest else uri
         el.text = util.AtomicString(text)
         return el, m.start(0), m.end(0)

@@ -16,6 +16,7 @@ project, not by article writers, and are only checked for symbolic links.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -59,6 +60,42 @@ def name_problem(path: Path | str) -> str | None:
         if size > MAX_NAME_BYTES:
             return f"has a name of {size} bytes (file systems allow {MAX_NAME_BYTES})"
     return None
+
+
+#: An article's folder name (its slug): it names the article's files in dist/ and its
+#: pages on the download site, so only letters a-z, digits, and hyphens or underscores
+#: between them; at most 100 characters.
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?")
+MAX_SLUG_CHARS = 100
+
+
+def slug_problem(name: str) -> str | None:
+    """Why the folder name `name` cannot be an article's slug, or None."""
+    if len(name) > MAX_SLUG_CHARS:
+        return f"is {len(name)} characters long (at most {MAX_SLUG_CHARS})"
+    if not SLUG.fullmatch(name):
+        return "may hold only lowercase letters a-z, digits, and hyphens or underscores between them"
+    return None
+
+
+def suggest_slug(name: str) -> str:
+    """A slug close to `name` (for the hint of a refused folder name)."""
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name.encode("utf-8", "replace").decode("utf-8", "replace"))
+    words = re.findall(r"[a-z0-9]+", ascii_name.encode("ascii", "ignore").decode().lower())
+    return "-".join(words)[:MAX_SLUG_CHARS].strip("-") or "my-article"
+
+
+def slug_diagnostic(article_md: Path | str) -> Diagnostic | None:
+    """The error for an article whose folder name is not a valid slug, or None."""
+    name = Path(article_md).parent.name
+    problem = slug_problem(name)
+    if problem is None:
+        return None
+    return Diagnostic(article_md, None, f"the folder name '{name[:120]}' cannot be an "
+                      f"article's slug: it {problem}",
+                      f"rename the folder, e.g. to '{suggest_slug(name)}'")
 
 
 def hard_links(path: Path | str) -> int:

@@ -7,6 +7,10 @@ handout, booklet, press file, sources …): *all* temporaries are written first,
 are moved into place one after the other; when anything fails, the temporaries are
 removed and every previous file is left byte for byte as it was. A temporary left by a
 killed build is removed by the next build (`clean_stale`).
+
+``dist/`` is not trusted either: with `within` (the output folder), a target whose folder
+leads outside it through a symbolic link (``dist/clinics`` -> elsewhere) is refused, and
+an existing target is read without following a link (`_same_bytes`).
 """
 
 from __future__ import annotations
@@ -57,19 +61,39 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _same_bytes(target: Path, data: bytes) -> bool:
+    """`target` is a regular file (not a link, FIFO or device) holding exactly `data`."""
+    import stat
+
     try:
-        return target.stat().st_size == len(data) and target.read_bytes() == data
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return False
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        return stat.S_ISREG(st.st_mode) and st.st_size == len(data) and f.read(len(data) + 1) == data
 
 
-def write_atomic(target: Path, data: bytes) -> Path:
+def check_within(output_dir: Path, path: Path) -> None:
+    """An `InputError` when `path` (symbolic links resolved) lies outside `output_dir`."""
+    from .paths import inside
+
+    if not inside(path, [output_dir]):
+        try:
+            shown = Path(path).relative_to(output_dir).as_posix()
+        except ValueError:
+            shown = str(path)
+        raise InputError.at(path, None, f"'{shown}' leads outside the output folder (a symbolic link?)",
+                            f"replace the link with a real folder, or remove it from {Path(output_dir).name}/")
+
+
+def write_atomic(target: Path, data: bytes, *, within: Path | None = None) -> Path:
     """Write one file atomically (a set of one)."""
-    publish_set([(target, data)])
+    publish_set([(target, data)], within=within)
     return target
 
 
-def publish_set(files: Iterable[tuple[Path, bytes]], *, remove: Iterable[Path] = ()) -> list[Path]:
+def publish_set(files: Iterable[tuple[Path, bytes]], *, remove: Iterable[Path] = (),
+                within: Path | None = None) -> list[Path]:
     """Put every ``(target, bytes)`` in place, all or nothing; then delete `remove`.
 
     1. every temporary is written and fsynced beside its target (a full disk, a
@@ -79,9 +103,15 @@ def publish_set(files: Iterable[tuple[Path, bytes]], *, remove: Iterable[Path] =
        get their previous version back;
     3. the files in `remove` (e.g. an old edition's outputs, already archived) are deleted.
     A target whose bytes are already identical is not rewritten. Returns the targets.
-    Raises the `OSError` of the first failure, after cleaning up.
+    Raises the `OSError` of the first failure, after cleaning up; with `within`, an
+    `InputError` before anything is written when a target or a file of `remove` would
+    lie outside that folder.
     """
     files = [(Path(t), bytes(d)) for t, d in files]
+    remove = [Path(p) for p in remove]
+    if within is not None:
+        for target in [t for t, _ in files] + remove:
+            check_within(within, target.parent)
     seen: set[Path] = set()
     for target, _ in files:
         if target in seen:
@@ -134,11 +164,11 @@ def publish_set(files: Iterable[tuple[Path, bytes]], *, remove: Iterable[Path] =
 
 def _backup(target: Path) -> Path | None:
     """A hard link to `target`'s current version (None when there is none)."""
-    if not target.exists():
+    if not target.exists() and not target.is_symlink():
         return None
     link = temp_path(target)
     try:
-        os.link(target, link)
+        os.link(target, link, follow_symlinks=False)
     except OSError:  # a file system without hard links: copy instead
         shutil.copy2(target, link)
     return link
@@ -170,10 +200,14 @@ def _older_than(path: Path, seconds: float) -> bool:
         return False
 
 
-def clean_stale(output_dir: Path) -> int:
+def clean_stale(output_dir: Path, *, locked: bool = False) -> int:
     """Remove the temporaries (``.*.<pid>.<hex>.tmp`` files and staged folders) that a
-    killed build left anywhere under `output_dir`; a live build's are kept. Returns how
-    many were removed."""
+    killed build left anywhere under `output_dir`. Returns how many were removed.
+
+    `locked`: the caller holds `output_lock`, and every writer of the folder writes
+    under it, so every temporary but this process's is stale, whatever its pid says
+    (a pid is reused, and a killed child stays "alive" until it is reaped). Without the
+    lock, a temporary of a process still running is kept."""
     output_dir = Path(output_dir)
     if not output_dir.is_dir():
         return 0
@@ -183,7 +217,9 @@ def clean_stale(output_dir: Path) -> int:
             m = TEMP_NAME.match(name)
             path = Path(folder, name)
             if m:
-                if _pid_alive(int(m.group(1))) and not _older_than(path, STALE_AFTER_S):
+                pid = int(m.group(1))
+                if (pid == os.getpid() or not locked and _pid_alive(pid)) \
+                        and not _older_than(path, STALE_AFTER_S):
                     continue
             elif not (_OTHER_TEMP.match(name) and _older_than(path, STALE_UNNAMED_S)):
                 continue  # a temporary without a pid (an older version's) once it is old

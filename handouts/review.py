@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from . import paths
 from .errors import InputError
 from .textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT, FENCE as _FENCE
 
@@ -290,6 +291,9 @@ def basis(config, slug: str, art) -> Basis:
     if chosen is not None:
         path, entry = located(chosen)
         if path.is_file():
+            if problem := paths.check_file(path, [config.output_dir], what=f"edition {chosen.edition}'s "
+                                           "sources", where="the output folder", links=False):
+                raise InputError(problem)
             where = path.parent.resolve()
             with contextlib.suppress(ValueError):
                 where = where.relative_to(Path(config.root).resolve())
@@ -384,7 +388,7 @@ class Packet:
 
 def make_packet(config, slug: str, *, today: dt.date | None = None) -> Packet:
     """Write ``dist/review/<slug>-edition-<N>.pdf``."""
-    from .publish import write_atomic
+    from .publish import output_lock, write_atomic
     from .render import render_pdf
 
     html, edition, facts = packet_html(config, slug, today=today)
@@ -392,8 +396,8 @@ def make_packet(config, slug: str, *, today: dt.date | None = None) -> Packet:
     pdf = render_pdf(html, base_dir=art.folder, theme=config.theme,
                      stylesheets=[config.theme.path("review.css")])
     target = Path(config.output_dir) / "review" / f"{slug}-edition-{edition}.pdf"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, pdf.data)
+    with output_lock(config.output_dir):
+        write_atomic(target, pdf.data, within=Path(config.output_dir))
     return Packet(target, art.content.short, facts["signoff"])
 
 

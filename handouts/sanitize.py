@@ -75,10 +75,7 @@ def allowed_classes() -> frozenset[str]:
     """`ALLOWED_CLASSES` plus the ``CLASSES`` of the modules that generate markup."""
     names = set(ALLOWED_CLASSES)
     for module in CLASS_MODULES:
-        try:
-            names.update(getattr(importlib.import_module(module), "CLASSES", ()))
-        except ImportError:
-            pass
+        names.update(importlib.import_module(module).CLASSES)
     return frozenset(names)
 
 
@@ -205,6 +202,36 @@ def attr_list_problems(content: str) -> list[str]:
 class UnsafeSVG(ValueError):
     """An SVG that cannot be made safe (entities, too deep, too many elements)."""
 
+    hint = "simplify the drawing, or save it as PNG"
+
+
+class UnshapedSVGText(UnsafeSVG):
+    """An SVG with text that needs shaping (Thai, Arabic, Devanagari, combining marks):
+    WeasyPrint draws SVG text letter by letter, so vowel and tone marks print on dotted
+    circles (ปกติ as ปกต◌ิ) and joined scripts fall apart."""
+
+    hint = ("convert the text to paths (Inkscape: Path > Object to Path; Illustrator: "
+            "Type > Create Outlines), or save the image as PNG")
+
+
+#: Scripts whose letters combine or join, so they need shaping: Hebrew to Arabic
+#: Extended, Devanagari to Sinhala, Thai, Lao, Tibetan, Myanmar, Khmer.
+_SHAPED_SCRIPT = re.compile("[\u0590-\u08FF\u0900-\u0DFF\u0E00-\u0FFF\u1000-\u109F"
+                            "\u1780-\u17FF\uFB1D-\uFDFF\uFE70-\uFEFF]")
+
+
+def _unshaped_text(root: ET.Element) -> str | None:
+    """The first drawn text of the SVG that needs shaping, or None."""
+    import unicodedata
+
+    for elem in root.iter():
+        if _local(elem.tag) not in ((SVG_NS, "text"), (SVG_NS, "tspan"), (SVG_NS, "textPath")):
+            continue
+        text = "".join(t for t in (elem.text, elem.tail if elem is not root else "") if t)
+        if _SHAPED_SCRIPT.search(text) or any(unicodedata.combining(c) for c in text):
+            return text.strip()
+    return None
+
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -289,6 +316,14 @@ def clean_svg(text: str | bytes, limits=None) -> str:
         raise UnsafeSVG(f"the SVG is not well-formed XML ({exc})") from None
     if root is None or _local(root.tag) != (SVG_NS, "svg"):
         raise UnsafeSVG("not an SVG image (the root element must be <svg> in the SVG namespace)")
+    if (text := _unshaped_text(root)) is not None:
+        import unicodedata
+
+        letter = next((c for c in text if _SHAPED_SCRIPT.match(c) or unicodedata.combining(c)), "")
+        script = unicodedata.name(letter, "COMBINING").split()[0].capitalize()
+        shown = text if len(text) <= 30 else text[:29] + "…"
+        raise UnshapedSVGText(f"the SVG has {script} text (“{shown}”), which prints with broken "
+                              "letters: text inside an SVG image is not shaped")
 
     ids: dict[str, ET.Element] = {}
     # Clean iteratively (depth is bounded, but recursion is not needed).

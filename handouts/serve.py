@@ -6,6 +6,13 @@ batch build: only what changed is rendered) and bumps a generation counter; open
 listen on ``/__events`` (server-sent events) and reload. HTML pages get a small script and,
 when the last build failed, the errors on top: the last good PDF stays where it was. Pages
 still work with JavaScript off (they just do not reload by themselves).
+
+What it answers: only requests whose ``Host:`` is ``localhost``, ``127.0.0.1`` or
+``[::1]`` with the bound port (403 otherwise, so a web page the editor visits cannot
+reach it through DNS rebinding); only regular files whose real path (symbolic links
+resolved) lies inside ``dist/`` (404 otherwise); a folder only through its
+``index.html``, never as a listing. Pages are served as the bytes they are (a page that
+is not UTF-8 is not an error).
 """
 
 from __future__ import annotations
@@ -14,11 +21,13 @@ import errno
 import html
 import http.server
 import json
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .errors import InputError
 
@@ -62,7 +71,14 @@ class _Server(http.server.ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+def allowed_hosts(port: int) -> frozenset[str]:
+    """The ``Host:`` values the preview answers: loopback names with the bound port."""
+    return frozenset(f"{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]"))
+
+
 def _handler(root: Path, state: PreviewState, stop: threading.Event):
+    real_root = Path(os.path.realpath(root))
+
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(root), **kwargs)
@@ -70,27 +86,54 @@ def _handler(root: Path, state: PreviewState, stop: threading.Event):
         def log_message(self, *args):  # quiet: the terminal shows build results
             pass
 
+        def do_HEAD(self):  # noqa: N802
+            self.send_error(405, "only GET")
+
         def do_GET(self):  # noqa: N802 (http.server's name)
+            if (self.headers.get("Host") or "").lower() not in allowed_hosts(self.server.server_address[1]):
+                return self.send_error(403, "Host not allowed",
+                                       "open the preview at http://localhost:PORT/ or 127.0.0.1")
             path = urlsplit(self.path).path
             if path == EVENTS_PATH:
                 return self._events()
             if path == STATUS_PATH:
                 return self._send(json.dumps({"generation": state.generation,
                                               "errors": state.errors}).encode(), "application/json")
-            target = Path(self.translate_path(self.path))
-            if target.is_dir():
-                target = target / "index.html"
-            if target.suffix == ".html" and target.is_file():
-                return self._send(_inject(target.read_text(encoding="utf-8"), state.errors),
-                                  "text/html; charset=utf-8")
-            if path in ("/", "/index.html") and not target.is_file():
-                return self._send(_inject("<!DOCTYPE html><html lang=en><title>handouts</title>"
-                                          "<body><main><h1>Building…</h1></main></body></html>",
+            target = self._file(path)
+            if target is None and path.rstrip("/") in ("", "/index.html"):
+                return self._send(_inject(b"<!DOCTYPE html><html lang=en><title>handouts</title>"
+                                          b"<body><main><h1>Building\xe2\x80\xa6</h1></main></body></html>",
                                           state.errors), "text/html; charset=utf-8")
-            return super().do_GET()
+            if target is None:
+                return self.send_error(404, "Not found")
+            try:
+                data = target.read_bytes()
+            except OSError:
+                return self.send_error(404, "Not found")
+            if target.suffix == ".html":
+                return self._send(_inject(data, state.errors), "text/html; charset=utf-8")
+            return self._send(data, self.guess_type(str(target)))
+
+        def _file(self, path: str) -> Path | None:
+            """The regular file `path` names inside dist/ (a folder: its index.html), or None."""
+            parts = [p for p in unquote(path).split("/") if p]
+            if any(p in (".", "..") or "\0" in p or "\\" in p for p in parts):
+                return None
+            target = root.joinpath(*parts)
+            try:
+                if stat.S_ISDIR(os.stat(target).st_mode):
+                    target = target / "index.html"
+                real = Path(os.path.realpath(target, strict=True))
+                st = os.stat(real)
+            except (OSError, ValueError):
+                return None
+            if not (real.is_relative_to(real_root) and stat.S_ISREG(st.st_mode)):
+                return None
+            return real
 
         def end_headers(self):
             self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
             super().end_headers()
 
         def _send(self, body, content_type: str):
@@ -123,8 +166,10 @@ def _handler(root: Path, state: PreviewState, stop: threading.Event):
     return Handler
 
 
-def _inject(page: str, errors: list[str]) -> bytes:
-    """The page with the reload script and, after a failed build, its errors on top."""
+def _inject(data: bytes, errors: list[str]) -> bytes:
+    """The page with the reload script and, after a failed build, its errors on top.
+    Bytes that are not UTF-8 pass through unchanged."""
+    page = data.decode("utf-8", "surrogateescape")
     extra = _RELOAD_SCRIPT
     if errors:
         banner = ('<div class="build-error" role="alert"><strong>The last build failed; '
@@ -138,7 +183,7 @@ def _inject(page: str, errors: list[str]) -> bytes:
             page = banner + page
     at = page.rfind("</body>")
     page = page[:at] + extra + page[at:] if at != -1 else page + extra
-    return page.encode()
+    return page.encode("utf-8", "surrogateescape")
 
 
 def watched_paths(config) -> list[Path]:
@@ -146,12 +191,17 @@ def watched_paths(config) -> list[Path]:
     return [p for p in paths if p.exists()]
 
 
-def batch_rebuild(config, options=None) -> Callable[[], list[str]]:
-    """A `rebuild` that runs the incremental batch build and returns its problem lines."""
+def batch_rebuild(load_project: Callable[[], object], options=None) -> Callable[[], list[str]]:
+    """A `rebuild` that loads the project afresh (handouts.toml, theme, labels: an edit to
+    any of them counts), runs the incremental batch build and returns its problem lines."""
 
     def rebuild() -> list[str]:
         from . import batch
 
+        try:
+            config = load_project()
+        except InputError as exc:  # a broken handouts.toml or label file: shown, not fatal
+            return [str(p) for p in exc.problems]
         report = batch.run(config, [], options or batch.BatchOptions())
         lines = []
         for failed in report.failed:
@@ -163,17 +213,16 @@ def batch_rebuild(config, options=None) -> Callable[[], list[str]]:
     return rebuild
 
 
-def serve(config, rebuild: Callable[[], list[str]] | None = None, *, port: int = 8000,
+def serve(config, rebuild: Callable[[], list[str]], *, port: int = 8000,
           host: str = "127.0.0.1",
           ready: Callable[[str], None] | None = None, stop: threading.Event | None = None,
           announce: Callable[[str], None] = print) -> int:
     """Build, serve and watch until Ctrl-C (or `stop` is set); returns an exit status.
 
     `rebuild()` builds what changed and returns the error lines of the build (empty when
-    everything built); by default the incremental batch build of every article.
+    everything built), e.g. `batch_rebuild`.
     `ready(url)` is called once the server listens.
     """
-    rebuild = rebuild or batch_rebuild(config)
     stop = stop or threading.Event()
     state = PreviewState()
     root = config.output_dir

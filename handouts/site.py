@@ -3,7 +3,18 @@
 
 Pure with respect to the output folder: `site_files` returns (path, bytes) pairs and the
 publish stage writes them. Everything links relatively, so ``dist/`` can be copied to any
-static host. Templates are ``styles/site/*.html.j2`` (Jinja2, autoescaped).
+static host. Templates are the theme's ``site/*.html.j2`` (Jinja2, autoescaped).
+
+The index's own words are English (`SITE_LANG`); each handout's entry on it, and its own
+page, speak the article's language: ``lang``, the fixed words (the theme's
+``labels/<lang>.yaml``, ``site_*`` keys), dates (as in the PDF: Thai in the Buddhist Era)
+and ``og:locale``. ``og:image`` is an absolute URL only when ``site_url`` (handouts.toml)
+says where the site is published; a relative one is not valid Open Graph, so without it
+there is none.
+
+The manifest is a cache in a folder anyone may have written to: every link is built from
+percent-quoted path segments (`href`), and reference HTML read from it is cleaned again
+(`reference_html`) before it reaches a reader's browser.
 """
 
 from __future__ import annotations
@@ -15,22 +26,25 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 import jinja2
+import nh3
 from markupsafe import Markup
 
-#: The site is written in English; each handout's entry carries its own `lang`.
+#: The index's own words are English; each handout's entry and page are in its `lang`.
 SITE_LANG = "en"
 THUMB_NAME = "thumb.png"
 THUMB_WIDTH = 240  # px; ~30 KB as an 8-bit palette PNG
 #: Variants offered to readers and clinics, in this order; press is for print shops only.
 READER_VARIANTS = ("handout", "large-print", "booklet")
+#: Variant -> its label key (labels/<lang>.yaml).
 VARIANT_LABELS = {
-    "handout": "Handout",
-    "large-print": "Large print",
-    "booklet": "Folded booklet",
-    "booklet-pages": "Booklet pages (reading order)",
-    "press": "Print-shop file (PDF/X, bleed, crop marks)",
+    "handout": "site_handout",
+    "large-print": "site_large_print",
+    "booklet": "site_booklet",
+    "booklet-pages": "site_booklet_pages",
+    "press": "site_press",
 }
 
 
@@ -48,19 +62,48 @@ class Download:
     paper: str
     pages: int
     size: str
+    extent: str = ""  # "3 pages"; a booklet: its pages and the sheets to print
+
+
+def _extent(variant: str, pdf_pages: int, labels: dict) -> str:
+    """How long a download is, in the reader's words. A booklet's PDF holds one sheet side
+    per page, two booklet pages on each: a 6-page PDF is a 12-page booklet on 3 sheets."""
+    from .i18n import fill
+
+    if variant == "booklet":
+        key = "site_booklet_extent_one" if pdf_pages <= 2 else "site_booklet_extent"
+        return fill(labels[key], pages=2 * pdf_pages, sheets=(pdf_pages + 1) // 2)
+    return fill(labels["site_pages_one" if pdf_pages == 1 else "site_pages"], n=pdf_pages)
+
+
+def og_locale(lang: str) -> str:
+    """``th`` -> ``th_TH``, ``vi-VN`` -> ``vi_VN``, ``fil`` -> ``fil_PH`` (Open Graph's form:
+    language_TERRITORY, the territory CLDR finds likeliest when the tag has none)."""
+    from babel import Locale, UnknownLocaleError
+    from babel.core import get_global
+
+    tag = (lang or "en").replace("-", "_")
+    try:
+        locale = Locale.parse(tag)
+        if not locale.territory:
+            locale = Locale.parse(get_global("likely_subtags").get(locale.language, tag))
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return f"{locale.language}_{locale.territory}" if locale.territory else locale.language
 
 
 def _human_size(n: int) -> str:
     return f"{max(n, 1) / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
-def _date(value) -> str:
+def _date(value, lang: str = SITE_LANG) -> str:
+    """A date as the handout prints it in `lang` (Thai: Buddhist Era year)."""
     if not value:
         return ""
-    from babel.dates import format_date
+    from .i18n import format_date
 
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-    return format_date(day, "long", locale=SITE_LANG)
+    return format_date(day, lang)
 
 
 def _language_name(tag: str) -> str:
@@ -72,6 +115,17 @@ def _language_name(tag: str) -> str:
         return tag
     native, english = locale.get_display_name(locale), locale.get_display_name(SITE_LANG)
     return english if native == english else f"{english} · {native}"
+
+
+def _native_name(tag: str) -> str:
+    """The language's name in itself: ``th`` -> ``ไทย``, ``vi`` -> ``Tiếng Việt``."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(tag.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return locale.get_display_name(locale) or tag
 
 
 def _variant_key(output: dict) -> str:
@@ -113,14 +167,35 @@ def _json_ld(article: dict, slug: str) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def href(*paths: str) -> str:
+    """A relative URL from posix paths: each segment percent-quoted, so no name can turn
+    into a scheme (``javascript:``), a query, a fragment or a parent folder."""
+    segments = [seg for path in paths for seg in str(path).split("/") if seg]
+    return "/".join(quote(seg, safe="") for seg in segments)
+
+
 def _relative(target: str, from_dir: str) -> str:
-    """A posix path relative to `from_dir` ('' for the site root)."""
+    """The URL of `target` (a posix path under dist/) from the folder `from_dir` ('' for
+    the site root)."""
     depth = len(PurePosixPath(from_dir).parts) if from_dir else 0
-    return "../" * depth + target
+    return "../" * depth + href(target)
 
 
-def _downloads(outputs: list[dict], from_dir: str, default_paper: str) -> dict:
-    """Group an article's outputs: reader variants, print-shop files, per clinic."""
+#: What a formatted reference may hold on the site: emphasis and web links.
+_REFERENCE_TAGS = {"i", "em", "b", "strong", "sup", "sub", "small", "span", "a", "br"}
+
+
+def reference_html(fragment) -> Markup:
+    """A reference's HTML (from the manifest) cleaned to `_REFERENCE_TAGS` and http(s)
+    links."""
+    text = fragment if isinstance(fragment, str) else ""
+    return Markup(nh3.clean(text, tags=_REFERENCE_TAGS, attributes={"a": {"href"}, "*": {"lang"}},
+                            url_schemes={"http", "https"}, link_rel="noopener noreferrer"))
+
+
+def _downloads(outputs: list[dict], from_dir: str, default_paper: str, labels: dict) -> dict:
+    """Group an article's outputs: reader variants, print-shop files, per clinic; labelled
+    in the article's language (`labels`)."""
     groups: dict = {"reader": [], "press": [], "clinics": defaultdict(list)}
     order = {name: i for i, name in enumerate((*READER_VARIANTS, "booklet-pages", "press"))}
     for out in sorted(outputs, key=lambda o: (o.get("clinic") or "", order.get(_variant_key(o), 99),
@@ -128,11 +203,13 @@ def _downloads(outputs: list[dict], from_dir: str, default_paper: str) -> dict:
         key = _variant_key(out)
         paper = (out.get("paper") or "").upper() if out.get("paper") == "a4" else (out.get("paper") or "").title()
         clinic = out.get("clinic_name") or out.get("clinic") or ""
-        label = VARIANT_LABELS.get(key, key)
+        label = labels.get(VARIANT_LABELS.get(key, ""), key)
         if clinic and key in ("press", "booklet-pages"):
             label += f" — {clinic}"
+        pages = int(out.get("pages") or 0)
         item = Download(_relative(out["path"], from_dir), label, key,
-                        paper, int(out.get("pages") or 0), _human_size(int(out.get("bytes") or 0)))
+                        paper, pages, _human_size(int(out.get("bytes") or 0)),
+                        _extent(key, pages, labels))
         if key in ("press", "booklet-pages"):  # print shops only, whoever's copy it is
             groups["press"].append(item)
         elif clinic:
@@ -152,6 +229,14 @@ def _edition_facts(output_dir: Path, folder: str) -> dict:
     return info if isinstance(info, dict) else {}
 
 
+def _is_date(value) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _file_kind(path: str, slug: str, default_paper: str) -> dict:
     """What an output file is, from its name (for an archive that did not record it)."""
     from .config import PAPERS
@@ -166,7 +251,7 @@ def _file_kind(path: str, slug: str, default_paper: str) -> dict:
 
 
 def _earlier_editions(output_dir: Path, slug: str, archived: list, from_dir: str,
-                      default_paper: str, names: dict) -> list[dict]:
+                      default_paper: str, names: dict, labels: dict) -> list[dict]:
     """The archived editions, newest first: who reviewed each, its content fingerprint, and
     each of its PDFs named by what it is ("Large print · A4 — Riverside Clinic")."""
     out = []
@@ -181,14 +266,16 @@ def _earlier_editions(output_dir: Path, slug: str, archived: list, from_dir: str
             kind = known.get(f) or _file_kind(f, slug, default_paper)
             key = _variant_key(kind)
             paper = str(kind.get("paper") or "")
-            label = VARIANT_LABELS.get(key, key) + (f" · {paper.upper() if paper == 'a4' else paper.title()}"
-                                                    if paper else "")
+            label = labels.get(VARIANT_LABELS.get(key, ""), key) + (
+                f" · {paper.upper() if paper == 'a4' else paper.title()}" if paper else "")
             if kind.get("clinic"):
                 label += f" — {names.get(kind['clinic'], kind['clinic'])}"
             files.append({"href": _relative(f"{e['path']}/{f}", from_dir), "label": label,
                           "name": f})
-        reviewers = [r for r in info.get("reviewers") or ()
-                     if isinstance(r, dict) and r.get("name") and r.get("covers", True)]
+        reviewers = [{"name": r["name"], "credential": str(r.get("credential") or ""),
+                      "reviewed": r.get("reviewed") if _is_date(r.get("reviewed")) else ""}
+                     for r in info.get("reviewers") or ()
+                     if isinstance(r, dict) and isinstance(r.get("name"), str) and r.get("covers", True)]
         content = info.get("content") or str(info.get("content_fingerprint") or "")[:12]
         out.append({"edition": e["edition"], "files": files, "reviewers": reviewers,
                     "content": content if isinstance(content, str) else ""})
@@ -239,10 +326,17 @@ def _main_output(outputs: list[dict], default_paper: str) -> dict | None:
 
 def site_files(output_dir: Path, theme, manifest: dict,
                default_paper: str = "a4", clinic_names: dict[str, str] | None = None,
-               ) -> list[tuple[Path, bytes]]:
+               site_url: str = "") -> list[tuple[Path, bytes]]:
     """Every file of the site for `manifest`: the index, per-handout pages, thumbnails.
 
-    `clinic_names` maps clinic ids to the names readers know them by."""
+    `clinic_names` maps clinic ids to the names readers know them by; `site_url` is where
+    the site is published (``site_url`` in handouts.toml), or "" when unknown."""
+    from urllib.parse import quote
+
+    from .config import label_table
+    from .i18n import labels_for
+
+    table = label_table(theme)
     names = clinic_names or {}
     outputs = [{**o, "clinic_name": names.get(o.get("clinic") or "", o.get("clinic_name"))}
                for o in manifest.get("outputs", [])]
@@ -269,16 +363,22 @@ def site_files(output_dir: Path, theme, manifest: dict,
                              output_dir / slug / THUMB_NAME)
             if png:
                 files.append((output_dir / slug / THUMB_NAME, png))
-                thumb = f"{slug}/{THUMB_NAME}"
-        entry = dict(slug=slug, article=article, main=main, thumb=thumb,
-                     language=_language_name(article["lang"]),
-                     editions=_earlier_editions(output_dir, slug, archive.get(slug, []), slug,
-                                                default_paper, names))
+                thumb = href(slug, THUMB_NAME)
+        labels = labels_for(table, article["lang"])
+        editions = _earlier_editions(output_dir, slug, archive.get(slug, []), slug, default_paper,
+                                     names, labels)
+        entry = dict(slug=slug, article=article, main=main, thumb=thumb, page=href(slug, "index.html"),
+                     language=_language_name(article["lang"]), t=labels,
+                     native_language=_native_name(article["lang"]),
+                     main_extent=_extent(_variant_key(main), int(main.get("pages") or 0), labels)
+                     if main else "",
+                     editions=editions)
         entries.append(entry)
+        og_image = (site_url.rstrip("/") + "/" + quote(f"{slug}/{THUMB_NAME}")) if thumb and site_url else ""
         page = env.get_template("article.html.j2").render(
-            **entry, root="../", downloads=_downloads(outputs, slug, default_paper),
-            json_ld=_json_ld(article, slug),
-            references=[(r["number"], Markup(r["html"])) for r in article.get("references", [])],
+            **entry, root="../", downloads=_downloads(outputs, slug, default_paper, labels),
+            json_ld=_json_ld(article, slug), og_locale=og_locale(article["lang"]), og_image=og_image,
+            references=[(r["number"], reference_html(r["html"])) for r in article.get("references", [])],
             thumb_href=THUMB_NAME if thumb else None)
         files.append((output_dir / slug / "index.html", page.encode()))
     languages: dict[str, list] = defaultdict(list)
@@ -288,7 +388,7 @@ def site_files(output_dir: Path, theme, manifest: dict,
         for keyword in entry["article"].get("keywords", []):
             topics[keyword.casefold()].append(entry)
     for entry in entries:
-        entry["downloads"] = _downloads(by_slug.get(entry["slug"], []), "", default_paper)
+        entry["downloads"] = _downloads(by_slug.get(entry["slug"], []), "", default_paper, entry["t"])
     publishers = sorted({e["article"].get("publisher") or "" for e in entries} - {""})
     index = env.get_template("index.html.j2").render(
         entries=entries, languages=dict(sorted(languages.items())),

@@ -23,7 +23,7 @@ from .body import Body
 from .citations import Bibliography
 from .config import label_table
 from .variants import Variant
-from .typography import keep_together
+from .typography import keep_together, url_parts
 
 def css_string(value) -> Markup:
     """A quoted CSS string; ``<`` is escaped so a ``</style>`` cannot close the sheet."""
@@ -44,6 +44,7 @@ def _environment(theme: Theme) -> jinja2.Environment:
     env.filters["cssstring"] = css_string
     env.filters["smartquotes"] = smart_quotes
     env.filters["tel"] = lambda phone: re.sub(r"(?!^\+)[^0-9]", "", str(phone).strip())
+    env.filters["url_parts"] = url_parts
     env.filters["bareurl"] = lambda url: re.sub(r"^https?://(www\.)?", "", str(url)).rstrip("/")
     return env
 

@@ -11,7 +11,8 @@ The repair gives the second use its own glyph: each font that drew a NIKHAHIT + 
 pair gets a copy of the SARA AA glyph (same outline, same width) that the pairs are
 switched to, mapped to "ำ"; the original maps to "า" and the NIKHAHIT glyph to nothing
 (a NIKHAHIT standing alone, rare outside Pali and Sanskrit, is then not extracted). The
-result is deterministic (same input, same bytes); a PDF without such pairs is returned
+result is deterministic (same input, same bytes: the font is saved keeping its
+``head.modified`` date, never the time of the build); a PDF without such pairs is returned
 as it was.
 """
 
@@ -128,7 +129,9 @@ class _FontFix:
         if program is None or "/ToUnicode" not in font:
             return
         try:
-            self.tt = TTFont(io.BytesIO(program.read_bytes()))
+            # recalcTimestamp=False: saving must not stamp head.modified with the build's
+            # time (the subset keeps the installed font's date, so the bytes stay the same).
+            self.tt = TTFont(io.BytesIO(program.read_bytes()), recalcTimestamp=False)
             cmap = self.tt.getBestCmap() or {}
         except Exception:  # a font fontTools cannot read: leave it alone
             return

@@ -48,6 +48,47 @@ PARTICLE_RE = re.compile(
 ADDRESS_RE = re.compile(r"://|www\.|@")
 
 
+def phone_text(number: str) -> str:
+    """A ``tel:`` number as people read it: an international number (``+842838000000``)
+    grouped as its country writes it (``+84 28 3800 0000``, Google's libphonenumber
+    data); a number that is not valid there, or not international, as written."""
+    import phonenumbers
+
+    if number.startswith("+"):
+        try:
+            parsed = phonenumbers.parse(number, None)
+        except phonenumbers.NumberParseException:
+            return number
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return number
+
+
+def url_parts(url: str, longest: int = 28) -> list[str]:
+    """`url` cut where a printed address may break: after each ``/`` of the path and
+    before ``?``, ``&`` and ``#`` -- not inside a host name or a slug
+    (``https://example.org/`` ``vi/`` ``cham-soc-tai-nha``). Only a slug longer than
+    `longest` characters (wider than the QR code's caption) is cut too, after a hyphen,
+    so the address never runs off the page."""
+    scheme, sep, rest = url.partition("://")
+    head = scheme + sep if sep else ""
+    parts = re.findall(r"[^/?&#]*/|[?&#][^/?&#]*/?|[^/?&#]+", rest if sep else url)
+    if parts:
+        parts[0] = head + parts[0]
+    out: list[str] = []
+    for part in parts or [url]:
+        if len(part) <= longest:
+            out.append(part)
+            continue
+        lines = [""]
+        for word in re.findall(r"[^-]*-|[^-]+", part):  # words with their hyphen
+            if lines[-1] and len(lines[-1]) + len(word) > longest:
+                lines.append("")
+            lines[-1] += word
+        out += lines
+    return out
+
+
 def _spans(text: str, names: tuple[str, ...], references: bool) -> list[tuple[int, int, str]]:
     """(start, end, classes) of the units in `text`, merged where they overlap."""
     found = []

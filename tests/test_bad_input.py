@@ -208,6 +208,9 @@ def test_a_bug_exits_3_with_traceback_on_request(cli, project, monkeypatch):
     assert "internal error: RuntimeError: simulated bug" in err and "Traceback" not in err
     code, out, err = cli("--root", project, "--traceback")
     assert code == 3 and "Traceback" in err
+    lines = err.splitlines()  # real lines, as Python prints them, not one line with "\n"
+    assert any(line.startswith("Traceback (most recent call last)") for line in lines)
+    assert any(line.strip().startswith('File "') for line in lines) and "\\n" not in err
     assert not (project / "dist" / f"{FICTIONAL}.pdf").exists()
 
 
@@ -244,7 +247,7 @@ def test_bleed_out_of_range_is_a_usage_error(cli, project, value):
 
 def test_check_may_follow_the_options_and_validates_the_project(cli, project):
     code, out, err = cli("--root", project, "check")
-    assert code == 0 and "checked 1 article(s): 0 with problems" in err
+    assert code == 0 and "checked 1 article(s): 0 failing" in err
     assert not (project / "dist").exists()
     toml = project / "handouts.toml"
     toml.write_text(toml.read_text().replace('disclaimer =', 'csl_style = "ama"\ndisclaimer ='))

@@ -1,8 +1,8 @@
 """The download site in a real browser: headless Chromium driven by Playwright.
 
-Needs Debian's `chromium`, Playwright for Python and axe-core from npm
-(`npm install --prefix tests/browser axe-core@4`); `.ci/run` installs all three. Without
-them the tests skip and say how to install them.
+Needs Debian's `chromium`, Playwright for Python and axe-core from npm; `./setup.sh`
+installs all three. Without them the module fails to collect and says so: a browser test
+that silently skips would hide a broken site.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from pdfcheck import FICTIONAL
 
 AXE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-HOW = ("install them as .ci/run does: apt-get install chromium; pip install playwright; "
-       "npm install --prefix tests/browser axe-core@4")
+HOW = "run ./setup.sh (apt chromium, pip playwright, npm ci --prefix tests/browser)"
 
 if CHROMIUM is None or not AXE.is_file():
-    pytest.skip(f"browser tests need Chromium and axe-core — {HOW}", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason=f"needs Playwright — {HOW}")
+    pytest.fail(f"browser tests need Chromium and axe-core — {HOW}", pytrace=False)
+from playwright import sync_api  # noqa: E402 (after the check that explains what is missing)
 
 
 @pytest.fixture(scope="module")

@@ -118,6 +118,9 @@ TRIPS = [
     ("structure/seek-care", ARTICLE,
      '!!! warning "When to seek care"\n    Call your doctor',
      "## When to seek care\n\nCall your doctor", "## When to seek care", "warning"),
+    ("structure/literal-markup", ARTICLE, "- Wear light clothes.",
+     "- Wear light clothes.\n\nAfter that:\n2) Keep your room cool.", "2) Keep your room cool.",
+     "warning"),
     ("citations/uncited", REFS, "- id: drinks2024",
      "- id: unused2024\n  type: webpage\n  title: A page nobody cites\n  issued: 2024\n"
      "  URL: https://example.org/unused\n- id: drinks2024", "id: unused2024", "warning"),
@@ -392,7 +395,7 @@ def test_text_report_names_file_line_rule_and_hardest_sentences(proj, monkeypatc
     assert err.splitlines() == [
         f"{path}:{line}: warning: [plain-language/jargon] “hypertension” is medical jargon — say "
         "“high blood pressure” (or explain it the first time); the list is jargon.yaml",
-        "checked 1 article(s): 0 with problems"]
+        "checked 1 article(s): 0 failing, 1 with warnings"]
     from handouts.article import load_article
     from handouts.config import load_config
 
@@ -401,7 +404,7 @@ def test_text_report_names_file_line_rule_and_hardest_sentences(proj, monkeypatc
                           f"(content {content})\n")
     assert "readability (target grade 8): grade" in out and "hardest sentences:" in out
     assert out.rstrip().endswith("1 problem(s)")
-    assert run(proj, [path], strict=True)[2].endswith("checked 1 article(s): 1 with problems\n")
+    assert run(proj, [path], strict=True)[2].endswith("checked 1 article(s): 1 failing, 1 with warnings\n")
 
 
 def test_sample_article_report(monkeypatch):

@@ -256,6 +256,75 @@ CASES = {
         <p>not in the item</p>
         """,
     ),
+    "ordered list written 1) as Word users type it, with a nested bullet": (
+        """
+        1) Rest in bed
+        2) Drink water
+           - oral rehydration salts
+        3) Check the temperature
+        """,
+        """
+        <ol>
+        <li>Rest in bed</li>
+        <li>Drink water<ul>
+        <li>oral rehydration salts</li>
+        </ul>
+        </li>
+        <li>Check the temperature</li>
+        </ol>
+        """,
+    ),
+    "1) list right after a paragraph line": (
+        """
+        Steps:
+        1) First
+        2) Second
+        """,
+        """
+        <p>Steps:</p>
+        <ol>
+        <li>First</li>
+        <li>Second</li>
+        </ol>
+        """,
+    ),
+    "changing the delimiter starts a new list": (
+        """
+        1. foo
+        2. bar
+        3) baz
+        """,
+        """
+        <ol>
+        <li>foo</li>
+        <li>bar</li>
+        </ol>
+        <ol start="3">
+        <li>baz</li>
+        </ol>
+        """,
+    ),
+    "a list with one blank line between items is loose throughout": (
+        """
+        - a
+        - b
+
+        - c
+        """,
+        """
+        <ul>
+        <li>
+        <p>a</p>
+        </li>
+        <li>
+        <p>b</p>
+        </li>
+        <li>
+        <p>c</p>
+        </li>
+        </ul>
+        """,
+    ),
     "autolink": (
         "<https://example.org/a?b=c>",
         '<p><a href="https://example.org/a?b=c">https://example.org/a?b=c</a></p>',
@@ -386,7 +455,7 @@ def test_renders(source, expected):
     assert render(dedent(source).strip("\n")) == dedent(expected).strip("\n")
 
 
-LINE_PIECES = st.sampled_from(["", " ", "  ", "   ", "    ", "- ", "* ", "1. ", "7. ", "> ",
+LINE_PIECES = st.sampled_from(["", " ", "  ", "   ", "    ", "- ", "* ", "1. ", "7. ", "2) ", "> ",
                                "# ", "---", "a", "b c", "`", "\\"])
 
 

@@ -238,7 +238,7 @@ def article_bytes(front: str, body: str, wrapper: str) -> bytes:
 # Running the CLI on one example
 
 LINE = re.compile(r"^(?P<path>\S[^\n]*?)(?::(?P<line>\d+))?: (?P<severity>error|warning): \S")
-SUMMARY = re.compile(r"^(checked \d+ article\(s\): \d+ with problems"
+SUMMARY = re.compile(r"^(checked \d+ article\(s\): \d+ failing, \d+ with warnings"
                      r"|\d+ built, \d+ unchanged(, \d+ failed)? in [\d.]+ s)$")
 
 _counter = itertools.count()

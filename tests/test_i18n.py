@@ -213,8 +213,10 @@ def test_thai_handout_is_in_thai_with_buddhist_era_dates(built):
     first, text = pages[0], " ".join(pages)
     assert "ตรวจสอบความถูกต้องโดย" in first and "เขียนโดย สมชาย ตัวอย่าง" in first
     assert "อัปเดตเมื่อ 26 กรกฎาคม 2567" in first  # 2024 + 543
-    before_references = text.split("เอกสารอ้างอิง")[0]
-    assert "ค.ศ." not in text and "2024" not in before_references
+    # Every date, the references' too, in the Buddhist Era: the webpage cited was
+    # published 2023-05-04 and accessed 2024-01-15.
+    assert "ค.ศ." not in text and "2024" not in text and "2023" not in text
+    assert "4 พฤษภาคม 2566. สืบค้น 15 มกราคม 2567." in text.split("เอกสารอ้างอิง")[1]
     assert f"หน้า 1 จาก {len(pages)}" in first and "ฉบับที่ 1" in first
     assert "เอกสารอ้างอิง" in text and "ข้อจำกัดความรับผิดชอบทางการแพทย์" in text
     assert "มกราคม" in text.split("เอกสารอ้างอิง")[1]  # CSL th-TH month names in the references

@@ -273,4 +273,4 @@ def test_check_command_runs_the_self_check_on_any_pdf(built, tmp_path):
     out, err = io.StringIO(), io.StringIO()
     code = check_command(load_config(tmp_path), [], pdfs=[tmp_path / "missing.pdf"], out=out, err=err)
     assert code == 1 and "error: [pdfua/readable] cannot read the PDF" in err.getvalue()
-    assert err.getvalue().endswith("checked 0 article(s) and 1 PDF(s): 1 with problems\n")
+    assert err.getvalue().endswith("checked 0 article(s) and 1 PDF(s): 1 failing, 0 with warnings\n")

@@ -71,6 +71,24 @@ EXPORTS = {
          "Placeholder Study Group. Is coffee bad for your heart? Fict Rep. 2020;1(1):5-9. "
          "https://pubmed.ncbi.nlm.nih.gov/00000002"),
     ],
+    # PubMed's own export (Cite > Download .nbib): MEDLINE tags, FAU/AU pairs, CN, LID/AID.
+    "pubmed.nbib": [
+        ("gum2019",
+         "Gum G, Park MJ, Tremblay MÈ. Abbreviated page ranges in invented journals: a fictional cohort "
+         "followed over a title long enough to wrap. Fict Rep. 2019;12(3):1123-1131. doi:10.5555/fict.2019.1123"),
+        ("king2020",
+         "King ML Jr, Placeholder Study Group. Is coffee bad for your heart? Fict Rep. 2020;1(1):5-9. "
+         "https://pubmed.ncbi.nlm.nih.gov/00000002/"),
+        ("quill2021",
+         "Quill A, van der Berg A. Sleep diaries of pretend patients. Example One. 2021;14(2):e0212345. "
+         "doi:10.5555/pone.0212345"),
+        ("lefevre2018",
+         "Lefèvre JP. [Home blood pressure in an invented cohort]. Rev Fict. 2018;45(6):401-409. "
+         "https://pubmed.ncbi.nlm.nih.gov/00000004/"),
+        ("poe2021",
+         "Poe A. Fevers that never were. In: Doe J, ed. Textbook of Imaginary Medicine. Placeholder "
+         "Publishing; 2021. https://www.ncbi.nlm.nih.gov/books/NBK000005/"),
+    ],
     "zotero.ris": [
         ("poe2017",
          "Poe A. Fevers that never were. In: Doe J, ed. Textbook of Imaginary Medicine. 5th ed. "
@@ -98,6 +116,7 @@ def test_entry_lines_are_where_the_entries_start():
     assert load_references(REFS / "betterbibtex.yaml").lines["doeHandbookInventedCare2018"] == 30
     assert load_references(REFS / "zotero.json").lines["noauthor_allergy"] == 45
     assert load_references(REFS / "pubmed.ris").lines["placeholder2020"] == 22
+    assert load_references(REFS / "pubmed.nbib").lines["king2020"] == 50
 
 
 @pytest.mark.parametrize("latex, text", [
@@ -276,7 +295,7 @@ def test_language_picks_the_csl_locale(tmp_path):
     assert "Inakses noong ika-1 ng Mayo 2024" in texts["fil"]
     assert "Truy cập 1 Tháng Năm 2024" in texts["vi"]
     assert "Diakses 1 Mei 2024" in texts["id"] and "Diakses 1 Mei 2024" in texts["ms"]
-    assert "สืบค้น 1 พฤษภาคม 2024" in texts["th"]
+    assert "สืบค้น 1 พฤษภาคม 2567" in texts["th"]  # the page's calendar: Buddhist Era
 
 
 # ---------------------------------------------------------------------------------------
@@ -423,7 +442,7 @@ def make_project(root: Path, name: str, keys: list[str], bibliography: str | Non
 
 @pytest.mark.parametrize("name, bibliography", [
     ("zotero.bib", "My Library.bib"), ("betterbibtex.yaml", None), ("zotero.json", None),
-    ("pubmed.ris", "pubmed.ris"),
+    ("pubmed.ris", "pubmed.ris"), ("pubmed.nbib", None),
 ])
 def test_an_article_builds_from_each_export(tmp_path, name, bibliography):
     keys = [key for key, _ in EXPORTS[name]]
@@ -446,3 +465,75 @@ def test_an_article_builds_from_each_export(tmp_path, name, bibliography):
     flat = re.sub(r"\s+", "", text)
     for number, (key, expected) in enumerate(EXPORTS[name], 1):
         assert re.sub(r"\s+", "", f"{number}. {expected}") in flat, (key, expected, text[-1500:])
+
+
+def test_thai_references_follow_the_page_calendar_and_thai_word_order():
+    """On a Thai page every year is Buddhist Era, as the page's own dates are (2019 ->
+    2562), and the edition reads "พิมพ์ครั้งที่ 2" (the term first), not "2nd พิมพ์ครั้งที่"."""
+    references = load_references(REFS / "thai.yaml")
+    bib = format_bibliography(references, tuple(references.lines), AMA, "th")
+    assert [e.text for e in bib.entries] == [
+        "ตัวอย่าง สมชาย. คู่มือการดูแลความดันโลหิตสูง (สมมติ). พิมพ์ครั้งที่ 2. สำนักพิมพ์สมมติ; 2562.",
+        "Gum G. Home blood pressure in an invented cohort. Fict Rep. 2563;12(3):1123–1131.",
+        "วิธีวัดความดันโลหิตที่บ้าน. Example Health Portal. 4 พฤษภาคม 2566. สืบค้น 15 มกราคม 2567. "
+        "https://example.org/th/bp",
+    ]
+    # The same file on an English page: Gregorian years, "2nd ed."
+    english = format_bibliography(references, tuple(references.lines), AMA, "en")
+    assert english.entries[0].text.endswith("2nd ed. สำนักพิมพ์สมมติ; 2019.")
+
+
+def test_pubmed_nbib_renamed_or_broken_says_what_it_is(tmp_path):
+    """A .nbib renamed to .ris is named for what it is; a broken MEDLINE line is located."""
+    renamed = tmp_path / "pubmed.ris"
+    shutil.copy(REFS / "pubmed.nbib", renamed)
+    with pytest.raises(InputError) as exc:
+        load_references(renamed)
+    assert str(exc.value.problems[0]) == (f"{renamed}:2: error: this is PubMed's MEDLINE format "
+                                          "(.nbib), not RIS — name the file pubmed.nbib")
+    broken = tmp_path / "pubmed.nbib"
+    text = (REFS / "pubmed.nbib").read_text(encoding="utf-8").replace(
+        "PG  - 5-9\n", "PG  - 5-9\nthe abstract pasted here\n")
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_references(broken)
+    assert str(exc.value.problems[0]).startswith(f"{broken}:58: error: not a MEDLINE line: "
+                                                 "'the abstract pasted here' — each line is")
+    # references.nbib beside the article is found like any references.* file
+    (tmp_path / "article.md").write_text("x")
+    shutil.copy(REFS / "pubmed.nbib", tmp_path / "references.nbib")
+    broken.unlink()
+    renamed.unlink()
+    assert resolve_bibliography(tmp_path / "article.md", None, None) == ((tmp_path / "references.nbib",), [])
+
+
+ZOTERO_TECHREPORT = """
+@techreport{tremblay_fever_2022,
+	address = {Montr{\\'e}al},
+	type = {Technical {Report}},
+	title = {Fever in children: a fictional field report},
+	number = {FR-22-07},
+	institution = {Example Institute of Health},
+	author = {Tremblay, Marie-{\\`E}ve and Nguyen, Van An},
+	month = jul,
+	year = {2022},
+}
+"""
+
+
+def test_zotero_techreport_keeps_its_number_and_the_ama_style_file_drops_it(tmp_path):
+    """The reader keeps the report number and the hyphenated given name. AMA (and the CSL
+    style's initialize-with-hyphen="false") give one initial per part, no hyphen: "MÈ".
+    The AMA CSL style prints no report number for type report (its report branch has no
+    `number`): the NLM style, fed the same item, prints it (README: References)."""
+    path = tmp_path / "My Library.bib"
+    path.write_text(ZOTERO_TECHREPORT, encoding="utf-8")
+    references = load_references(path)
+    item = references.csl("tremblay_fever_2022")
+    assert item["number"] == "FR-22-07" and item["genre"] == "Technical Report"
+    assert item["author"][0] == {"family": "Tremblay", "given": "Marie-Ève"}
+    ama = format_bibliography(references, ("tremblay_fever_2022",), AMA).entries[0].text
+    assert ama == ("Tremblay MÈ, Nguyen VA. Fever in Children: A Fictional Field Report. "
+                   "Example Institute of Health; 2022.")
+    nlm = format_bibliography(references, ("tremblay_fever_2022",), "nlm-citation-sequence").entries[0].text
+    assert "Tremblay MÈ, Nguyen VA." in nlm and nlm.endswith("Technical Report FR-22-07.")

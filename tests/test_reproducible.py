@@ -91,3 +91,73 @@ def test_a_draft_without_a_date_takes_source_date_epoch(project, tmp_path):
     assert PdfReader(pdf).metadata.creation_date.year == 2027
     manifest = json.loads((project / "dist" / "manifest.json").read_text())
     assert manifest["outputs"][0]["updated"] is None
+
+
+# One short fictional article per language the theme ships; the i18n fixture has fil,
+# vi and th, these three complete the set. The Thai one holds "น้ำ" and "ทำ" (SARA AM), so
+# its fonts go through the text-layer repair, which rewrites the embedded font.
+_MORE_ARTICLES = {
+    "en": ("Resting after a cold", "This fictional article is for testing only. Rest, drink "
+           "water and see a doctor if a fever lasts more than three days."),
+    "id": ("Beristirahat setelah pilek", "Artikel fiktif ini hanya untuk pengujian. Istirahat "
+           "yang cukup, minum banyak air, dan temui dokter jika demam lebih dari tiga hari."),
+    "ms": ("Berehat selepas selsema", "Artikel rekaan ini hanya untuk ujian. Rehat secukupnya, "
+           "minum banyak air dan jumpa doktor jika demam berlarutan lebih daripada tiga hari."),
+}
+
+
+def _six_languages(root):
+    from test_i18n import copy_project as copy_i18n
+
+    copy_i18n(root)
+    for lang, (title, body) in _MORE_ARTICLES.items():
+        folder = root / "source" / f"{lang}-rest-guide"
+        folder.mkdir()
+        (folder / "article.md").write_text(
+            f"---\ntitle: {title}\nlang: {lang}\nsummary: {body.split('.')[0]}.\n"
+            "authors:\n  - name: Alex Example\nreviewers:\n  - name: Sam Sample\n"
+            "    credential: MD\n    specialty: Fictional medicine\n    reviewed: 2024-03-01\n"
+            "updated: 2024-03-02\n"
+            "disclaimer: A fictional publisher's test article; not medical advice.\n"
+            f"---\n\n{body}\n", encoding="utf-8")
+    return root
+
+
+def _font_dates(pdf_path) -> dict[str, int]:
+    """head.modified of every TrueType font embedded in the PDF, by font name."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    dates = {}
+    for page in PdfReader(pdf_path).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", []):
+                program = descendant.get_object()["/FontDescriptor"].get("/FontFile2")
+                if program is not None:
+                    tt = TTFont(io.BytesIO(program.get_object().get_data()))
+                    dates[str(font["/BaseFont"])] = tt["head"].modified
+    return dates
+
+
+def test_every_language_builds_to_the_same_bytes_in_two_processes(tmp_path):
+    first = _six_languages(tmp_path / "first")
+    second = tmp_path / "second"
+    shutil.copytree(first, second)
+    _build(first, "-q", PYTHONHASHSEED="5")
+    _build(second, "-q", PYTHONHASHSEED="6")
+    pdfs = _pdfs(first)
+    assert sorted(pdfs) == sorted(f"{lang}-rest-guide.pdf" for lang in ("en", "fil", "vi", "id", "ms", "th"))
+    assert pdfs == _pdfs(second)
+    # The embedded Thai fonts keep the installed fonts' dates, never the build's time.
+    from fontTools.ttLib import TTFont
+
+    def installed(style):
+        run = subprocess.run(["fc-match", "-f", "%{file}", f"Noto Sans Thai:style={style}"],
+                             capture_output=True, text=True)
+        return TTFont(run.stdout.strip(), lazy=True)["head"].modified
+
+    dates = _font_dates(first / "dist" / "th-rest-guide.pdf")
+    thai = {name.split("+")[1]: date for name, date in dates.items() if "Thai" in name}
+    assert thai == {"Noto-Sans-Thai": installed("Regular"), "Noto-Sans-Thai-Bold": installed("Bold")}

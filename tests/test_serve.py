@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from pdfcheck import FICTIONAL, REPO
 
 
@@ -99,3 +101,108 @@ def test_serve_reports_a_port_in_use(project: Path, cli):
         code, out, err = cli("serve", "--port", port, "--root", project)
     assert code == 1
     assert f"port {port}" in err and "already in use" in err
+
+
+# ---------------------------------------------------------------------------------------
+# What the preview answers: loopback Host names, regular files inside dist/, no listings
+
+
+@pytest.fixture
+def preview(project: Path, tmp_path: Path):
+    """The real preview server on 127.0.0.1 over a dist/ holding a page, a PDF, a page
+    that is not UTF-8, and symbolic links to a secret outside dist/ (the rebuild is a
+    no-op: what is served is the subject here). Yields (port, canary)."""
+    import threading
+
+    from handouts.config import load_config
+    from handouts.serve import serve
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    canary = "CANARY-" + os.urandom(6).hex()
+    (outside / "secret.txt").write_text(canary)
+    (outside / "notes.html").write_text(f"<p>{canary}</p>")
+    dist = project / "dist"
+    (dist / "handout").mkdir(parents=True)
+    (dist / "index.html").write_text("<!DOCTYPE html><html><body><main>Home</main></body></html>")
+    (dist / "handout" / "index.html").write_text("<html><body>Handout page</body></html>")
+    (dist / "flu.pdf").write_bytes(b"%PDF-1.7\n%fake\n")
+    (dist / "latin1.html").write_bytes("<html><body>Caf\xe9 \xa9 2024</body></html>".encode("latin-1"))
+    (dist / "secret.txt").symlink_to(outside / "secret.txt")
+    (dist / "notes.html").symlink_to(outside / "notes.html")
+    (dist / "elsewhere").symlink_to(outside, target_is_directory=True)
+    (dist / "empty-folder").mkdir()
+    (dist / "fifo").mkdir()
+    os.mkfifo(dist / "fifo" / "index.html")
+
+    ready, stop = threading.Event(), threading.Event()
+    box = {}
+    config = load_config(project)
+    thread = threading.Thread(target=serve, args=(config, lambda: []), daemon=True,
+                              kwargs=dict(port=0, stop=stop, announce=lambda _: None,
+                                          ready=lambda url: (box.setdefault("url", url), ready.set())))
+    thread.start()
+    assert ready.wait(30), "the preview did not start"
+    try:
+        yield int(box["url"].rsplit(":", 1)[1].strip("/")), canary
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def _request(port: int, path: str, host: str | None = None) -> tuple[int, bytes]:
+    """GET `path` from 127.0.0.1:`port` with the given Host header (http.client)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        conn.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1",
+                                  "127.0.0.1:1", "localhost.evil.example:{port}",
+                                  "0.0.0.0:{port}", "[::1]", ""])
+def test_preview_refuses_a_foreign_host_header(preview, host):
+    port, _ = preview
+    for path in ("/", "/index.html", "/flu.pdf", "/__status"):
+        status, body = _request(port, path, host.format(port=port))
+        assert status == 403, (host, path)
+        assert b"Home" not in body and b"%PDF" not in body and b"generation" not in body
+
+
+@pytest.mark.parametrize("host", ["localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}",
+                                  "LOCALHOST:{port}"])
+def test_preview_answers_loopback_names_with_its_port(preview, host):
+    port, _ = preview
+    status, body = _request(port, "/flu.pdf", host.format(port=port))
+    assert (status, body) == (200, b"%PDF-1.7\n%fake\n")
+    status, body = _request(port, "/__status", host.format(port=port))
+    assert status == 200 and json.loads(body)["generation"] >= 1
+
+
+@pytest.mark.parametrize("path", ["/secret.txt", "/notes.html", "/elsewhere/secret.txt",
+                                  "/elsewhere/", "/elsewhere", "/%2e%2e/outside/secret.txt",
+                                  "/handout/../../outside/secret.txt", "/empty-folder/",
+                                  "/fifo/", "/nothing-here.pdf"])
+def test_preview_serves_only_regular_files_inside_dist(preview, path):
+    port, canary = preview
+    status, body = _request(port, path)
+    assert status == 404, path
+    assert canary.encode() not in body
+    assert b"Directory listing" not in body
+
+
+def test_preview_serves_pages_that_are_not_utf8(preview):
+    port, _ = preview
+    status, body = _request(port, "/latin1.html")
+    assert status == 200
+    assert "Caf\xe9 \xa9 2024".encode("latin-1") in body  # the page's own bytes, untouched
+    assert b"EventSource" in body
+    status, body = _request(port, "/handout/")  # a folder: its index.html
+    assert status == 200 and b"Handout page" in body

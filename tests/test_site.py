@@ -111,7 +111,9 @@ def test_handout_page_has_open_graph_and_medical_web_page(site):
     article = manifest["articles"][FICTIONAL]
     assert parsed.meta["og:title"] == article["title"]
     assert parsed.meta["og:type"] == "article"
-    assert parsed.meta["og:image"] == "thumb.png"
+    # No site_url in this project: an og:image must be absolute, so there is none.
+    assert "og:image" not in parsed.meta
+    assert parsed.meta["og:locale"] == "en_US"
     assert parsed.meta["og:description"]
     (ld,) = [json.loads(body) for attrs, body in parsed.scripts
              if attrs.get("type") == "application/ld+json"]
@@ -174,3 +176,91 @@ def test_drafts_are_not_offered_to_patients(tmp_path):
     index = files[tmp_path / "index.html"].decode()
     assert "Reviewed handout" in index and "Unreviewed draft" not in index
     assert tmp_path / "wip" / "index.html" not in files
+
+
+def test_booklet_is_listed_by_its_pages_and_the_sheets_to_print(site):
+    """A booklet PDF holds one sheet side per page, two booklet pages on each side: the
+    site says the booklet's pages and the sheets to print, not the PDF's sides."""
+    from pypdf import PdfReader
+
+    sides = len(PdfReader(site / f"{FICTIONAL}-booklet.pdf").pages)
+    reading = len(PdfReader(site / f"{FICTIONAL}-booklet-pages.pdf").pages)
+    assert reading == 2 * sides
+    sheets = sides // 2
+    text = (site / FICTIONAL / "index.html").read_text(encoding="utf-8")
+    item = re.search(rf'href="\.\./{FICTIONAL}-booklet\.pdf".*?</li>', text).group(0)
+    word = "sheet" if sheets == 1 else "sheets"
+    assert f"PDF, {reading}-page booklet, {sheets} {word} to print on both sides," in item, item
+
+
+@pytest.fixture(scope="module")
+def world_site(tmp_path_factory):
+    """The Thai, Vietnamese and Filipino fixture articles built with a site_url."""
+    import shutil
+
+    from handouts.cli import main
+    from pdfcheck import FIXTURES, REPO
+
+    root = tmp_path_factory.mktemp("world") / "project"
+    shutil.copytree(FIXTURES / "i18n", root)
+    shutil.copytree(REPO / "styles", root / "styles")
+    toml = root / "handouts.toml"
+    toml.write_text('site_url = "https://example.org/patient-handouts/"\n' + toml.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    assert main(["--root", str(root), "--variant", "booklet", "-q"]) == 0
+    assert main(["--root", str(root), "-q"]) == 0
+    return root / "dist"
+
+
+ENGLISH_LABELS = ("Medically reviewed by", "Written by", "Updated", "Next review due", "Edition",
+                  "Download", "Medical disclaimer", "References", "All handouts", "Handout",
+                  "Folded booklet", "1 page", " pages", "sheet", "January", "July")
+
+
+def test_thai_page_is_in_thai_with_its_dates_and_locale(world_site):
+    page = world_site / "th-rest-guide" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    parsed = parse(page)
+    assert text.startswith('<!DOCTYPE html>\n<html lang="th">')
+    assert parsed.meta["og:locale"] == "th_TH"
+    assert parsed.meta["og:image"] == "https://example.org/patient-handouts/th-rest-guide/thumb.png"
+    assert parsed.meta["og:image:alt"] == "หน้าแรกของเอกสาร การพักผ่อนหลังเป็นหวัด"
+    body = re.sub(r"<[^>]+>", " ", text.split("<body>")[1])
+    body = " ".join(body.split())
+    for words in ("ตรวจสอบความถูกต้องโดย สมหญิง ทดสอบ, พ.บ. · เวชศาสตร์สมมติ · 26 กรกฎาคม 2567",
+                  "อัปเดตเมื่อ 26 กรกฎาคม 2567", "ภาษา: ไทย", "ดาวน์โหลด", "เอกสารอ้างอิง",
+                  "ข้อจำกัดความรับผิดชอบทางการแพทย์", "สมุดพับ · A4 PDF, สมุด 4 หน้า พิมพ์ 1 แผ่น สองหน้า",
+                  "4 พฤษภาคม 2566. สืบค้น 15 มกราคม 2567."):
+        assert words in body, words
+    for english in (*ENGLISH_LABELS, "2024", "2023"):  # Buddhist Era years only
+        assert english not in body, english
+
+
+def test_index_entries_speak_their_article_language(world_site):
+    text = (world_site / "index.html").read_text(encoding="utf-8")
+    assert text.startswith('<!DOCTYPE html>\n<html lang="en">')  # the index's own words
+    cards = dict(re.findall(r'<article class="card" id="([^"]+)" lang="[^"]+">(.*?)</article>', text, re.S))
+    assert re.findall(r'<article class="card" id="([^"]+)" lang="([^"]+)">', text) == [
+        ("fil-rest-guide", "fil"), ("th-rest-guide", "th"), ("vi-rest-guide", "vi")]
+    vi = " ".join(re.sub(r"<[^>]+>", " ", cards["vi-rest-guide"]).split())
+    assert "Tham vấn y khoa: Trần Văn Mẫu, BS · Y học hư cấu · 1 tháng 3, 2024" in vi
+    assert "Sách gấp · A4 PDF, sách 4 trang, in 1 tờ hai mặt" in vi
+    th = " ".join(re.sub(r"<[^>]+>", " ", cards["th-rest-guide"]).split())
+    assert "อัปเดตเมื่อ 26 กรกฎาคม 2567" in th and "2024" not in th
+    for english in ENGLISH_LABELS:
+        assert english not in vi, english
+        assert english not in th, english
+
+
+@pytest.mark.parametrize("value", ["example.org/handouts", "https://example.org/a b/", "ftp://example.org/",
+                                   "https://example.org/?page=1"])
+def test_a_site_url_that_is_not_an_address_is_one_clear_error(tmp_path, value):
+    from handouts.config import load_config
+    from handouts.errors import InputError
+
+    (tmp_path / "handouts.toml").write_text(f'publisher = "Example"\nsite_url = "{value}"\n')
+    with pytest.raises(InputError) as exc:
+        load_config(tmp_path)
+    assert str(exc.value.problems[0]) == (
+        f"{tmp_path / 'handouts.toml'}:2: error: 'site_url' must be the http(s) address where dist/ "
+        f"is published, got {value!r} — e.g. site_url = \"https://example.org/handouts/\"")

@@ -19,9 +19,10 @@ from .text import WORD, syllables
 
 @rule("plain-language/long-sentence", max_words=25)
 def long_sentence(ctx, opts):
-    """A sentence of more than `max_words` words (default 25)."""
+    """A sentence of more than `max_words` words (default 25). Sentences in a script
+    written without spaces (Thai) are not counted."""
     for s in ctx.prose.sentences():
-        if len(s.words) > opts["max_words"]:
+        if s.countable and len(s.words) > opts["max_words"]:
             yield Hit(s.line, f"sentence of {len(s.words)} words (limit {opts['max_words']}): "
                       f"“{_short(s.text)}”", "split it in two, one idea per sentence")
 

@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, escape_controls
 from .registry import Context, Finding
 
 FORMAT, VERSION = "handouts-check", 1
@@ -202,14 +203,20 @@ def text_lines(report: Report) -> list[tuple[str, str]]:
 
 
 def summary_line(report: Report, strict: bool = False) -> str:
+    """``checked 3 article(s): 1 failing, 2 with warnings``: failing is what sets the exit
+    status (an error, or under `strict` a warning); warnings are counted either way."""
     def failed(findings) -> bool:
         return any(f.severity == "error" or (strict and f.severity == "warning") for f in findings)
 
-    bad = sum(failed(a.findings) for a in report.articles) + sum(failed(p.findings) for p in report.pdfs)
+    def warned(findings) -> bool:
+        return any(f.severity == "warning" for f in findings)
+
+    checked = [a.findings for a in report.articles] + [p.findings for p in report.pdfs]
     what = f"checked {len(report.articles)} article(s)"
     if report.pdfs:
         what += f" and {len(report.pdfs)} PDF(s)"
-    return f"{what}: {bad} with problems"
+    return (f"{what}: {sum(map(failed, checked))} failing, "
+            f"{sum(map(warned, checked))} with warnings")
 
 
 def render_text(report: Report, config=None, strict: bool = False) -> str:
@@ -251,4 +258,10 @@ def to_json(report: Report) -> dict:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
+    """The report as UTF-8-safe JSON: a file name's byte that is not UTF-8 (a lone
+    surrogate in Python) is written as the text ``\\xe9``, as the text report shows it."""
+    text = json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
+    return _SURROGATE.sub(lambda m: json.dumps(escape_controls(m.group()))[1:-1], text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

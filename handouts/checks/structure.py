@@ -3,10 +3,14 @@ summary, and a "When to seek care" callout in articles about symptoms.
 
 The title comes from the front matter and is the handout's only level-1 heading, so
 sections start at ``##``. Callouts are written ``!!! warning "When to seek care"`` or as
-a quote starting ``> [!WARNING] When to seek care``.
+a quote starting ``> [!WARNING] When to seek care``; in another language, with its own
+words (``!!! warning "Khi nào cần đi khám"``).
 """
 
 from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
 
 from .registry import Hit, rule
 
@@ -37,10 +41,12 @@ def heading_levels(ctx, opts):
 
 @rule("structure/section-length", max_words=350)
 def section_length(ctx, opts):
-    """A section longer than `max_words` words (default 350) without a subheading."""
+    """A section longer than `max_words` words (default 350) without a subheading. A
+    section with text in a script written without spaces (Thai) is not counted."""
     for section in ctx.prose.sections():
-        n = sum(len(s.words) for s in section.sentences())
-        if n > opts["max_words"]:
+        sentences = section.sentences()
+        n = sum(len(s.words) for s in sentences)
+        if n > opts["max_words"] and all(s.countable for s in sentences):
             yield Hit(section.line, f"section “{section.title}” has {n} words (limit {opts['max_words']})",
                       "split it with subheadings or a list")
 
@@ -53,22 +59,119 @@ def summary(ctx, opts):
         yield Hit(None, "no summary", "add 'summary: …' (one or two sentences) to the front matter")
 
 
+#: Callout kinds that are a seek-care box whatever their title says.
+SEEK_CARE_KINDS = ("warning", "caution")
+
+
 @rule("structure/seek-care", tags=["symptoms", "symptom"], title="When to seek care")
 def seek_care(ctx, opts):
-    """An article tagged as symptoms (keywords) without a “When to seek care” callout."""
+    """An article tagged as symptoms (keywords) without a “When to seek care” callout: a
+    ``warning`` or ``caution`` callout, or any callout titled with the article language's
+    wording (``seek_care`` in the labels) or `title`."""
+    from ..callouts import kind_of
+    from ..template import load_labels
+
     keywords = {k.lower() for k in ctx.article.keywords}
     if not keywords & {t.lower() for t in opts["tags"]}:
         return
-    wanted = opts["title"].lower()
+    own = load_labels(ctx.config.theme, ctx.lang)["seek_care"]
+    wordings = {w.lower() for w in (own, opts["title"])}
     prose = ctx.prose
-    if any(wanted in (c.title or "").lower() or wanted in c.text.lower()[: len(wanted) + 40]
+
+    def titled(text: str) -> bool:
+        return any(w in text.lower() for w in wordings)
+
+    if any(kind_of(c.kind) in SEEK_CARE_KINDS or titled(c.title or "") or titled(c.text[:80])
            for c in prose.callouts):
         return
-    heading = next((h for h in prose.headings if wanted in h.text.lower()), None)
-    hint = (f'write it as a callout: !!! warning "{opts["title"]}" (or > [!WARNING] {opts["title"]}) '
+    heading = next((h for h in prose.headings if titled(h.text)), None)
+    hint = (f'write it as a callout: !!! warning "{own}" (or > [!WARNING] {own}) '
             "with the warning signs as a list")
     if heading:
-        yield Hit(heading.line, f"“{opts['title']}” is a heading, not a callout (the callout is "
+        yield Hit(heading.line, f"“{heading.text}” is a heading, not a callout (the callout is "
                   "never split across pages and stands out)", hint)
     else:
-        yield Hit(None, f"the article is tagged as symptoms but has no “{opts['title']}” callout", hint)
+        yield Hit(None, f"the article is tagged as symptoms but has no “{own}” callout", hint)
+
+
+# A line that an author meant as a list item, heading or code fence: marker, then text.
+_LIST_LIKE = re.compile(r" *(\d{1,9}[.)]|[*+-])[ \t]+(.*)")
+_HEADING_LIKE = re.compile(r" *(#{1,6})[ \t]*(.*)")
+_FENCE_LIKE = re.compile(r" *(`{3,}|~{3,})")
+_WORD = re.compile(r"\w+")
+
+
+class _PrintedText(HTMLParser):
+    """The text of converted HTML: running text (``prose``, without code spans) and the
+    text of code blocks (``code``)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.prose: list[str] = []
+        self.code: list[str] = []
+        self._open = {"pre": 0, "code": 0}
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._open:
+            self._open[tag] += 1
+
+    def handle_endtag(self, tag):
+        if self._open.get(tag):
+            self._open[tag] -= 1
+
+    def handle_data(self, data):
+        if self._open["pre"]:
+            self.code.append(data)
+        elif not self._open["code"]:
+            self.prose.append(data)
+
+
+def _printed(article) -> tuple[str, str]:
+    from ..body import convert
+
+    parser = _PrintedText()
+    parser.feed(convert(article.body, {}).html)
+    parser.close()
+    return " ".join(" ".join(parser.prose).split()), "\n".join(parser.code)
+
+
+def _printed_literally(marker: str, rest: str, printed: str) -> bool:
+    """Whether `marker` followed by the first word of `rest` appears in the printed text:
+    the marker was printed as text instead of becoming markup."""
+    word = _WORD.search(rest)
+    if word is None:
+        return False
+    return re.search(r"(?<!\S)" + re.escape(marker) + r"\s*\W*" + re.escape(word.group(0)),
+                     printed) is not None
+
+
+@rule("structure/literal-markup")
+def literal_markup(ctx, opts):
+    """A line written like a list item, heading or code fence that prints as plain text."""
+    printed, code = _printed(ctx.article)
+    lines = ctx.article.body.split("\n")
+    fence_end = -1
+    for i, line in enumerate(lines):
+        number = ctx.article.body_line + i
+        if i <= fence_end:
+            continue
+        if m := _FENCE_LIKE.match(line):
+            close = next((j for j in range(i + 1, len(lines))
+                          if lines[j].strip().startswith(m.group(1))), len(lines))
+            inner = next((t.strip() for t in lines[i + 1:close] if t.strip()), "")
+            if inner and inner not in code:
+                yield Hit(number, f"“{line.strip()}” looks like the start of a code block, but "
+                          "the block prints as running text",
+                          "put the fence at the margin with a blank line before it (inside a "
+                          "list item, indent the text 4 spaces instead)")
+            fence_end = close
+            continue
+        if m := _LIST_LIKE.match(line):
+            if _printed_literally(m.group(1), m.group(2), printed):
+                yield Hit(number, f"“{line.strip()[:40]}” looks like a list item but prints as "
+                          "plain text", "put a blank line before the list, start a numbered list "
+                          "at 1, and indent a nested item under its parent's text")
+        elif (m := _HEADING_LIKE.match(line)) and _printed_literally(m.group(1), m.group(2), printed):
+            yield Hit(number, f"“{line.strip()[:40]}” looks like a heading but prints as plain "
+                      "text", f"start the line at the margin with a space after the marks: "
+                      f"{m.group(1)} {m.group(2).strip()}")

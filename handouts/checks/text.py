@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..citations import CITATION_RE
+from ..i18n import SPACELESS_SCRIPT
 from ..textscan import prose_lines
 from ..textscan import LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT
 
@@ -53,6 +54,12 @@ class Sentence:
     text: str
     line: int
     words: tuple[str, ...]
+
+    @property
+    def countable(self) -> bool:
+        """Whether `words` are the sentence's words: not in a script written without
+        spaces (Thai, …), where a run of letters is a whole phrase (`SPACELESS_SCRIPT`)."""
+        return SPACELESS_SCRIPT.search(self.text) is None
 
 
 @dataclass

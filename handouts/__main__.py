@@ -1,0 +1,7 @@
+"""``python -m handouts``: the same command line as ``handouts``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""Starting points: `new_project` lays out a project a newcomer can build at once, and
+`copy_theme_file` copies a built-in theme file into a project's ``styles/`` to edit.
+
+The new project's files are package data (``handouts/project_template/``): a commented
+``handouts.toml``, one fictional example article with its references file and image,
+a ``styles/`` folder that explains overriding, and a ``.gitignore`` for ``dist/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .errors import InputError
+from .theme import BUILTIN, builtin_names
+
+TEMPLATE = Path(__file__).resolve().parent / "project_template"
+#: Package data cannot carry a dot-file reliably: it is renamed on the way out.
+_RENAMED = {"gitignore": ".gitignore"}
+
+
+def new_project(dest: Path) -> list[Path]:
+    """Copy the starter project into `dest` (new, or an empty folder); the files written."""
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise InputError.at(dest, None, "already exists and is not an empty folder",
+                            "give the name of a new folder, e.g. handouts new my-handouts")
+    written = []
+    for src in sorted(TEMPLATE.rglob("*")):
+        if src.is_dir() or "__pycache__" in src.parts:
+            continue
+        rel = src.relative_to(TEMPLATE)
+        target = dest / rel.parent / _RENAMED.get(rel.name, rel.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+        written.append(target)
+    return written
+
+
+def copy_theme_file(styles_dir: Path, name: str, *, force: bool = False) -> Path:
+    """Copy the built-in theme file `name` (e.g. ``base.css``, ``labels/vi.yaml``) to
+    ``styles/<name>`` of the project, where it overrides the built-in one."""
+    names = builtin_names()
+    if name not in names:
+        from .config import did_you_mean
+
+        raise InputError.at(None, None, f"'{name}' is not a file of the built-in theme",
+                            did_you_mean(name, names) or "list them with: handouts theme")
+    target = Path(styles_dir) / name
+    if target.exists() and not force:
+        raise InputError.at(target, None, "already exists (your override)",
+                            "edit it, or delete it to go back to the built-in file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(BUILTIN / name, target)
+    return target

@@ -1,0 +1,97 @@
+"""The built-in theme and a project's overrides: file by file, rebuilt when they change,
+read afresh by every rebuild of the live preview."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from pdfcheck import FICTIONAL, REPO, THEME, page_texts
+from test_serve import _free_port, _get, _status, _wait
+
+PDF = f"dist/{FICTIONAL}.pdf"
+
+
+def _text(root: Path) -> str:
+    return " ".join(" ".join(page_texts(root / PDF)).split())
+
+
+def test_one_css_and_one_label_file_override_the_built_in_ones(project, cli):
+    styles = project / "styles"
+    (styles / "labels").mkdir(parents=True, exist_ok=True)
+    (styles / "base.css").write_text((THEME / "base.css").read_text(encoding="utf-8")
+                                     + '\nh1::before { content: "Override mark: " }\n',
+                                     encoding="utf-8")
+    (styles / "labels" / "en.yaml").write_text(
+        (THEME / "labels" / "en.yaml").read_text(encoding="utf-8").replace(
+            "references: References", "references: Sources we used"), encoding="utf-8")
+    assert cli("--root", project, FICTIONAL, "-q")[0] == 0
+    text = _text(project)
+    assert "Override mark: Resting Well" in text and "Sources we used" in text
+    assert "Medically reviewed by" in text  # the rest still comes from the built-in theme
+
+    code, out, _ = cli("--root", project, "theme")
+    assert code == 0
+    assert "  base.css  overridden" in out and "  labels/en.yaml  overridden" in out
+    assert "  press.css\n" in out and "  labels/vi.yaml\n" in out
+
+    (styles / "base.css").unlink()  # back to the built-in sheet: rebuilt, mark gone
+    code, _, err = cli("--root", project, FICTIONAL)
+    assert code == 0 and "1 built" in err
+    text = _text(project)
+    assert "Override mark" not in text and "Sources we used" in text
+    (styles / "labels" / "en.yaml").unlink()
+    assert cli("--root", project, FICTIONAL, "-q")[0] == 0
+    assert "References" in _text(project) and "Sources we used" not in _text(project)
+
+
+def test_theme_copy_starts_an_override_and_refuses_to_overwrite_it(project, cli):
+    code, out, _ = cli("--root", project, "theme", "--copy", "labels/vi.yaml", "site/site.css")
+    assert code == 0, out
+    copied = project / "styles" / "labels" / "vi.yaml"
+    assert copied.read_bytes() == (THEME / "labels" / "vi.yaml").read_bytes()
+    assert (project / "styles" / "site" / "site.css").is_file()
+    code, _, err = cli("--root", project, "theme", "--copy", "labels/vi.yaml")
+    assert code == 1 and "already exists" in err and "\n" == err[-1] and err.count("\n") == 1
+    code, _, err = cli("--root", project, "theme", "--copy", "base.cs")
+    assert code == 1 and "did you mean 'base.css'" in err
+
+
+def test_serve_reads_the_project_again_on_every_rebuild(project):
+    """An edited label file and handouts.toml reach the PDF and the manifest while serve
+    runs; a plain build afterwards finds the PDF up to date and holding the new words."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen([sys.executable, str(REPO / "build_pdf.py"), "serve", "--port",
+                             str(port), "--root", str(project)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        _wait(lambda: _status(base)["generation"] >= 1, 60, "the first build")
+        assert "Example Health Press" in _text(project)
+        generation = _status(base)["generation"]
+        labels = project / "styles" / "labels"
+        labels.mkdir(parents=True, exist_ok=True)
+        (labels / "en.yaml").write_text(
+            (THEME / "labels" / "en.yaml").read_text(encoding="utf-8").replace(
+                "references: References", "references: Sources we used"), encoding="utf-8")
+        toml = project / "handouts.toml"
+        toml.write_text(toml.read_text(encoding="utf-8").replace(
+            'publisher = "Example Health Press"', 'publisher = "Renamed Health Press"'),
+            encoding="utf-8")
+        _wait(lambda: "Renamed Health Press" in _get(base + "manifest.json").decode()
+              and "Sources we used" in _text(project), 60, "a rebuild with the new words")
+        assert _status(base)["generation"] > generation
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    build = subprocess.run([sys.executable, str(REPO / "build_pdf.py"), "--root", str(project)],
+                           capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    assert "0 built" in build.stderr and "unchanged" in build.stderr
+    text = _text(project)
+    assert "Sources we used" in text and "Renamed Health Press" in text
