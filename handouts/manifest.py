@@ -180,8 +180,9 @@ def _valid_article(entry) -> dict | None:
     out["keywords"] = _texts(out.get("keywords"))
     out["authors"] = _texts(out.get("authors"))
     out["draft"] = out.get("draft") is True
-    out["reviewers"] = [{"name": r["name"], **{k: r[k] for k in ("credential", "specialty")
+    out["reviewers"] = [{"name": r["name"], **{k: r[k] for k in ("credential", "specialty", "content")
                                                 if isinstance(r.get(k), str)},
+                         **({"covers": r["covers"]} if isinstance(r.get("covers"), bool) else {}),
                          "reviewed": _date(r.get("reviewed"))}
                         for r in out.get("reviewers") or () if isinstance(r, dict)
                         and isinstance(r.get("name"), str)] if isinstance(out.get("reviewers"), list) else []

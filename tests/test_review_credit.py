@@ -312,6 +312,13 @@ def test_story_2_edition_2_is_a_whole_set_and_edition_1_is_archived_as_it_was(wa
     covers = [(r["name"], r["covers"]) for r in manifest["articles"][SLUG]["reviewers"]]
     assert covers == [("Dr. Ima Testwell", False), ("Dr. Ima Testwell", True),
                       ("Dr. Otto Placebo", True)]
+    # as the next build reads it back (the site of a later run credits from this record)
+    from handouts.manifest import read_manifest
+
+    again = read_manifest(dist)["articles"][SLUG]["reviewers"]
+    assert [(r["name"], r["covers"], r["content"]) for r in again] == [
+        ("Dr. Ima Testwell", False, walk["signed1"]), ("Dr. Ima Testwell", True, walk["signed2"]),
+        ("Dr. Otto Placebo", True, walk["signed2"])]
 
     # the archive of edition 1: exactly what edition 1 published, byte for byte
     archived = dist / "archive" / SLUG / "edition-1"
@@ -330,7 +337,7 @@ def test_story_2_edition_2_is_a_whole_set_and_edition_1_is_archived_as_it_was(wa
 def test_story_2_the_site_names_each_earlier_file_with_its_review(walk):
     page = (walk["dist"] / SLUG / "index.html").read_text()
     earlier = page[page.index('id="editions"'):]
-    assert "Edition 1</strong> · reviewed by Dr. Ima Testwell, MD" in earlier
+    assert "Edition 1</strong> · Medically reviewed by Dr. Ima Testwell, MD" in earlier
     assert f"content <code>{walk['signed1']}</code>" in earlier
     labels = re.findall(r'type="application/pdf">([^<]+)</a>', earlier)
     assert len(labels) == 10 and len(set(labels)) == 10  # each file named by what it is
