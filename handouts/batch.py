@@ -451,7 +451,7 @@ def _publish_article(config: Config, group: list, digests: dict, manifest: dict,
             if proof:  # a proof is only put in place: no manifest record, no archive, no site
                 from .publish import publish_set
 
-                publish_set(files)
+                publish_set(files, within=config.output_dir)
             else:
                 _publish_files(config, slug, edition, files, manifest, article, entry)
         except InputError as exc:
