@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,9 @@ from . import i18n
 from .citations import References, cite_article
 from .config import Config, SafeLoader, did_you_mean, label_table
 from .editions import MAX_EDITION
-from .errors import Diagnostic, InputError, warning
+from .errors import BIDI, INVISIBLE, Diagnostic, InputError, warning
 from . import limits as limits_mod
-from . import paths, sanitize
+from . import paths, qr, sanitize
 from .textscan import ProseText, prose_lines
 
 ARTICLE_FILE = "article.md"
@@ -79,7 +80,7 @@ class Fingerprint:
 
 
 def content_fingerprint(title: str, subtitle: str, summary: str, body: str, references,
-                        cited, folder: Path, images) -> Fingerprint:
+                        cited, folder: Path, images, limits=None) -> Fingerprint:
     """The fingerprint of what a patient reads: the title, subtitle and summary, the body
     (trailing spaces and blank lines at the ends ignored), the cited references' data
     (CSL items, so a reformatted file with the same references is the same content) and
@@ -88,10 +89,10 @@ def content_fingerprint(title: str, subtitle: str, summary: str, body: str, refe
     refs = [[key, references.csl(key)] for key in cited if key in references.items]
     image_digests = []
     for name in sorted(set(images)):
-        try:
-            image_digests.append([name, hashlib.sha256((folder / name).read_bytes()).hexdigest()])
-        except OSError:
-            image_digests.append([name, None])
+        data = paths.read_checked(folder / name, [folder], what=f"image '{name}'",
+                                  where="the article's folder",
+                                  max_bytes=limits_mod.get(limits, "image_bytes"))
+        image_digests.append([name, hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None])
     texts = {"title": title, "subtitle": subtitle, "summary": summary, "body": body,
              "references": json.dumps(refs, sort_keys=True, ensure_ascii=False, default=str),
              "images": json.dumps(image_digests)}
@@ -171,34 +172,39 @@ def resolve_targets(config: Config, targets: list[str]) -> list[Path]:
 # ---------------------------------------------------------------------------------------
 # Reading the file
 
-def _check_article_file(path: Path, config: Config, limits) -> None:
-    """The article file must be a regular file of the project (symbolic links resolved:
-    neither ``article.md`` nor its folder may lead outside), not hard-linked, and within
-    `Limits.article_bytes`."""
+def _check_article_file(path: Path, config: Config, limits) -> bytes:
+    """The bytes of the article file, which must be a regular file of the project (symbolic
+    links resolved: neither ``article.md`` nor its folder may lead outside), not
+    hard-linked, and within `Limits.article_bytes`; judged before it is opened."""
     if (problem := paths.name_problem(path)) is not None:
         raise InputError.at(_shown(str(path)), None, f"the article's path {problem}",
                             "rename the folder or file")
     if not path.exists() and not path.is_symlink():
         raise InputError.at(path, None, "no such file", f"create {path}")
     roots = [config.root, config.source_dir]
-    problem = paths.check_file(path, roots, what="the article", where="the project")
-    if problem is None and not paths.inside(path.parent, roots):
-        problem = Diagnostic(path, None, "the article's folder lies outside the project "
-                             "(a symbolic link?)", "move the folder itself into source/")
-    if problem is not None:
-        raise InputError(problem)
-    size = path.stat().st_size
-    if size > limits_mod.get(limits, "article_bytes"):
+    max_bytes = limits_mod.get(limits, "article_bytes")
+    if not paths.inside(path.parent, roots):
+        raise InputError.at(path, None, "the article's folder lies outside the project "
+                            "(a symbolic link?)", "move the folder itself into source/")
+    raw = paths.read_checked(path, roots, what="the article", where="the project",
+                             max_bytes=max_bytes)
+    if isinstance(raw, Diagnostic):
+        raise InputError(raw)
+    if len(raw) > max_bytes:
+        size = max(len(raw), path.stat().st_size)
         raise InputError.at(path, None, "the article is " + limits_mod.over(
             "article_bytes", size, limits, "bytes"), limits_mod.hint("article_bytes", "split the article"))
+    return raw
 
 
-def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, None, f"cannot read: {exc.strerror or exc}",
-                            "check the file's permissions") from None
+def _read_text(path: Path, raw: bytes | None = None) -> str:
+    """The text of article.md (`raw`, else read from `path`): UTF-8, line ends made ``\\n``."""
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError.at(path, None, f"cannot read: {exc.strerror or exc}",
+                                "check the file's permissions") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -291,13 +297,13 @@ class _Checker:
         """A scalar's text without bidi embedding/override/isolate controls (they could
         reorder the printed credit line); a warning says they were removed."""
         value = str(node.value).strip()
-        if _BIDI.search(value):
-            found = sorted({f"U+{ord(c):04X}" for c in _BIDI.findall(value)})
+        if BIDI.search(value):
+            found = sorted({f"U+{ord(c):04X}" for c in BIDI.findall(value)})
             self.warnings.append(warning(self.path, self.line(node), f"'{key}': removed the "
                                          f"text-direction control character(s) {', '.join(found)}",
                                          "delete them from the front matter; right-to-left names "
                                          "need none"))
-            value = _BIDI.sub("", value).strip()
+            value = BIDI.sub("", value).strip()
         return value
 
     def date(self, fields: dict, key: str, where: str, required=False,
@@ -329,11 +335,6 @@ class _Checker:
         return []
 
 
-#: Bidi embedding, override and isolate controls (and the Arabic letter mark's cousins
-#: that reorder runs): a right-to-left override in a reviewer's name reverses the credit
-#: line around it. Left-to-right / right-to-left *marks* (U+200E, U+200F) only nudge
-#: punctuation and are kept.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
@@ -397,8 +398,6 @@ def _construct(node):
         return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
-# Control characters and line separators that YAML escapes ("\f", "\P") let into values.
-_BAD_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\ud800-\udfff]")
 
 
 def _check_characters(check: "_Checker", node, seen: set[int]) -> None:
@@ -406,7 +405,7 @@ def _check_characters(check: "_Checker", node, seen: set[int]) -> None:
         return
     seen.add(id(node))
     if isinstance(node, yaml.ScalarNode):
-        if m := _BAD_CHARACTER.search(node.value):
+        if m := INVISIBLE.search(node.value):
             check.error(node, f"invisible character U+{ord(m.group()):04X} in a value",
                         "delete it (escapes such as \\f or \\u0000 are not allowed here)")
     elif isinstance(node, yaml.SequenceNode):
@@ -471,6 +470,9 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
     values["disclaimer"] = check.text(top, "disclaimer", "front matter",
                                       default=i18n.disclaimer_default(config, values["lang"]))
     values["source_url"] = check.text(top, "source_url", "front matter")
+    if values["source_url"] and (too_long := qr.url_problem(values["source_url"])):
+        check.error(top["source_url"][1], f"'source_url' {too_long[0]}", too_long[1])
+        values["source_url"] = ""
     if values["source_url"] and urlsplit(values["source_url"]).scheme not in ("http", "https"):
         check.error(top["source_url"][1], "'source_url' must be an http(s) address",
                     "write the full address, e.g. https://example.org/page")
@@ -576,11 +578,11 @@ REMOTE_SCHEMES = ("http", "https")
 _RASTER = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"II*\x00", b"MM\x00*", b"BM")
 
 
-def _data_svg(src: str) -> bytes | None:
-    """The bytes of a base64 ``data:`` address whose content could be read as SVG, else
-    None. (A raw ``data:image/svg+xml,<svg …>`` holds spaces and ``<``, so the scan cannot
-    be sure it has all of it: such an image is cleaned -- or refused with a warning -- when
-    the page is drawn, by the render stage's fetcher.)"""
+def _data_bytes(src: str) -> bytes | None:
+    """The bytes of a base64 ``data:`` address, else None. (A raw
+    ``data:image/svg+xml,<svg …>`` holds spaces and ``<``, so the scan cannot be sure it has
+    all of it: such an image is cleaned -- or refused with a warning -- when the page is
+    drawn, by the render stage's fetcher.)"""
     import base64
     import binascii
 
@@ -588,10 +590,9 @@ def _data_svg(src: str) -> bytes | None:
     if not header.lower().endswith(";base64"):
         return None
     try:
-        data = base64.b64decode(unquote(payload), validate=False)
+        return base64.b64decode(unquote(payload), validate=False)
     except (ValueError, binascii.Error):
         return None
-    return data if sanitize.looks_like_xml(data) else None
 
 
 def image_sources(body: str, body_line: int) -> tuple[ProseText, list[tuple[int, str]]]:
@@ -645,12 +646,15 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limi
                                         "download it into images/ or build with --allow-remote"))
             continue
         if scheme == "data":
-            data = _data_svg(src)
-            if data is not None:
+            data = _data_bytes(src)
+            if data is not None and sanitize.looks_like_xml(data):
                 try:
                     sanitize.clean_svg(data, limits)
                 except sanitize.UnsafeSVG as exc:
                     problems.append(Diagnostic(path, line_no, f"embedded SVG image: {exc}", exc.hint))
+            elif data is not None and (problem := limits_mod.pixel_problem(
+                    data, limits, "the embedded (data:) image")):
+                problems.append(Diagnostic(path, line_no, *problem))
             continue
         if scheme:
             problems.append(Diagnostic(path, line_no, f"image '{shown}' uses the '{scheme}:' scheme",
@@ -673,29 +677,34 @@ def _shown(src: str) -> str:
 
 def _check_image_file(folder: Path, name: str, shown: str, limits) -> tuple:
     """Problems of the local image `name` (relative to the article folder) as
-    (message, hint) pairs."""
+    (message, hint) pairs; the file is opened only once it is known to be a regular file
+    of the folder, and a raster image is judged by its header (`limits.pixel_problem`)."""
     target = folder / name
-    problem = paths.check_file(target, [folder], what=f"image '{shown}'",
-                               where="the article's folder")
-    if problem is not None:
-        hint = problem.hint
-        if "outside" in problem.message:
+    handle = paths.open_checked(target, [folder], what=f"image '{shown}'",
+                                where="the article's folder")
+    if isinstance(handle, Diagnostic):
+        hint = handle.hint
+        if "outside" in handle.message:
             hint = f"copy it into {folder.name}/images/ and link 'images/…'"
-        return ((problem.message, hint),)
-    size = target.stat().st_size
-    if size > limits_mod.get(limits, "image_bytes"):
-        return ((f"image '{shown}' is " + limits_mod.over("image_bytes", size, limits, "bytes"),
-                 limits_mod.hint("image_bytes", "make the image smaller")),)
-    with open(target, "rb") as handle:
+        return ((handle.message, hint),)
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limits_mod.get(limits, "image_bytes"):
+            return ((f"image '{shown}' is " + limits_mod.over("image_bytes", size, limits, "bytes"),
+                     limits_mod.hint("image_bytes", "make the image smaller")),)
         head = handle.read(16)
-    if not head.startswith(_RASTER) and (sanitize.looks_like_xml(head) or target.suffix.lower() == ".svg"):
-        if size > limits_mod.get(limits, "svg_bytes"):
-            return ((f"SVG image '{shown}' is " + limits_mod.over("svg_bytes", size, limits, "bytes"),
-                     limits_mod.hint("svg_bytes", "simplify the drawing")),)
-        try:
-            sanitize.clean_svg(target.read_bytes(), limits)
-        except sanitize.UnsafeSVG as exc:
-            return ((f"SVG image '{shown}': {exc}", exc.hint),)
+        if not head.startswith(_RASTER) and (sanitize.looks_like_xml(head) or target.suffix.lower() == ".svg"):
+            if size > limits_mod.get(limits, "svg_bytes"):
+                return ((f"SVG image '{shown}' is " + limits_mod.over("svg_bytes", size, limits, "bytes"),
+                         limits_mod.hint("svg_bytes", "simplify the drawing")),)
+            try:
+                sanitize.clean_svg(head + handle.read(), limits)
+            except sanitize.UnsafeSVG as exc:
+                return ((f"SVG image '{shown}': {exc}", exc.hint),)
+            return ()
+        handle.seek(0)
+        if problem := limits_mod.pixel_problem(handle, limits, f"image '{shown}'"):
+            return (problem,)
     return ()
 
 
@@ -882,8 +891,7 @@ def load_article(path: Path, config: Config) -> Article:
     limits = getattr(config, "limits", None)
     if (bad_slug := paths.slug_diagnostic(path)) is not None:
         raise InputError(bad_slug)
-    _check_article_file(path, config, limits)
-    text = _read_text(path)
+    text = _read_text(path, _check_article_file(path, config, limits))
     yaml_text, body, body_line = split_front_matter(path, text)
     values, problems = parse_front_matter(path, yaml_text, config)
     warnings: list[Diagnostic] = list(values.pop("_warnings", ()))
@@ -911,7 +919,7 @@ def load_article(path: Path, config: Config) -> Article:
     from .editions import next_review_due
 
     content = content_fingerprint(values["title"], values["subtitle"], values["summary"], body,
-                                  references, cited, path.parent, images)
+                                  references, cited, path.parent, images, limits)
     return Article(slug=path.parent.name, path=path, body=body, body_line=body_line,
                    references=references, cited=cited, warnings=tuple(warnings), content=content,
                    next_review_due=next_review_due(values["reviewers"], config), **values)

@@ -379,6 +379,126 @@ def _from_executor(config: Config, todo: list[Job], executor):
             future.cancel()
 
 
+# ---------------------------------------------------------------------------------------
+# Dask: the address and timeout checked before connecting; every wait bounded
+
+#: ``HANDOUTS_DASK_TIMEOUT``'s default: connecting, the handshake, and closing.
+DASK_TIMEOUT = "10s"
+DASK_SCHEMES = {"dask": "tcp", "tcp": "tcp", "tls": "tls"}
+
+
+def dask_address(url: str) -> str:
+    """``dask://HOST:PORT`` (or ``tcp://``, ``tls://``) -> the scheduler address Dask takes,
+    checked: a host, a port from 1 to 65535 (8786, Dask's, when left out)."""
+    from urllib.parse import urlsplit
+
+    shown = url if len(url) <= 80 else url[:60] + "…"
+    fix = "use dask://HOST:PORT, the address `dask scheduler` prints (e.g. dask://127.0.0.1:8786)"
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in DASK_SCHEMES or not rest:
+        raise InputError.at(None, None, f"--executor {shown}: not understood", fix)
+    try:
+        parts = urlsplit(f"{DASK_SCHEMES[scheme.lower()]}://{rest}")
+        port = parts.port
+    except ValueError as exc:
+        reason = "the port must be a number from 1 to 65535" if "port" in str(exc).lower() \
+            else "an IPv6 address needs its closing ']'" if "IPv6" in str(exc) else str(exc)
+        raise InputError.at(None, None, f"--executor {shown}: {reason}", fix) from None
+    if not parts.hostname or parts.path.strip("/") or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise InputError.at(None, None, f"--executor {shown}: not HOST:PORT", fix)
+    if port == 0:
+        raise InputError.at(None, None, f"--executor {shown}: the port must be a number from 1 "
+                            "to 65535", fix)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}:{port or 8786}"
+
+
+def dask_timeout(text: str | None) -> float:
+    """``HANDOUTS_DASK_TIMEOUT`` (``10s``, ``1.5 minutes``, ``30``: seconds) -> seconds."""
+    from dask.utils import parse_timedelta
+
+    value = DASK_TIMEOUT if text is None or not text.strip() else text.strip()
+    try:
+        seconds = float(parse_timedelta(value, default="seconds"))
+    except (KeyError, ValueError, TypeError, AttributeError):
+        seconds = -1.0
+    if not 0 < seconds <= 86_400:
+        raise InputError.at(None, None, f"HANDOUTS_DASK_TIMEOUT={value[:40]!r} is not a duration "
+                            "above 0 s and up to a day", "set it to e.g. 10s, 90s or 2 minutes")
+    return seconds
+
+
+def dask_executor(url: str, timeout_text: str | None, max_frame_bytes: int):
+    """(executor, close) for the Dask scheduler at `url`, or `InputError`.
+
+    distributed's own timeout does not cover the handshake (a port that accepts and never
+    answers holds ``Client()`` for ever), and it allocates whatever frame size a peer
+    announces (2⁶² bytes: MemoryError): so the connection is made in a thread given
+    `timeout` seconds, and frames over `max_frame_bytes` close the connection."""
+    import threading
+
+    address = dask_address(url)
+    seconds = dask_timeout(timeout_text)
+    fix = "start it with `dask scheduler` and workers with `dask worker HOST:PORT`"
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError.at(None, None, "--executor dask://…: the distributed package is not "
+                            "installed", "pip install 'handouts[dask]'") from None
+    _bound_dask_frames(max_frame_bytes)
+    box: dict = {}
+
+    def connect():
+        try:
+            box["client"] = Client(address, timeout=seconds, set_as_default=False)
+        except BaseException as exc:  # reported by the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="handouts-dask-connect", daemon=True)
+    thread.start()
+    thread.join(seconds + 1)
+    if thread.is_alive():
+        raise InputError.at(None, None, f"the Dask scheduler at {address} did not answer within "
+                            f"{seconds:g} s (HANDOUTS_DASK_TIMEOUT)", fix)
+    if "error" in box:
+        exc = box["error"]
+        reason = str(exc).split("\n")[0][:200] or type(exc).__name__
+        raise InputError.at(None, None, f"cannot reach the Dask scheduler at {address}: {reason}", fix)
+    client = box["client"]
+
+    def close():
+        try:
+            client.close(timeout=seconds)
+        except Exception:  # noqa: BLE001 (a scheduler gone silent: nothing left to close)
+            pass
+
+    return client.get_executor(), close
+
+
+_FRAMES_BOUNDED: list[int] = []
+
+
+def _bound_dask_frames(max_bytes: int) -> None:
+    """Make distributed's TCP reader refuse a frame over `max_bytes` before allocating it."""
+    from distributed.comm import tcp
+    from distributed.comm.core import CommClosedError
+
+    _FRAMES_BOUNDED[:] = [max_bytes]
+    if getattr(tcp.read_bytes_rw, "_handouts_bounded", False):
+        return
+    unbounded = tcp.read_bytes_rw
+
+    async def read_bytes_rw(stream, n: int):
+        if n > _FRAMES_BOUNDED[0]:
+            raise CommClosedError(f"the peer announced a message of {n:,} bytes, over the limit "
+                                  f"of {_FRAMES_BOUNDED[0]:,} (dask_message_bytes)")
+        return await unbounded(stream, n)
+
+    read_bytes_rw._handouts_bounded = True
+    tcp.read_bytes_rw = read_bytes_rw
+
+
 def _pool(workers: int) -> cf.ProcessPoolExecutor:
     # forkserver: workers start from a clean interpreter that has imported the
     # pipeline once (no fork of a parent holding threads or a progress bar).

@@ -37,9 +37,10 @@ BASE_EXTENSIONS = ("footnotes", "fenced_code", "sane_lists")
 
 #: A table with this many columns or more is set smaller and never hyphenated.
 WIDE_TABLE_COLUMNS = 5
+MANY_TABLE_COLUMNS = 12  # and set smaller still (base.css table.table-many)
 #: Classes the body stage writes (the sanitizer must keep them), besides callouts' and
 #: figures'.
-CLASSES = ("page-break", "table-wide")
+CLASSES = ("page-break", "table-wide", "table-many")
 
 
 def new_markdown(extra_extensions: list | tuple = ()) -> markdown.Markdown:
@@ -109,7 +110,8 @@ class TableTreeprocessor(Treeprocessor):
             row = next(table.iter("tr"), None)
             columns = sum(int(cell.get("colspan", 1)) for cell in row) if row is not None else 0
             if columns >= WIDE_TABLE_COLUMNS:
-                table.set("class", " ".join(filter(None, [table.get("class"), "table-wide"])))
+                wide = ["table-wide"] + (["table-many"] if columns >= MANY_TABLE_COLUMNS else [])
+                table.set("class", " ".join(filter(None, [table.get("class"), *wide])))
 
 
 def _text_without(el: etree.Element, skip_tags=("sup",)) -> str:

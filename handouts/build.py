@@ -9,6 +9,7 @@ single builds do, never a rebuild with nothing to do (see `handouts.batch`).
 
 from __future__ import annotations
 
+
 import os
 import resource
 import socket
@@ -89,12 +90,16 @@ def build_job(config: Config, job: Job) -> JobResult:
             doc = render_document(article, body, bibliography, v, config.theme, clinic,
                                   status=status, proof=result.proof)
             clock.lap("template")
-            pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
-                             theme=config.theme,
-                             stylesheets=[config.theme.path(s) or config.styles_dir / s
-                                          for s in v.stylesheets],
-                             allow_remote=allow_remote, limits=config.limits,
-                             min_image_ppi=getattr(v, "min_image_ppi", 150))
+            try:
+                pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
+                                 theme=config.theme,
+                                 stylesheets=[config.theme.path(s) or config.styles_dir / s
+                                              for s in v.stylesheets],
+                                 allow_remote=allow_remote, limits=config.limits,
+                                 min_image_ppi=getattr(v, "min_image_ppi", 150))
+            except InputError as exc:  # a layout problem (a table cut off): the article's
+                raise InputError(*(replace(p, path=p.path or article.path)
+                                   for p in exc.problems)) from None
             clock.lap("render")
             return pdf
 

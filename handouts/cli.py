@@ -294,7 +294,7 @@ def _batch_options(config, args):
 def _build(config, args, options) -> int:
     from . import batch
 
-    executor, close = _executor(args.executor)
+    executor, close = _executor(args.executor, config.limits)
     printer = _LinePrinter(args) if args.quiet or not sys.stderr.isatty() else _BarPrinter(args)
     try:
         report = batch.run(config, args.articles, options, executor=executor, progress=printer)
@@ -413,27 +413,15 @@ def _table(report) -> None:
                        for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
 
 
-def _executor(url: str | None):
+def _executor(url: str | None, limits=None):
     """`--executor dask://HOST:PORT` -> (executor, close); None -> the default pool."""
     if not url or url in ("process", "local"):
         return None, lambda: None
-    scheme, sep, address = url.partition("://")
-    if not sep or scheme not in ("dask", "tcp", "tls") or not address:
-        raise InputError.at(None, None, f"--executor {url}: not understood",
-                            "use dask://HOST:PORT, the address `dask scheduler` prints")
-    try:
-        from distributed import Client
-    except ImportError:
-        raise InputError.at(None, None, "--executor dask://…: the distributed package is not "
-                            "installed", "pip install 'handouts[dask]'") from None
-    address = f"{'tcp' if scheme == 'dask' else scheme}://{address}"
-    try:
-        client = Client(address, timeout=os.environ.get("HANDOUTS_DASK_TIMEOUT", "10s"))
-    except (OSError, TimeoutError) as exc:
-        raise InputError.at(None, None, f"cannot reach the Dask scheduler at {address}: {exc}",
-                            "start it with `dask scheduler` and workers with "
-                            "`dask worker HOST:PORT`") from None
-    return client.get_executor(), client.close
+    from . import batch
+    from . import limits as limits_mod
+
+    return batch.dask_executor(url, os.environ.get("HANDOUTS_DASK_TIMEOUT"),
+                               limits_mod.get(limits, "dask_message_bytes"))
 
 
 # ---------------------------------------------------------------------------------------

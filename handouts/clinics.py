@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import Diagnostic
+from . import limits as limits_mod
+from . import paths, qr
+from .errors import BIDI, INVISIBLE, Diagnostic
 
 KEYS = ("name", "address", "phone", "website", "logo", "questions", "languages", "printer")
 TEXT_KEYS = ("name", "address", "phone", "website", "logo", "questions", "printer")
 LOGO_TYPES = (".png", ".svg")
-MAX_LOGO_BYTES = 2 * 1024 * 1024
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 #: A CUPS queue name: printable, no space, '/', '#', '\\' or quotes; never an option.
 QUEUE_NAME = re.compile(r"[^\s/#\\'\"\x00-\x1f\x7f-]([^\s/#\\'\"\x00-\x1f\x7f]{0,126})")
@@ -102,12 +103,6 @@ class _Lines:
         return start
 
 
-def _inside(path: Path, root: Path) -> bool:
-    from .paths import inside
-
-    return inside(path, [root])
-
-
 def clean_svg(text: str) -> str:
     """Sanitize an SVG logo as article SVGs are (no scripts, styles, fonts, outside refs)."""
     from .sanitize import clean_svg as clean
@@ -115,8 +110,10 @@ def clean_svg(text: str) -> str:
     return clean(text)
 
 
-def _read_logo(value: str, root: Path, fail) -> str:
-    """The logo as a data: URI, or "" after reporting what is wrong with it via `fail`."""
+def _read_logo(value: str, root: Path, fail, limits=None) -> str:
+    """The logo as a data: URI, or "" after reporting what is wrong with it via `fail`.
+    The file is opened only once it is known to be a regular file inside the project; a
+    PNG is judged by its header against the article images' `Limits.image_pixels`."""
     path = root / value
     if len(urlsplit(value).scheme) > 1:  # https:, data: (a one-letter scheme is a drive)
         fail(f"logo '{value}' must be a file inside the project",
@@ -125,23 +122,28 @@ def _read_logo(value: str, root: Path, fail) -> str:
     if path.suffix.lower() not in LOGO_TYPES:
         fail(f"logo '{value}' is not a PNG or SVG file", "save the logo as .png or .svg")
         return ""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         fail(f"logo '{value}' not found", "check the path (relative to handouts.toml; names are case-sensitive)")
         return ""
-    if not _inside(path, root):
-        fail(f"logo '{value}' lies outside the project (a symbolic link or '..'?)",
-             "copy the logo into the project folder and name it relative to handouts.toml")
+    max_bytes = limits_mod.get(limits, "style_bytes" if path.suffix.lower() == ".png" else "svg_bytes")
+    data = paths.read_checked(path, [root], what=f"logo '{value}'", max_bytes=max_bytes, links=False)
+    if isinstance(data, Diagnostic):
+        hint = data.hint
+        if "outside" in data.message:
+            hint = "copy the logo into the project folder and name it relative to handouts.toml"
+        fail(data.message.replace("(a symbolic link?)", "(a symbolic link or '..'?)"), hint)
         return ""
-    if not path.is_file():
-        fail(f"logo '{value}' is not a file", "name the logo file itself")
-        return ""
-    data = path.read_bytes()
-    if len(data) > MAX_LOGO_BYTES:
-        fail(f"logo '{value}' is {len(data) // 1024} KiB", "use a logo under 2 MiB")
+    if len(data) > max_bytes:
+        name = "style_bytes" if path.suffix.lower() == ".png" else "svg_bytes"
+        fail(f"logo '{value}' is " + limits_mod.over(name, path.stat().st_size, limits, "bytes"),
+             limits_mod.hint(name, "make the logo smaller"))
         return ""
     if path.suffix.lower() == ".png":
         if not data.startswith(_PNG_MAGIC):
             fail(f"logo '{value}' is not a PNG image", "export the logo again as PNG or SVG")
+            return ""
+        if problem := limits_mod.pixel_problem(data, limits, f"logo '{value}'"):
+            fail(*problem)
             return ""
         return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     try:
@@ -154,8 +156,13 @@ def _read_logo(value: str, root: Path, fail) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def parse_clinics(entries, path: Path, text: str, root: Path) -> tuple[dict[str, Clinic], list[Diagnostic]]:
-    """The ``clinics`` table of handouts.toml -> ({id: Clinic}, problems)."""
+def parse_clinics(entries, path: Path, text: str, root: Path,
+                  limits=None) -> tuple[dict[str, Clinic], list[Diagnostic]]:
+    """The ``clinics`` table of handouts.toml -> ({id: Clinic}, problems).
+
+    Text values are held to the front matter's rules: control characters (TOML escapes
+    such as ``\\u001b``) and bidi overrides are errors here -- handouts.toml is the
+    project's own file, edited once, so it is fixed rather than cleaned silently."""
     lines = _Lines(text)
     problems: list[Diagnostic] = []
     clinics: dict[str, Clinic] = {}
@@ -193,12 +200,19 @@ def parse_clinics(entries, path: Path, text: str, root: Path) -> tuple[dict[str,
             elif not isinstance(value, str):
                 fail(f"'{key}' in {where} must be text", f"got {value!r}", key)
                 ok = False
+            elif m := (INVISIBLE.search(value) or BIDI.search(value)):
+                fail(f"invisible character U+{ord(m.group()):04X} in '{key}' of {where}",
+                     "delete it (escapes such as \\u001b or \\u202e are not allowed here)", key)
+                ok = False
         if not isinstance(entry.get("name"), str) or not entry["name"].strip():
             fail(f"{where} has no name", "add name = \"…\"")
             continue
         values = {k: entry[k].strip() for k in TEXT_KEYS if isinstance(entry.get(k), str)}
         website = values.get("website", "")
-        if website and urlsplit(website).scheme not in ("http", "https"):
+        if website and (too_long := qr.url_problem(website)):
+            fail(f"'website' in {where} {too_long[0]}", too_long[1], "website")
+            ok = False
+        elif website and urlsplit(website).scheme not in ("http", "https"):
             fail(f"'website' in {where} must be an http(s) address",
                  "write the full address, e.g. https://clinic.example.org", "website")
             ok = False
@@ -212,7 +226,7 @@ def parse_clinics(entries, path: Path, text: str, root: Path) -> tuple[dict[str,
         if values.get("logo"):
             before = len(problems)
             logo_uri = _read_logo(values["logo"], root,
-                                  lambda m, h: fail(f"{where} {m}", h, "logo"))
+                                  lambda m, h: fail(f"{where} {m}", h, "logo"), limits)
             ok = ok and len(problems) == before
         if ok:
             languages = tuple(entry.get("languages") or ())

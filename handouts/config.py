@@ -150,7 +150,10 @@ def load_config(root: Path, path: Path | None = None) -> Config:
     table = data.get("project", data)
     problems: list[Diagnostic] = []
     values: dict = {}
-    clinics, clinic_problems = parse_clinics(table.get("clinics"), path, text, base.root)
+    limits = None  # the clinic logos' bounds: [limits] as written, or the defaults
+    if isinstance(table.get("limits"), dict):
+        limits, _ = parse_limits(table["limits"], path, lambda k: None)
+    clinics, clinic_problems = parse_clinics(table.get("clinics"), path, text, base.root, limits)
     problems += clinic_problems
     if "disclaimer" in table:  # text (English) or a [disclaimer] table by language
         from .i18n import parse_disclaimers

@@ -34,6 +34,15 @@ def escape_controls(text: str) -> str:
     return _CONTROLS.sub(repl, text)
 
 
+#: Characters refused in a value of the front matter or a clinic profile: control
+#: characters and line separators that escapes (YAML "\\f", TOML "\\u001b") let in.
+INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+#: Bidi embedding, override and isolate controls, removed from such values: a
+#: right-to-left override in a reviewer's or clinic's name reverses the line around it.
+#: Left-to-right / right-to-left *marks* (U+200E, U+200F) only nudge punctuation and stay.
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 class ExitStatus(enum.IntEnum):
     SUCCESS = 0
     INPUT_ERROR = 1  # the user's input is wrong; the message says how to fix it

@@ -9,9 +9,9 @@ contain`` draws it (base.css), in CSS pixels of 1/96 inch.
 * An image printed below `min_ppi` (150 for office printing, 300 for the press
   variant: `variant.min_image_ppi`) gets a warning with the image's name, its pixels,
   its printed width and what would be enough.
-* A table wider than the page's content area, or one whose columns became so narrow
-  that words were broken inside, gets a warning naming the table (its caption or first
-  header cell).
+* A table whose columns became so narrow that words were broken inside gets a warning
+  naming the table (its caption or first header cell); one wider than the page's content
+  area even set small (`table_overflows`) is an error: the page would cut it off.
 """
 
 from __future__ import annotations
@@ -150,12 +150,8 @@ def table_warnings(document) -> list[str]:
             if key in seen:
                 continue
             if right > area_right + 0.5:
-                seen.add(key)
-                messages.append(
-                    f"table {name} on page {number} is wider than the page "
-                    f"({(right - area_right) / CSS_PX_PER_INCH * MM_PER_INCH:.0f} mm too wide) "
-                    "— split it into two tables or use fewer columns")
-            elif broken:
+                continue  # cut off at the page edge: `table_overflows` refuses it
+            if broken:
                 seen.add(key)
                 shown = ", ".join(broken[:3]) + (" …" if len(broken) > 3 else "")
                 messages.append(
@@ -163,6 +159,27 @@ def table_warnings(document) -> list[str]:
                     f"were narrowed until words broke ({shown}) — use fewer columns or "
                     "shorter words, or split the table")
     return messages
+
+
+def table_overflows(document) -> list[tuple[str, str]]:
+    """(what, fix) for each table wider than the page even set small (base.css): its
+    right-hand columns would be cut off, so the render stage refuses the document."""
+    problems = {}
+    for number, page in enumerate(document.pages, 1):
+        area_right = page._page_box.content_box_x() + page._page_box.width
+        for box in _walk(page._page_box):
+            if isinstance(box, boxes.TableBox):
+                right = box.border_box_x() + box.border_width()
+                name = _table_name(box)
+                if right > area_right + 0.5 and name not in problems:
+                    columns = max((len(row.children) for group in box.children
+                                   for row in getattr(group, "children", ())), default=0)
+                    problems[name] = (
+                        f"table {name} ({columns} columns) is "
+                        f"{(right - area_right) / CSS_PX_PER_INCH * MM_PER_INCH:.0f} mm wider than "
+                        f"the page on page {number}, even set at 7 pt: its right-hand columns "
+                        "would be cut off", "split it into two tables or use fewer columns")
+    return list(problems.values())
 
 
 def check_layout(document, min_ppi: float = 150) -> list[str]:

@@ -32,6 +32,10 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from . import limits as limits_mod
+from . import paths
+from .errors import Diagnostic
+
 #: Bump when the way the inputs are hashed changes: every output is rebuilt once.
 SCHEME = "handouts-inputs/1"
 
@@ -90,21 +94,38 @@ def engine_digest() -> str:
 # The article's files
 
 
-def used_files(article_md: Path) -> list[Path]:
+def used_files(article_md: Path, roots=None) -> list[Path]:
     """``article.md``, its references file and the images (any file) of its folder that
     its text names, sorted. A name appears in the text as written in Markdown or HTML:
-    plain (``images/a b.png``) or URL-encoded (``images/a%20b.png``)."""
+    plain (``images/a b.png``) or URL-encoded (``images/a%20b.png``). Files the build may
+    not read (see `_used`) are left out."""
     article_md = Path(article_md)
-    return [article_md] + [article_md.parent / rel for rel, _ in _used(article_md)[2]]
+    return [article_md] + [article_md.parent / rel for rel, _ in _used(article_md, roots)[2]]
 
 
-def _used(article_md: Path) -> tuple[bytes, str, list[tuple[str, str]]]:
-    """(article.md bytes, its text, [(relative posix name, full path)] of the other used files)."""
-    data = article_md.read_bytes()
-    text = data.decode("utf-8", "replace")
+def _open(path: str | Path, roots) -> object | None:
+    """`path` opened when the build may read it (`paths.open_checked`: inside `roots`,
+    symbolic links resolved, a regular file, not hard-linked), else None: a link to a
+    file outside, a FIFO or a device is never opened, only named in the hash."""
+    handle = paths.open_checked(path, roots, what="file")
+    return None if isinstance(handle, Diagnostic) else handle
+
+
+def _used(article_md: Path, roots=None, max_bytes: int | None = None):
+    """(article.md bytes (None when the build may not read it), its text, [(relative posix
+    name, full path)] of the other used files the build may read, [relative names of
+    those it may not]). `roots`: where article.md may lie (default: its own folder);
+    at most `max_bytes` of it are read (the build refuses a longer one)."""
     folder = os.fspath(article_md.parent)
+    handle = _open(article_md, roots or [folder])
+    if handle is None:
+        return None, "", [], []
+    with handle:
+        data = handle.read(max_bytes + 1 if max_bytes else -1)
+    text = data.decode("utf-8", "replace")
     own = article_md.name
     found: list[tuple[str, str]] = []
+    refused: list[str] = []
     stack = [("", folder)]
     while stack:  # os.scandir, strings only: ~0.1 ms for a usual article folder
         prefix, where = stack.pop()
@@ -116,21 +137,38 @@ def _used(article_md: Path) -> tuple[bytes, str, list[tuple[str, str]]]:
                 rel = prefix + name
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((rel + "/", entry.path))
-                elif entry.is_file() and not (not prefix and name == own):
-                    if (not prefix and _REFERENCES.match(name)) or rel in text or quote(rel) in text:
+                elif not (not prefix and name == own) and (
+                        (not prefix and _REFERENCES.match(name)) or rel in text or quote(rel) in text):
+                    if paths.check_file(entry.path, [folder], what="file") is None:
                         found.append((rel, entry.path))
+                    else:
+                        refused.append(rel)
     found.sort()
-    return data, text, found
+    refused.sort()
+    return data, text, found, refused
 
 
-def _article_digest(article_md: Path) -> tuple[str, bool]:
-    """(sha256 over the used files' relative names and bytes, has an updated: date)."""
-    data, _, others = _used(Path(article_md))
+def _article_digest(article_md: Path, roots=None, max_bytes: int | None = None) -> tuple[str, bool]:
+    """(sha256 over the used files' relative names and bytes, has an updated: date).
+    A file the build may not read enters by its name alone (the build then refuses it)."""
+    data, _, others, refused = _used(Path(article_md), roots, max_bytes)
     h = hashlib.sha256()
+    if data is None:
+        h.update(Path(article_md).name.encode() + b"\0refused\n")
+        return h.hexdigest(), False
     h.update(Path(article_md).name.encode() + b"\0" + _sha(data).encode() + b"\n")
     for rel, full in others:
-        with open(full, "rb") as f:
-            h.update(rel.encode() + b"\0" + hashlib.sha256(f.read()).hexdigest().encode() + b"\n")
+        handle = _open(full, [os.fspath(Path(article_md).parent)])
+        if handle is None:  # changed since the scan
+            refused.append(rel)
+            continue
+        file_hash = hashlib.sha256()
+        with handle:
+            while chunk := handle.read(1 << 20):
+                file_hash.update(chunk)
+        h.update(rel.encode() + b"\0" + file_hash.hexdigest().encode() + b"\n")
+    for rel in sorted(refused):
+        h.update(rel.encode() + b"\0refused\n")
     return h.hexdigest(), bool(_UPDATED.search(data))
 
 
@@ -211,12 +249,12 @@ def clear_cache() -> None:
     _project_digest.cache_clear()
 
 
-def _article_digest_cached(article_md: Path) -> tuple[str, bool]:
+def _article_digest_cached(article_md: Path, roots=None, max_bytes=None) -> tuple[str, bool]:
     now = time.monotonic()
     hit = _ARTICLE_CACHE.get(article_md)
     if hit and now - hit[1] < CACHE_SECONDS:
         return hit[0]
-    value = _article_digest(article_md)
+    value = _article_digest(article_md, roots, max_bytes)
     if len(_ARTICLE_CACHE) > 4096:
         _ARTICLE_CACHE.clear()
     _ARTICLE_CACHE[article_md] = (value, now)
@@ -265,7 +303,9 @@ def inputs_sha256(config, job) -> str:
     ``clinic``, ``bleed_mm`` and ``allow_draft`` are used when present.
     """
     article_md = Path(job.article)
-    article_part, dated = _article_digest_cached(article_md)
+    roots = [config.root, getattr(config, "source_dir", config.root)]
+    article_part, dated = _article_digest_cached(
+        article_md, roots, limits_mod.get(getattr(config, "limits", None), "article_bytes"))
     root = Path(config.root).resolve()
     clinic_id = getattr(job, "clinic", None)
     parts = {

@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from . import paths
 from .config import PAPERS, Config, did_you_mean
 from .errors import Diagnostic, InputError
+from .paths import open_checked
 from .variants import VARIANTS
 
 ARTICLE_FILE = "article.md"
@@ -267,10 +268,11 @@ def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("
                 article, None, f"article name '{slug}' clashes: {clashes[slug]}",
                 f"rename the folder, e.g. '{slug}-guide'"))
             continue
-        if served_only and not allow_draft and front_matter_draft(article):
+        roots = [config.root, config.source_dir]
+        if served_only and not allow_draft and front_matter_draft(article, roots):
             drafts.append(article)
             continue
-        lang = front_matter_lang(article) if served_only else None
+        lang = front_matter_lang(article, roots) if served_only else None
         for clinic in clinics:
             profile = config.clinics.get(clinic) if clinic else None
             if lang and profile is not None and hasattr(profile, "serves") \
@@ -288,26 +290,29 @@ _LANG = re.compile(r"^lang\s*:\s*['\"]?([A-Za-z0-9-]+)", re.M)
 _DRAFT = re.compile(r"^draft\s*:\s*['\"]?(true|yes|on)['\"]?\s*(#.*)?$", re.M | re.I)
 
 
-def _front_matter_head(article: Path) -> str | None:
-    """The front matter's text (up to its closing ``---``), read without parsing the YAML."""
-    try:
-        head = article.read_bytes()[:65536].decode("utf-8", "replace")
-    except OSError:
+def _front_matter_head(article: Path, roots=None) -> str | None:
+    """The front matter's text (up to its closing ``---``), read without parsing the YAML.
+    An article the build may not read (outside `roots`, default its folder; not a regular
+    file) is not opened: None."""
+    handle = open_checked(article, roots or [article.parent], what="the article")
+    if isinstance(handle, Diagnostic):
         return None
+    with handle:
+        head = handle.read(65536).decode("utf-8", "replace")
     end = head.find("\n---", 3)
     return head[:end] if end > 0 else head
 
 
-def front_matter_draft(article: Path) -> bool:
+def front_matter_draft(article: Path, roots=None) -> bool:
     """Whether the front matter says ``draft: true`` (for planning)."""
-    head = _front_matter_head(article)
+    head = _front_matter_head(article, roots)
     return bool(head and _DRAFT.search(head))
 
 
-def front_matter_lang(article: Path) -> str | None:
+def front_matter_lang(article: Path, roots=None) -> str | None:
     """The ``lang:`` of an article's front matter, read without parsing the YAML (for
     planning; the load stage validates it)."""
-    head = _front_matter_head(article)
+    head = _front_matter_head(article, roots)
     if head is None:
         return None
     m = _LANG.search(head)

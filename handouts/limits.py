@@ -16,6 +16,7 @@ and tests/test_hardening.py).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -41,6 +42,9 @@ class Limits:
     # -- images and embedded files ---------------------------------------------------------
     images: int = 500  # images in one article
     image_bytes: int = 30_000_000  # one image file
+    image_pixels: int = 40_000_000  # one raster image, width × height, read from its header
+    #                                 (a 24 MP photo is 24 M; decoding costs 4 bytes a pixel
+    #                                 and more, so 13,000 × 13,000 would take 1.5 GB)
     svg_bytes: int = 2_000_000  # one SVG (file, data: address or logo)
     svg_elements: int = 20_000  # SVG elements after <use> expansion
     table_span: int = 100  # colspan / rowspan of a table cell
@@ -52,11 +56,16 @@ class Limits:
     reference_field_chars: int = 100_000  # one field after @string expansion
     citations: int = 10_000  # citation keys in one article
     did_you_mean: int = 20  # unknown keys that get a "did you mean" hint
+    # -- PDFs read back (check --pdf) -------------------------------------------------------
+    pdf_content_bytes: int = 8_000_000  # one page's content streams, decoded (a handout
+    #                                     page is ~30 KB; reading costs ~80 bytes per byte)
     # -- project files ---------------------------------------------------------------------
     style_bytes: int = 2_000_000  # a .csl style, a stylesheet, a labels file, a logo
     # -- network (only with --allow-remote) ------------------------------------------------
     remote_seconds: int = 30  # all remote fetches of one document together
     remote_bytes: int = 20_000_000  # one remote resource
+    dask_message_bytes: int = 2**30  # one message from a Dask scheduler or worker (a job's
+    #                                  PDFs come back in one; a press PDF is ~10 MB)
     # -- the output folder -----------------------------------------------------------------
     manifest_bytes: int = 32 * 2**20  # dist/manifest.json (400 articles with references: ~10 MB)
 
@@ -107,6 +116,47 @@ def parse_limits(table, path: Path, line_of) -> tuple[Limits, list[Diagnostic]]:
         else:
             values[key] = value
     return Limits(**values), problems
+
+
+# ---------------------------------------------------------------------------------------
+# Raster images: bounded from the header, before anything decodes the pixels
+
+_BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
+
+
+def raster_size(source) -> tuple[int, int] | None:
+    """(width, height) of the raster image `source` (bytes or a binary file), read from
+    its header -- no pixel is decoded -- or None when Pillow does not know the format.
+    Pillow's own decompression-bomb warning is not printed; an image over its hard limit
+    reports the pixel count Pillow names, as a width of that many and a height of 1."""
+    import io
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(handle) as image:
+                return image.size
+        except Image.DecompressionBombError as exc:
+            m = _BOMB_SIZE.search(str(exc))
+            return (int(m.group(1)) if m else 2**63, 1)
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            return None
+
+
+def pixel_problem(source, limits, what: str) -> tuple[str, str] | None:
+    """(message, fix) when the raster image `source` (bytes or a binary file) has more
+    pixels than `Limits.image_pixels`, judged from its header; else None."""
+    size = raster_size(source)
+    if size is None or size[0] * size[1] <= get(limits, "image_pixels"):
+        return None
+    shape = f"{size[0]:,} × {size[1]:,} = " if size[1] > 1 else ""
+    return (f"{what} is {shape}" + over("image_pixels", size[0] * size[1], limits, "pixels"),
+            hint("image_pixels", "scale the image down (3,000 pixels across prints a full page "
+                 "at 300 ppi)"))
 
 
 # ---------------------------------------------------------------------------------------

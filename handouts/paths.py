@@ -2,8 +2,9 @@
 the project?
 
 Every file the build opens goes through `inside` (or `check_file`, which also gives the
-message): the article, its references file and images, styles, the CSL file, clinic logos,
-and what WeasyPrint fetches. A symbolic link is followed first and judged by where it
+message, or `open_checked`/`read_checked`, which open only what `check_file` allows): the
+article, its references file and images, styles, the CSL file, clinic logos, the inputs
+hash, and what WeasyPrint fetches. A symbolic link is followed first and judged by where it
 lands; a folder that is a link to elsewhere is judged the same way.
 
 Hard links cannot be told apart from the file they share their data with, so a file inside
@@ -139,6 +140,49 @@ def check_file(path: Path | str, roots: Iterable[Path | str], *, what: str,
                           "which may be a file from outside the project",
                           "replace it with a copy of its own (cp file copy && mv copy file)")
     return None
+
+
+def open_checked(path: Path | str, roots: Iterable[Path | str], *, what: str,
+                 where: str = "the project", links: bool = True,
+                 report_path=None, line: int | None = None):
+    """`path` opened for reading (a binary file object) once `check_file` allows it, else
+    the `Diagnostic` saying why not. Nothing is opened before the checks: a link to a file
+    outside, a FIFO or ``/dev/zero`` is refused from its metadata alone.
+
+    The file opened is the checked one, resolved, without following a symbolic link
+    swapped in since (``O_NOFOLLOW``) and without waiting on a FIFO swapped in
+    (``O_NONBLOCK``); it must still be a regular file (and not hard-linked, when `links`).
+    """
+    if problem := check_file(path, roots, what=what, where=where, links=links,
+                             report_path=report_path, line=line):
+        return problem
+    at = report_path if report_path is not None else path
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(real(path), flags)
+    except OSError as exc:
+        return Diagnostic(at, line, f"{what} cannot be read: {exc.strerror or exc}",
+                          "check the file's permissions")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or (links and st.st_nlink > 1):
+        os.close(fd)
+        return Diagnostic(at, line, f"{what} changed while it was being read",
+                          "build again when nothing is changing the file")
+    return os.fdopen(fd, "rb")
+
+
+def read_checked(path: Path | str, roots: Iterable[Path | str], *, what: str,
+                 max_bytes: int, where: str = "the project", links: bool = True,
+                 report_path=None, line: int | None = None):
+    """The bytes of `path` (at most `max_bytes` + 1: the caller says when that is too
+    many) through `open_checked`, or the `Diagnostic` saying why not."""
+    handle = open_checked(path, roots, what=what, where=where, links=links,
+                          report_path=report_path, line=line)
+    if isinstance(handle, Diagnostic):
+        return handle
+    with handle:
+        return handle.read(max_bytes + 1)
 
 
 def contained_loader(root: Path | str):

@@ -15,6 +15,20 @@ import io
 QUIET_ZONE = 4  # modules of white around the code (ISO/IEC 18004)
 SIZE_MM = 26.0  # the printed square, quiet zone included
 MIN_CODE_MM = 20.0  # the code without its quiet zone never gets smaller than this
+#: The longest address printed as a code: 300 bytes make a 77-module code (version 15),
+#: modules of a quarter millimetre at 2 cm, about what a phone reads from paper. (Beyond
+#: 2,331 bytes no QR code holds the address at all.)
+MAX_URL_BYTES = 300
+
+
+def url_problem(url: str) -> tuple[str, str] | None:
+    """(what, fix) when `url` is too long to print as a readable code, else None."""
+    size = len(url.encode("utf-8", "surrogatepass"))
+    if size <= MAX_URL_BYTES:
+        return None
+    return (f"is {size:,} bytes long, too long for a QR code a phone can read from paper "
+            f"(at most {MAX_URL_BYTES})", "use a shorter address, e.g. a redirect such as "
+            "https://example.org/h/flu")
 
 
 @functools.lru_cache(maxsize=64)

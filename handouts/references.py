@@ -26,6 +26,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,7 +34,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import Diagnostic, InputError
+from .errors import Diagnostic, InputError, escape_controls
+from .paths import check_file, inside, name_problem, read_checked, real
 
 REFERENCE_FILES = ("references.yaml", "references.yml", "references.json", "references.bib",
                    "references.ris", "references.nbib")
@@ -119,14 +121,8 @@ class _Problems(list):
 
 def find_references(folder: Path) -> Path | None:
     """The one ``references.*`` beside the article (see `resolve_bibliography`)."""
-    found = [folder / name for name in REFERENCE_FILES if (folder / name).is_file()]
+    found = [folder / name for name in REFERENCE_FILES if os.path.lexists(folder / name)]
     return found[0] if found else None
-
-
-def _inside(path: Path, root: Path) -> bool:
-    from .paths import inside
-
-    return inside(path, [root])
 
 
 def resolve_bibliography(article: Path, value, line: int | None,
@@ -140,16 +136,16 @@ def resolve_bibliography(article: Path, value, line: int | None,
     folder = article.parent
     problems: list[Diagnostic] = []
     if value in (None, "", []):
-        found = [folder / name for name in REFERENCE_FILES if (folder / name).is_file()]
+        # every name present counts (a link to a FIFO or outside too): refused, not skipped
+        found = [folder / name for name in REFERENCE_FILES if os.path.lexists(folder / name)]
         if len(found) > 1:
             names = " and ".join(p.name for p in found)
             problems.append(Diagnostic(article, None, f"two references files beside the article: {names}",
                                        f"delete one, or name it with 'bibliography: {found[0].name}'"))
             return (), problems
-        if found and not _inside(found[0], folder):
-            problems.append(Diagnostic(found[0], None, "the references file lies outside the "
-                                       "article's folder (a symbolic link?)",
-                                       "copy the file itself into the article's folder"))
+        if found and (problem := check_file(found[0], [folder], what="the references file",
+                                            where="the article's folder")):
+            problems.append(problem)
             return (), problems
         return tuple(found), problems
     names = value if isinstance(value, list) else [value]
@@ -160,20 +156,27 @@ def resolve_bibliography(article: Path, value, line: int | None,
                                        f"write e.g. '{key}: references.bib'"))
             continue
         path = folder / name.strip()
-        if not _inside(path, folder):
-            problems.append(Diagnostic(article, line, f"references file '{name}' lies outside the "
+        shown = escape_controls(name if len(name) <= 80 else name[:60] + "…" + name[-10:])
+        if problem := name_problem(path):
+            problems.append(Diagnostic(article, line, f"references file '{shown}' {problem}",
+                                       f"rename the file (a short name) and write that name in '{key}:'"))
+        elif not inside(path, [folder]):
+            problems.append(Diagnostic(article, line, f"references file '{shown}' lies outside the "
                                        "article's folder", "copy the file into the article's folder "
                                        "and name it relative to it"))
-        elif not path.is_file():
+        elif not os.path.lexists(path):
             present = [p.name for p in sorted(folder.iterdir()) if p.suffix.lower() in FORMATS] \
                 if folder.is_dir() else []
             from .config import did_you_mean
             hint = did_you_mean(path.name, present) if present else ""
-            problems.append(Diagnostic(article, line, f"references file '{name}' not found in the "
+            problems.append(Diagnostic(article, line, f"references file '{shown}' not found in the "
                                        "article's folder", hint or f"check the name in '{key}:'"))
         elif path.suffix.lower() not in FORMATS:
-            problems.append(Diagnostic(article, line, f"'{name}' is not a references file",
+            problems.append(Diagnostic(article, line, f"'{shown}' is not a references file",
                                        _USE_FORMATS))
+        elif problem := check_file(path, [folder], what=f"references file '{shown}'",
+                                   where="the article's folder", report_path=article, line=line):
+            problems.append(problem)
         else:
             paths.append(path)
     return tuple(paths), problems
@@ -225,16 +228,18 @@ def _read(path: Path, limits) -> tuple[list[_Entry], bool]:
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise InputError.at(path, None, "not a references file", _USE_FORMATS)
-    try:
-        size = path.stat().st_size
-        max_bytes = limit(limits, "reference_file_bytes")
-        if size > max_bytes:
-            raise InputError.at(path, None, f"the file is {size:,} bytes, over the limit of "
-                                f"{max_bytes:,} (reference_file_bytes)", limit_hint("reference_file_bytes"))
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, None, f"cannot read the file: {exc.strerror}",
-                            "check that it is a readable file") from None
+    max_bytes = limit(limits, "reference_file_bytes")
+    # Containment in the article's folder is `resolve_bibliography`'s; here: a regular
+    # file, opened without following a link or waiting on a FIFO, read within the limit.
+    resolved = real(path)
+    data = read_checked(path, [resolved.parent if resolved else path.parent],
+                        what="the references file", max_bytes=max_bytes, links=False)
+    if isinstance(data, Diagnostic):
+        raise InputError(data)
+    if len(data) > max_bytes:
+        size = max(len(data), path.stat().st_size)
+        raise InputError.at(path, None, f"the file is {size:,} bytes, over the limit of "
+                            f"{max_bytes:,} (reference_file_bytes)", limit_hint("reference_file_bytes"))
     try:
         text = data.decode("utf-8-sig")  # Notepad and PowerShell add a BOM
     except UnicodeDecodeError as exc:
@@ -886,6 +891,7 @@ RIS_TYPES = {
     "ENCYC": "entry-encyclopedia",
 }
 _RIS_START = re.compile(r"^TY  - ", re.M)
+_RIS_END = re.compile(r"^ER  -", re.M)
 
 
 def _read_ris(path: Path, text: str, limits, problems: _Problems) -> list[_Entry]:
@@ -904,6 +910,15 @@ def _read_ris(path: Path, text: str, limits, problems: _Problems) -> list[_Entry
                                 "(.nbib), not RIS", f"name the file {path.stem}.nbib")
         raise InputError.at(path, 1, "no RIS records (a record starts with 'TY  - ')",
                             "export the references as RIS again")
+    # rispy drops a last record without 'ER  - ' and merges one in the middle into the next
+    ends = [m.start() for m in _RIS_END.finditer(text)]
+    bounds = [m.start() for m in _RIS_START.finditer(text)] + [len(text)]
+    for index, start in enumerate(bounds[:-1]):
+        at = bisect.bisect_right(ends, start)
+        if at == len(ends) or ends[at] > bounds[index + 1]:
+            raise InputError.at(path, starts[index], "this RIS record does not end with an "
+                                "'ER  - ' line (the file may be cut short)",
+                                "end each record with a line 'ER  - ', or export the references again")
     try:
         records = rispy.loads(text, skip_unknown_tags=True)
     except Exception as exc:  # noqa: BLE001 (rispy raises IOError and friends)
@@ -911,11 +926,11 @@ def _read_ris(path: Path, text: str, limits, problems: _Problems) -> list[_Entry
         m = re.search(r"line (\d+)", message)
         raise InputError.at(path, int(m.group(1)) if m else None, f"RIS syntax: {message}",
                             "each record runs from 'TY  - ' to 'ER  - '") from None
-    entries, used = [], set()
+    entries, used, taken = [], set(), {}
     for index, record in enumerate(records):
         line = starts[index] if index < len(starts) else None
         csl = _ris_to_csl(record, line, problems)
-        key = str(record.get("id") or "").strip() or _generated_key(csl, used)
+        key = str(record.get("id") or "").strip() or _generated_key(csl, used, taken)
         used.add(key)
         csl["id"] = key
         if not csl.get("title"):
@@ -924,18 +939,23 @@ def _read_ris(path: Path, text: str, limits, problems: _Problems) -> list[_Entry
     return entries
 
 
-def _generated_key(csl: dict, used: set) -> str:
-    """``doe2019`` (first author's family name + year), ``doe2019a`` … when taken."""
+def _generated_key(csl: dict, used: set, taken: dict[str, int]) -> str:
+    """``doe2019`` (first author's family name + year), then ``doe2019a`` … ``doe2019z``,
+    ``doe20190``, ``doe20191`` … when taken. `taken` remembers how far each stem has got,
+    so that n records by one author in one year cost O(n), not O(n²)."""
     names = csl.get("author") or csl.get("editor") or [{}]
     family = names[0].get("family") or names[0].get("literal") or csl.get("title", "ref")
     family = unicodedata.normalize("NFKD", family).encode("ascii", "ignore").decode().lower()
     stem = re.sub(r"[^a-z0-9]", "", family.split()[0] if family.split() else "") or "ref"
     year = (csl.get("issued", {}).get("date-parts") or [[""]])[0][0]
     key = f"{stem}{year}"
-    for suffix in [""] + [chr(c) for c in range(ord("a"), ord("z") + 1)] + [str(i) for i in range(10**6)]:
+    index = taken.get(key, 0)
+    while True:
+        suffix = "" if index == 0 else chr(ord("a") + index - 1) if index <= 26 else str(index - 27)
+        index += 1
         if key + suffix not in used:
+            taken[key] = index
             return key + suffix
-    return key  # unreachable
 
 
 def _ris_names(values) -> list[dict]:
@@ -1075,10 +1095,10 @@ def _read_medline(path: Path, text: str, limits, problems: _Problems) -> list[_E
                             "Send to > Citation manager")
     if not records:
         return []
-    entries, used = [], set()
+    entries, used, taken = [], set(), {}
     for line, fields in records:
         csl = _medline_to_csl(fields, line, problems)
-        key = _generated_key(csl, used)
+        key = _generated_key(csl, used, taken)
         used.add(key)
         csl["id"] = key
         if not csl.get("title"):

@@ -23,10 +23,10 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from . import limits as limits_mod
 from . import paths, sanitize
-from .errors import InputError
+from .errors import Diagnostic, InputError
 
 from . import linebreak
-from .imagecheck import check_layout
+from .imagecheck import check_layout, table_overflows
 
 linebreak.install()  # WeasyPrint 70 tore lines at inline boxes (see linebreak.py)
 
@@ -49,8 +49,9 @@ class SafeFetcher(URLFetcher):
     `paths.inside` (symbolic links resolved); a file in the article's folder with more than
     one hard link is refused (it may be an outside file under a new name). Whatever could
     be read as SVG (it starts with ``<``) is served through `sanitize.clean_svg`, so no
-    image can bring a stylesheet, a font or a reference of its own. Every response is
-    bounded in size; remote fetches together in time (`Limits.remote_seconds`: a server
+    image can bring a stylesheet, a font or a reference of its own; a raster image over
+    `Limits.image_pixels` (judged from its header) is refused before WeasyPrint decodes it.
+    Every response is bounded in size; remote fetches together in time (`Limits.remote_seconds`: a server
     that drips one byte a second cannot hold the build).
     """
 
@@ -113,6 +114,9 @@ class SafeFetcher(URLFetcher):
                 raise URLFetchingError(f"unsafe SVG at {url[:200]}: {exc}") from None
             del headers["Content-Type"]
             headers["Content-Type"] = "image/svg+xml"
+        elif problem := limits_mod.pixel_problem(data, self.limits, f"the image at {url[:200]}"):
+            self._request = None
+            raise URLFetchingError(f"{problem[0]} — {problem[1]}")
         return URLFetcherResponse(response.url, data, headers, response.status)
 
     def _fetch_remote(self, url, headers):
@@ -203,6 +207,8 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
         document = HTML(string=html, base_url=ARTICLE_BASE,
                         url_fetcher=fetcher).render(stylesheets=sheets, font_config=fonts)
         messages.extend(check_layout(document, min_image_ppi))
+        if overflows := table_overflows(document):
+            raise InputError(*(Diagnostic(None, None, what, fix) for what, fix in overflows))
         data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_id)
     # WeasyPrint 70 tags running headers/footers outside the structure tree: make them
     # artifacts, as PDF/UA-1 requires (handouts/checks/tagfix.py).

@@ -478,3 +478,28 @@ def test_an_article_that_does_not_load_is_reported_not_checked(proj):
     assert code == 1 and art["loaded"] is False and art["readability"] is None
     assert [f["rule"] for f in art["findings"]] == ["load/error"]
     assert art["findings"][0]["line"] == line_of(path, "updated: 2025-13-01")
+
+
+@pytest.mark.parametrize("control", ["\x1b[2J\x1b[31m", "\x07", "\x00", "\u202e", "\x7f", "\x9b"])
+def test_check_text_output_escapes_control_characters_from_the_article(proj, control):
+    """Sentences, headings and titles the report quotes come from the article: ESC, BEL,
+    NUL, DEL, a C1 CSI or a bidi override in them is shown escaped, never sent raw to the
+    terminal (the real `check` command, both streams)."""
+    import re
+
+    from test_hardening import run_cli
+
+    article = article_path(proj)
+    edit(article, "## How to feel better at home", f"## How to feel{control} better at home")
+    edit(article, "A fever means your body is warmer than usual.",
+         "Notwithstanding extraordinarily complicated physiological considerations, "
+         f"temperature{control} elevations consistently necessitate comprehensive "
+         "individualized evaluation, interpretation and documentation by healthcare professionals.")
+    code, out, err, _ = run_cli("check", "--root", str(proj), str(article), cwd=proj)
+    assert "Traceback" not in err and code in (0, 1), err
+    for text in (out, err):
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text), \
+            repr(text[:400])
+    shown = control.encode("unicode_escape").decode("ascii").split("[")[0]
+    assert f"feel{shown}" in out, out  # the heading, escaped, in the section list
+    assert f"temperature{shown}" in out, out  # the hardest sentence, escaped

@@ -203,6 +203,14 @@ BODY_CASES = [
      "in the future"),
     ("control-character", "Body.", FRONT.replace("Dr. Test Author", "Dr. Test\x1b[2J Author"), {},
      "U+001B"),
+    ("10000-char-source-url", "Body.", FRONT.replace(
+        "edition: 1", "edition: 1\nsource_url: https://example.org/" + "a" * 10_000), {}, "source_url"),
+    ("references-name-over-255-bytes", "Body [@ref].", FRONT.replace(
+        "edition: 1", "edition: 1\nbibliography: " + "r" * 300 + ".bib"), {}, "255"),
+    ("references-path-over-path-max", "Body [@ref].", FRONT.replace(
+        "edition: 1", "edition: 1\nbibliography: " + "r/" * 3_000 + "refs.bib"), {}, "references file"),
+    ("source-url-just-too-long-for-a-qr-code", "Body.", FRONT.replace(
+        "edition: 1", "edition: 1\nsource_url: https://example.org/" + "é" * 141), {}, "QR code"),
 ]
 
 
@@ -290,6 +298,39 @@ def test_broken_labels_file_is_one_line_error(project):
     target.write_text("references: [unclosed\n  page: {\n", encoding="utf-8")
     code, _, err, _ = project.run()
     assert_one_error(code, err)
+
+
+CLINIC_CASES = [
+    # (id, key = TOML value as written in handouts.toml, text the error must contain)
+    ("website-10000-chars", 'website = "https://clinic.example.org/' + "a" * 10_000 + '"', "QR code"),
+    ("name-esc", 'name = "River\\u001b[2J Clinic"', "U+001B"),
+    ("name-bel", 'name = "River\\u0007 Clinic"', "U+0007"),
+    ("address-nul", 'address = "12 River Road\\u0000"', "U+0000"),
+    ("phone-bidi-override", 'phone = "\\u202e0010 555 1+"', "U+202E"),
+    ("questions-isolate", 'questions = "Call \\u2066us\\u2069 today."', "U+2066"),
+    ("name-line-separator", 'name = "River\\u2028Clinic"', "U+2028"),
+]
+
+
+@pytest.mark.parametrize("value,needle", [c[1:] for c in CLINIC_CASES], ids=[c[0] for c in CLINIC_CASES])
+def test_hostile_clinic_profile_is_one_line_error(project, value, needle):
+    """A clinic profile's text is held to the front matter's rules (no control characters,
+    no bidi overrides, an address a QR code can hold): one line at the key's line in
+    handouts.toml, nothing built, nothing raw on the terminal."""
+    key = value.split(" =")[0]
+    profile = {"name": '"River Clinic"', "phone": '"+1 555 0100"'}
+    profile[key] = value.split(" = ", 1)[1]
+    toml = "\n[clinics.river]\n" + "".join(f"{k} = {v}\n" for k, v in profile.items())
+    with project.toml.open("a", encoding="utf-8") as f:
+        f.write(toml)
+    project.write("Body.")
+    code, _, err, _ = project.run("--clinic", "river")
+    m = assert_one_error(code, err, needle)
+    assert_no_raw_controls(err)
+    assert "\u202e" not in err and "\u2066" not in err
+    lines = project.toml.read_text(encoding="utf-8").split("\n")
+    assert int(m["line"]) == next(i for i, line in enumerate(lines, 1) if line.startswith(key + " ="))
+    assert not project.out.exists() or not list(project.out.rglob("*.pdf"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,6 +431,222 @@ def test_csl_file_symlinked_outside_is_refused(project):
     project.write("Body.")
     code, _, err, _ = project.run()
     assert_one_error(code, err, "outside")
+
+
+# ---------------------------------------------------------------------------------------
+# Refused before opened: the build never opens a file it is about to refuse
+
+#: Runs build_pdf.py with a Python audit hook that ends the process (exit 97) the moment
+#: anything opens a path under the watched folder, or a file whose inode is watched (a
+#: hard link has the outside file's inode under an inside name; /dev/zero is a device).
+_WATCHED_RUN = r"""
+import os, runpy, sys
+outside, inodes, script = sys.argv[1], sys.argv[2], sys.argv[3]
+watched = {tuple(map(int, pair.split(":"))) for pair in inodes.split(",") if pair}
+def hook(event, args):
+    if event != "open" or not args or not isinstance(args[0], (str, bytes)):
+        return
+    path = os.fsdecode(args[0])
+    try:
+        hit = os.path.realpath(path).startswith(outside)
+        if not hit:
+            st = os.stat(path)
+            hit = (st.st_dev, st.st_ino) in watched
+    except (OSError, ValueError):
+        return
+    if hit:
+        os.write(2, ("opened a refused file: " + path + "\n").encode())
+        os._exit(97)
+sys.addaudithook(hook)
+sys.argv = [script, *sys.argv[4:]]
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+def run_watched(project: Project, *args: str, watched=(), timeout: float = 30):
+    """`build_pdf.py build …` for `project`, failing (exit 97) on any open of a file
+    under ``project.outside`` or of one of the `watched` paths (by inode)."""
+    inodes = ",".join(f"{os.stat(p).st_dev}:{os.stat(p).st_ino}" for p in watched)
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", _WATCHED_RUN, str(project.outside) + os.sep, inodes,
+                           str(REPO / "build_pdf.py"), "build", "--root", str(project.root),
+                           "--out", str(project.out), "-q", *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=project.root,
+                          preexec_fn=_bounded)
+    return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+
+
+def _fifo(project: Project) -> Path:
+    fifo = project.outside / "fifo"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    return fifo
+
+
+def _link_article(project: Project, target: str) -> None:
+    outside = {"file": project.outside / "article.md", "fifo": _fifo(project),
+               "zero": Path("/dev/zero")}[target]
+    if target == "file":
+        outside.write_text(FRONT + f"\n{project.token}\n", encoding="utf-8")
+    project.article.unlink()
+    project.article.symlink_to(outside)
+
+
+def _link_folder(project: Project, target: str) -> None:
+    elsewhere = project.outside / "elsewhere"
+    elsewhere.mkdir()
+    if target == "file":
+        (elsewhere / "article.md").write_text(FRONT + f"\n{project.token}\n", encoding="utf-8")
+    else:
+        (elsewhere / "article.md").symlink_to(_fifo(project))
+    shutil.rmtree(project.folder)
+    project.folder.symlink_to(elsewhere, target_is_directory=True)
+
+
+def _link_image(project: Project, target: str) -> None:
+    image = project.folder / "images" / "linked.png"
+    if target == "hard":
+        os.link(project.canary, image)
+    else:
+        image.symlink_to({"file": project.canary, "fifo": _fifo(project), "zero": Path("/dev/zero")}[target])
+    project.write("![A picture](images/linked.png)")
+
+
+def _link_references(project: Project, target: str) -> None:
+    name = "references.json"
+    (project.folder / name).symlink_to({"file": project.canary, "fifo": _fifo(project),
+                                        "zero": Path("/dev/zero")}[target])
+    project.write("Body [@ref].")
+
+
+def _link_named_references(project: Project, target: str) -> None:
+    (project.folder / "my library.bib").symlink_to(
+        {"file": project.canary, "fifo": _fifo(project)}[target])
+    project.write("Body [@ref].", FRONT.replace("edition: 1", "edition: 1\nbibliography: my library.bib"))
+
+
+def _link_logo(project: Project, target: str) -> None:
+    (project.root / "logo.png").symlink_to({"file": project.canary, "fifo": _fifo(project),
+                                            "zero": Path("/dev/zero")}[target])
+    with project.toml.open("a", encoding="utf-8") as f:
+        f.write('\n[clinics.river]\nname = "River Clinic"\nlogo = "logo.png"\n')
+    project.write("Body.")
+
+
+def _fifo_in_images(project: Project, target: str) -> None:
+    os.mkfifo(project.folder / "images" / "pipe.png")
+    project.write("![A picture](images/pipe.png)")
+
+
+REFUSED_BEFORE_OPENED = [
+    # (id, setup, target, extra arguments, text the one error line must contain)
+    ("article-link-file", _link_article, "file", (), "outside the project"),
+    ("article-link-fifo", _link_article, "fifo", (), "outside the project"),
+    ("article-link-dev-zero", _link_article, "zero", (), "outside the project"),
+    ("folder-link-file", _link_folder, "file", (), "outside the project"),
+    ("folder-link-fifo", _link_folder, "fifo", (), "outside the project"),
+    ("image-link-file", _link_image, "file", (), "outside"),
+    ("image-link-fifo", _link_image, "fifo", (), "outside"),
+    ("image-link-dev-zero", _link_image, "zero", (), "outside"),
+    ("image-hard-link", _link_image, "hard", (), "hard link"),
+    ("image-fifo-inside", _fifo_in_images, "", (), "not a regular file"),
+    ("references-link-file", _link_references, "file", (), "outside"),
+    ("references-link-fifo", _link_references, "fifo", (), "outside"),
+    ("references-link-dev-zero", _link_references, "zero", (), "outside"),
+    ("bibliography-link-fifo", _link_named_references, "fifo", (), "outside"),
+    ("logo-link-file", _link_logo, "file", ("--clinic", "river"), "outside the project"),
+    ("logo-link-fifo", _link_logo, "fifo", ("--clinic", "river"), "outside the project"),
+    ("logo-link-dev-zero", _link_logo, "zero", ("--clinic", "river"), "outside the project"),
+]
+
+
+@pytest.mark.parametrize("setup,target,args,needle", [c[1:] for c in REFUSED_BEFORE_OPENED],
+                         ids=[c[0] for c in REFUSED_BEFORE_OPENED])
+def test_refused_file_is_never_opened(project, setup, target, args, needle):
+    """Every file the build reads (article, folder, image, references, logo; the inputs
+    hash and the planner included) is judged from its metadata first: a link to a file
+    outside is refused unopened, and a FIFO or /dev/zero behind it cannot hang the build
+    or fill memory. Watched by an audit hook on every open() of the real command line."""
+    project.write("Body.")
+    setup(project, target)
+    watched = [project.canary, "/dev/zero"] + ([_fifo(project)] if target == "fifo" else [])
+    code, _, err, seconds = run_watched(project, *args, watched=watched)
+    assert code != 97, err  # the audit hook saw the file opened
+    assert_one_error(code, err, needle)
+    assert_no_raw_controls(err)
+    assert not project.outputs_contain_token()
+    assert seconds < 30
+
+
+def test_watched_run_sees_an_open(project):
+    """The control: the audit hook does end the build when a watched file is opened (here
+    the article's own image, which the build reads)."""
+    project.write("![A dot](images/ok.png)")
+    code, _, err, _ = run_watched(project, watched=[project.folder / "images" / "ok.png"])
+    assert code == 97 and "opened a refused file" in err, err
+
+
+# ---------------------------------------------------------------------------------------
+# Pixel bombs: judged from the header, before anything decodes them
+
+
+def huge_png(width: int = 13_000, height: int = 13_000) -> bytes:
+    """A real, valid PNG of `width` × `height` white pixels (1 bit grey: ~20 KB; Pillow
+    and WeasyPrint would decode it to hundreds of megabytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * ((width + 7) // 8)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def bomb_png() -> bytes:
+    return huge_png()
+
+
+@pytest.mark.parametrize("where", ["image-file", "data-uri", "html-img", "clinic-logo"])
+def test_pixel_bomb_is_one_line_error_before_decoding(project, bomb_png, where):
+    """13,000 × 13,000 pixels (169 M, over `image_pixels`) in ~20 KB: refused from the PNG
+    header with one line naming the limit -- no decoding (well under the memory bound),
+    no raw Pillow DecompressionBombWarning."""
+    assert len(bomb_png) < 100_000
+    args = ()
+    if where == "clinic-logo":
+        (project.root / "logo.png").write_bytes(bomb_png)
+        with project.toml.open("a", encoding="utf-8") as f:
+            f.write('\n[clinics.river]\nname = "River Clinic"\nlogo = "logo.png"\n')
+        project.write("Body.")
+        args = ("--clinic", "river")
+    elif where == "data-uri":
+        project.write("![A white square](data:image/png;base64," + base64.b64encode(bomb_png).decode() + ")")
+    else:
+        (project.folder / "images" / "big.png").write_bytes(bomb_png)
+        project.write("![A white square](images/big.png)" if where == "image-file"
+                      else '<img alt="A white square" src="images/big.png">')
+    code, _, err, seconds = project.run(*args)
+    assert "DecompressionBomb" not in err
+    assert_one_error(code, err, "13,000 × 13,000", "(image_pixels)")
+    assert seconds < 20
+
+
+def test_pixel_limit_can_be_raised(project):
+    """An image just over a lowered limit is refused, and builds once it is raised."""
+    (project.folder / "images" / "wide.png").write_bytes(huge_png(2_000, 1_000))
+    project.write("![A white band](images/wide.png)")
+    project.limits(image_pixels=1_000_000)
+    code, _, err, _ = project.run()
+    assert_one_error(code, err, "2,000,000 pixels", "raise image_pixels")
+    project.toml.write_text(project.toml.read_text().replace("image_pixels = 1000000",
+                                                             "image_pixels = 2000000"))
+    code, _, err, _ = project.run()
+    assert code == 0, err
 
 
 # ---------------------------------------------------------------------------------------
@@ -596,6 +853,51 @@ def test_long_words_urls_and_code_stay_on_the_page(project):
             left, _, right, _ = text.get_charbox(i)
             if right > left:  # a drawn character
                 assert 0 <= left and right <= width, f"a character runs off the page at x={right:.0f}"
+
+
+def _table(columns: int, rows: int = 2) -> str:
+    """A Markdown table of `columns` columns, cells numbered 1…columns (as Excel pastes)."""
+    return ("| " + " | ".join(f"H{i}" for i in range(1, columns + 1)) + " |\n" + "|---" * columns
+            + "|\n" + ("| " + " | ".join(str(i) for i in range(1, columns + 1)) + " |\n") * rows)
+
+
+def _drawn_chars(pdf: Path):
+    """(page width, [(char, left, right)]) of every drawn character, per page."""
+    import pypdfium2 as pdfium
+
+    for page in pdfium.PdfDocument(str(pdf)):
+        text = page.get_textpage()
+        chars = []
+        for i in range(text.count_chars()):
+            left, _, right, _ = text.get_charbox(i)
+            if right > left:
+                chars.append((text.get_text_range(i, 1), left, right))
+        yield page.get_width(), chars, text.get_text_range()
+
+
+def test_bare_urls_and_a_30_column_table_stay_on_the_page(project):
+    """A bare address (not a link) in a paragraph, a list and a quote breaks inside the
+    text column; a table of 30 columns (as pasted from a spreadsheet) is set smaller
+    with every cell on the page -- nothing runs off the edge, nothing is cut."""
+    url = "https://example.org/" + "very-long-path-segment/" * 8 + "?query=" + "x" * 80
+    project.limits(table_columns=100)
+    project.write(f"Bare: {url} end.\n\n- Listed: {url}\n\n> Quoted: {url}\n\n" + _table(30))
+    code, _, err, _ = project.run()
+    assert code == 0, err
+    numbers = []
+    for width, chars, text in _drawn_chars(project.out / f"{SLUG}.pdf"):
+        for char, left, right in chars:
+            assert 0 <= left and right <= width - 36, f"{char!r} runs off the page at x={right:.0f}"
+        numbers += re.findall(r"(?<![\w/])(\d{1,2})(?![\w/])", text)
+    assert {str(i) for i in range(1, 31)} <= set(numbers), "a column of the table is missing"
+
+
+def test_table_too_wide_even_set_small_is_refused_not_cut(project):
+    project.limits(table_columns=100)
+    project.write("A table from a spreadsheet:\n\n" + _table(64))
+    code, _, err, _ = project.run()
+    assert_one_error(code, err, "64 columns", "cut off", "split it")
+    assert not project.out.exists() or not list(project.out.glob("*.pdf"))
 
 
 # ---------------------------------------------------------------------------------------

@@ -274,3 +274,90 @@ def test_check_command_runs_the_self_check_on_any_pdf(built, tmp_path):
     code = check_command(load_config(tmp_path), [], pdfs=[tmp_path / "missing.pdf"], out=out, err=err)
     assert code == 1 and "error: [pdfua/readable] cannot read the PDF" in err.getvalue()
     assert err.getvalue().endswith("checked 0 article(s) and 1 PDF(s): 1 failing, 0 with warnings\n")
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile PDFs: the check is bounded in memory, time and depth
+
+
+def _inflation_bomb(pdf):
+    """Page 1's content becomes a 48 MB stream of painting operators, deflated to ~50 KB."""
+    import zlib
+
+    page = pdf.pages[0]
+    page.obj.Contents = pdf.make_stream(b"")
+    page.obj.Contents.write(zlib.compress(b"0 0 1 1 re f\n" * 3_700_000, 9),
+                            filter=pikepdf.Name.FlateDecode)
+
+
+def _inflation_bomb_twice(pdf):
+    """The same bytes deflated twice (a /Filter chain): each step is bounded."""
+    import zlib
+
+    page = pdf.pages[0]
+    page.obj.Contents = pdf.make_stream(b"")
+    once = zlib.compress(b"0 0 1 1 re f\n" * 3_700_000, 9)
+    page.obj.Contents.write(zlib.compress(once, 9),
+                            filter=pikepdf.Array([pikepdf.Name.FlateDecode, pikepdf.Name.FlateDecode]))
+
+
+@pytest.mark.parametrize("damage", [_inflation_bomb, _inflation_bomb_twice])
+def test_check_pdf_on_an_inflation_bomb_is_bounded(built, tmp_path, damage):
+    """`check --pdf` as a user runs it, under 2 GiB and 60 s: the page is reported as not
+    checked (naming the limit), the other pages are checked, exit 1, no traceback."""
+    from test_hardening import run_cli
+
+    bad = broken(built[FIXTURE], tmp_path, damage)
+    assert bad.stat().st_size < 200_000
+    code, out, err, seconds = run_cli("check", "--root", str(tmp_path), "--pdf", str(bad))
+    assert code == 1, err
+    assert "Traceback" not in err and "MemoryError" not in err
+    assert "page 1 not checked" in err and "pdf_content_bytes" in err
+    assert seconds < 30
+
+
+def _self_containing_k(pdf):
+    root = pdf.Root.StructTreeRoot
+    document = root.K if isinstance(root.K, pikepdf.Dictionary) else root.K[0]
+    kids = pdf.make_indirect(pikepdf.Array([document.K]))
+    kids.append(kids)  # an array that contains itself
+    kids.append(document)  # and the element that contains it
+    document.K = kids
+
+
+def _parent_tree_kids_cycle(pdf):
+    tree = pdf.Root.StructTreeRoot.ParentTree
+    tree.Kids = pikepdf.Array([tree] * 8)  # 8 ** 50 visits if each path is walked
+
+
+def _form_drawing_itself(pdf):
+    page = pdf.pages[0]
+    form = pdf.make_stream(b"")
+    form.Subtype, form.BBox = pikepdf.Name.Form, [0, 0, 1, 1]
+    form.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary())
+    form.Resources.XObject.X0 = form
+    form.Resources.XObject.X1 = form
+    xobjects = page.obj.Resources.get("/XObject") or pikepdf.Dictionary()
+    xobjects.Loop = form
+    page.obj.Resources.XObject = xobjects
+
+
+@pytest.mark.parametrize("damage", [_self_containing_k, _parent_tree_kids_cycle, _form_drawing_itself])
+def test_cycles_in_the_pdf_are_read_once(built, tmp_path, damage):
+    """A /K that contains itself, a number tree whose /Kids repeat it, a form that draws
+    itself: findings (or none) in well under a second, no RecursionError."""
+    import time
+
+    from handouts.checks.pdfua import check_pdf
+
+    bad = broken(built[FIXTURE], tmp_path, damage)
+    started = time.monotonic()
+    findings = check_pdf(bad)
+    assert time.monotonic() - started < 5
+    assert all(f.rule != "pdfua/readable" for f in findings), findings
+    if damage is _self_containing_k:
+        with pikepdf.open(bad) as pdf:
+            from handouts.checks.pdfua import PdfModel
+
+            elements = PdfModel(pdf).elements
+            assert len({e.obj.objgen for e in elements}) == len(elements)  # each element once

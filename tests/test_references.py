@@ -467,6 +467,50 @@ def test_an_article_builds_from_each_export(tmp_path, name, bibliography):
         assert re.sub(r"\s+", "", f"{number}. {expected}") in flat, (key, expected, text[-1500:])
 
 
+# ---------------------------------------------------------------------------------------
+# RIS: records cut short, and many records that need a generated key
+
+def _ris_record(title: str, year: int = 2019, author: str = "Gum, Gil", end: bool = True) -> str:
+    """One record as PubMed writes it (no ID line: the key is generated)."""
+    return (f"TY  - JOUR\nDB  - PubMed\nAU  - {author}\nT1  - {title}.\nY1  - {year}/03/\n"
+            "JF  - Fictional reports\nVL  - 1\n" + ("ER  - \n\n" if end else ""))
+
+
+@pytest.mark.parametrize("which", ["last", "middle", "only"])
+def test_a_ris_record_without_er_is_an_error_at_its_line(tmp_path, which):
+    """rispy drops a last record without 'ER  - ' and merges a middle one into the next:
+    either way a reference would vanish and its key read as unknown."""
+    records = {"last": [_ris_record("First"), _ris_record("Second", end=False)],
+               "middle": [_ris_record("First"), _ris_record("Second", end=False), _ris_record("Third")],
+               "only": [_ris_record("Only", end=False)]}[which]
+    path = tmp_path / "references.ris"
+    path.write_text("".join(records), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_references(path)
+    [problem] = caught.value.problems
+    lines = "".join(records).split("\n")
+    title = lines.index("T1  - Only." if which == "only" else "T1  - Second.")
+    assert problem.line == title - 2  # the record's 'TY  - ' line, counted from 1
+    assert "ER  - " in problem.message and "ER  - " in problem.hint
+
+
+def test_ris_generated_keys_are_linear_in_the_number_of_records(tmp_path):
+    """3,000 records by one author in one year: doe2019, doe2019a … doe2019z, doe20190 …,
+    all distinct, in about the time of 750 records times four (not sixteen)."""
+    def load(n: int) -> tuple[float, set]:
+        path = tmp_path / f"r{n}.ris"
+        path.write_text("".join(_ris_record(f"Report {i}") for i in range(n)), encoding="utf-8")
+        started = time.perf_counter()
+        keys = load_references(path).keys
+        return time.perf_counter() - started, keys
+
+    small, _ = load(750)
+    large, keys = load(3_000)
+    assert len(keys) == 3_000
+    assert {"gum2019", "gum2019a", "gum2019z", "gum20190", "gum20192972"} <= keys
+    assert large < max(small, 0.05) * 4 * 2.5, (small, large)
+
+
 def test_thai_references_follow_the_page_calendar_and_thai_word_order():
     """On a Thai page every year is Buddhist Era, as the page's own dates are (2019 ->
     2562), and the edition reads "พิมพ์ครั้งที่ 2" (the term first), not "2nd พิมพ์ครั้งที่"."""

@@ -285,7 +285,8 @@ def hostile_bodies(project: Project, url: str) -> dict[str, str]:
     return {
         "raw-img": f'Text before.\n\n<img src="{url}/img.png" alt="remote">\n\nText after.',
         "markdown-img": f"Text before.\n\n![x]({url}/a.png)\n\nText after.",
-        "protocol-relative-img": f'Text.\n\n<img src="//127.0.0.1:{url.rsplit(":", 1)[1]}/pr.png">',
+        "protocol-relative-img": f'Text.\n\n<img alt="A fictional picture" '
+                                 f'src="//127.0.0.1:{url.rsplit(":", 1)[1]}/pr.png">',
         "link-attachment": f'Text.\n\n<link rel="attachment" href="{canary_uri}">\n\nMore.',
         "a-attachment": f'Text with <a rel="attachment" href="{canary_uri}">a link</a>.',
         "a-attachment-relative": 'Text with <a rel="attachment" href="../../secret/canary.txt">x</a>.',

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..textscan import ProseText
+from ..limits import raster_size
 from .registry import Hit, rule
 
 _MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*(?:<([^>\n]+)>|([^)\s]+))")
@@ -74,12 +75,13 @@ def resolution(ctx, opts):
         if not path.is_relative_to(folder) or not path.is_file() or path.suffix.lower() == ".svg":
             continue
         try:
-            from PIL import Image
-
-            with Image.open(path) as im:
-                width, height = im.size
-        except Exception:  # not an image Pillow reads: the render stage reports it
+            with path.open("rb") as handle:  # a regular file inside the folder (checked above)
+                size = raster_size(handle)  # the header only: no pixel is decoded
+        except OSError:
             continue
+        if size is None:  # not an image Pillow reads: the render stage reports it
+            continue
+        width, height = size
         printed_in = min(width / 96, opts["column_width_mm"] / 25.4)
         ppi = width / printed_in
         if ppi < opts["min_ppi"]:

@@ -33,12 +33,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import limits as limits_mod
 from .registry import Finding, Hit, rule
 
 _PAINT = {"Tj", "TJ", "'", '"', "f", "F", "f*", "B", "B*", "b", "b*", "S", "s", "Do", "sh", "BI",
           "INLINE IMAGE"}
 _TEXT_SHOW = {"Tj", "TJ", "'", '"'}
 HEADINGS = {f"/H{i}" for i in range(1, 7)}
+MAX_DEPTH = 200  # structure-tree levels read (a handout has about 8)
 
 
 @dataclass
@@ -58,15 +60,17 @@ class PageContent:
     margin_tagged: int = 0  # text shown in the top/bottom margin inside tagged content
     mcids: set = field(default_factory=set)
     text_mcids: set = field(default_factory=set)  # MCIDs that show text or images
+    unread: str | None = None  # why the content was not read (over a limit)
 
 
 class PdfModel:
     """What the rules look at, read once."""
 
-    def __init__(self, pdf, margin_ratio: float = 0.06):
+    def __init__(self, pdf, margin_ratio: float = 0.06, limits=None):
         import pikepdf
 
         self.pikepdf = pikepdf
+        self.max_content = limits_mod.get(limits, "pdf_content_bytes")
         self.pdf = pdf
         self.root = pdf.Root
         self.pages = list(pdf.pages)
@@ -96,47 +100,54 @@ class PdfModel:
             return self.page_index.get(pg.objgen, inherited)
         return inherited
 
-    def _walk(self, k, parent: StructElem | None, depth: int, page):
+    def _walk(self, root, parent: StructElem | None, depth: int, page):
+        """Read the structure tree below `root` (a /K value) into `self.elements`.
+
+        Iterative, and each indirect object is read once: a /K that contains itself (or
+        an ancestor), or one element shared by many parents, cannot recurse for ever or
+        multiply; the tree is cut at `MAX_DEPTH` levels."""
         pikepdf = self.pikepdf
-        if k is None or depth > 200:
-            return
-        if isinstance(k, pikepdf.Array):
-            for item in k:
-                self._walk(item, parent, depth, page)
-            return
-        if isinstance(k, int) and not isinstance(k, bool) or (hasattr(k, "_type_name") and
-                                                               getattr(k, "_type_name", "") == "integer"):
-            if parent is not None and page is not None:
-                parent.mcids.append((page, int(k)))
-                self.struct_mcids.add((page, int(k)))
-            return
-        if not isinstance(k, pikepdf.Dictionary):
-            try:
-                value = int(k)
-            except (TypeError, ValueError):
-                return
-            if parent is not None and page is not None:
-                parent.mcids.append((page, value))
-                self.struct_mcids.add((page, value))
-            return
-        kind = str(k.get("/Type", ""))
-        if kind == "/MCR":
-            pg = self._page_of(k, page)
-            if parent is not None and pg is not None and "/MCID" in k:
-                parent.mcids.append((pg, int(k.MCID)))
-                self.struct_mcids.add((pg, int(k.MCID)))
-            return
-        if kind == "/OBJR":
-            if parent is not None and "/Obj" in k:
-                parent.annots.append(k.Obj)
-            return
-        if "/S" not in k:
-            return
-        elem = StructElem(self._std(str(k.S)), k, depth)
-        self.elements.append(elem)
-        if parent is not None:
-            parent.children.append(elem)
-        self._walk(k.get("/K"), elem, depth + 1, self._page_of(k, page))
+        seen: set[tuple[int, int]] = set()
+        stack = [(root, parent, depth, page)]
+        while stack:
+            k, parent, depth, page = stack.pop()
+            if k is None or depth > MAX_DEPTH:
+                continue
+            objgen = getattr(k, "objgen", (0, 0))
+            if objgen != (0, 0):
+                if objgen in seen:
+                    continue
+                seen.add(objgen)
+            if isinstance(k, pikepdf.Array):
+                stack.extend((item, parent, depth, page) for item in reversed(list(k)))
+                continue
+            if not isinstance(k, pikepdf.Dictionary):
+                try:
+                    value = int(k)
+                except (TypeError, ValueError):
+                    continue
+                if parent is not None and page is not None:
+                    parent.mcids.append((page, value))
+                    self.struct_mcids.add((page, value))
+                continue
+            kind = str(k.get("/Type", ""))
+            if kind == "/MCR":
+                pg = self._page_of(k, page)
+                if parent is not None and pg is not None and "/MCID" in k:
+                    parent.mcids.append((pg, int(k.MCID)))
+                    self.struct_mcids.add((pg, int(k.MCID)))
+                continue
+            if kind == "/OBJR":
+                if parent is not None and "/Obj" in k:
+                    parent.annots.append(k.Obj)
+                continue
+            if "/S" not in k:
+                continue
+            elem = StructElem(self._std(str(k.S)), k, depth)
+            self.elements.append(elem)
+            if parent is not None:
+                parent.children.append(elem)
+            stack.append((k.get("/K"), elem, depth + 1, self._page_of(k, page)))
 
     def descendants(self, elem: StructElem):
         for child in elem.children:
@@ -150,17 +161,21 @@ class PdfModel:
         if st is None or "/ParentTree" not in st:
             return out
 
-        def visit(node, depth=0):
-            if depth > 50:
-                return
+        seen: set = set()
+        stack = [(st.ParentTree, 0)]
+        while stack:  # each node once: /Kids that repeat or contain a node cannot multiply
+            node, depth = stack.pop()
+            if depth > MAX_DEPTH or not isinstance(node, self.pikepdf.Dictionary):
+                continue
+            if node.objgen != (0, 0):
+                if node.objgen in seen:
+                    continue
+                seen.add(node.objgen)
             nums = node.get("/Nums")
             if nums is not None:
                 for i in range(0, len(nums) - 1, 2):
                     out[int(nums[i])] = nums[i + 1]
-            for kid in node.get("/Kids", []):
-                visit(kid, depth + 1)
-
-        visit(st.ParentTree)
+            stack.extend((kid, depth + 1) for kid in node.get("/Kids", []))
         return out
 
     # -- page content ----------------------------------------------------------------
@@ -174,7 +189,12 @@ class PdfModel:
         bottom, top = min(box[1], box[3]), max(box[1], box[3])
         margin = (top - bottom) * margin_ratio
         try:
-            ops = pikepdf.parse_content_stream(page)
+            data = content_bytes(page, self.max_content)
+        except ContentTooLarge as exc:
+            out.unread = str(exc)
+            return out
+        try:
+            ops = pikepdf.parse_content_stream(pikepdf.Stream(self.pdf, data))
         except Exception:
             return out
         stack: list[tuple[str, int | None]] = []  # (kind: "artifact"/"tagged"/"other", mcid)
@@ -242,6 +262,54 @@ class PdfModel:
         return out
 
 
+class ContentTooLarge(Exception):
+    """A page's content streams decode to more than the limit."""
+
+
+_EXPANDING = {"/FlateDecode", "/LZWDecode", "/RunLengthDecode"}
+
+
+def content_bytes(page, limit: int) -> bytes:
+    """The page's content streams, decoded and joined, at most `limit` bytes.
+
+    Flate is inflated here in bounded steps, so a small stream that inflates to gigabytes
+    costs `limit` bytes, not gigabytes; a chain of other filters is left to pikepdf only
+    when even their worst expansion (LZW: ~4,000×) stays within `limit`."""
+    import zlib
+
+    import pikepdf
+
+    contents = page.obj.get("/Contents")
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    out = bytearray()
+    for stream in streams[:10_000]:
+        if not isinstance(stream, pikepdf.Stream):
+            continue
+        room = limit - len(out)
+        filters = stream.get("/Filter")
+        filters = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else \
+            [str(filters)] if filters is not None else []
+        if filters and all(f == "/FlateDecode" for f in filters) and "/DecodeParms" not in stream:
+            data = stream.read_raw_bytes()
+            for _ in filters:
+                inflate = zlib.decompressobj()
+                try:
+                    data = inflate.decompress(data, room + 1)
+                except zlib.error:
+                    data = b""
+                if len(data) > room:
+                    break
+        elif len(stream.read_raw_bytes()) * 4096 ** sum(f in _EXPANDING for f in filters) <= room:
+            data = stream.read_bytes()
+        else:
+            raise ContentTooLarge(f"its content streams use the filters {' '.join(filters)}, "
+                                  "which could decode to more than the limit")
+        if len(data) > room:
+            raise ContentTooLarge(f"its content decodes to over {limit:,} bytes (pdf_content_bytes)")
+        out += data + b"\n"
+    return bytes(out)
+
+
 def _xmp(model: PdfModel):
     try:
         return model.pdf.open_metadata()
@@ -271,6 +339,9 @@ def struct_tree(model, opts):
 def tagged_content(model, opts):
     """All page content is tagged or an artifact; running headers and footers are artifacts."""
     for i, page in enumerate(model.content, 1):
+        if page.unread:
+            yield Hit(None, f"page {i} not checked: {page.unread}",
+                      limits_mod.hint("pdf_content_bytes", "simplify the page"), data={"page": i})
         if page.untagged:
             yield Hit(None, f"page {i}: {page.untagged} drawing operation(s) neither tagged nor "
                       f"marked as artifact (e.g. {', '.join(page.untagged_examples)})",
@@ -437,13 +508,20 @@ def fonts_embedded(model, opts):
     pikepdf = model.pikepdf
     seen = set()
 
+    visited: set = set()
+
     def fonts_of(resources, depth=0):
         if resources is None or depth > 10:
             return
+        if resources.objgen != (0, 0):  # forms that draw each other: each once
+            if resources.objgen in visited:
+                return
+            visited.add(resources.objgen)
         for _, font in (resources.get("/Font") or {}).items():
             yield font
         for _, xobj in (resources.get("/XObject") or {}).items():
-            if str(xobj.get("/Subtype", "")) == "/Form":
+            if str(xobj.get("/Subtype", "")) == "/Form" and xobj.objgen not in visited:
+                visited.add(xobj.objgen)
                 yield from fonts_of(xobj.get("/Resources"), depth + 1)
 
     for i, page in enumerate(model.pages, 1):
@@ -465,8 +543,9 @@ def fonts_embedded(model, opts):
     _ = pikepdf
 
 
-def check_pdf(path, *, settings=None) -> list[Finding]:
-    """Run the PDF/UA self-check on the PDF at `path`; return its findings."""
+def check_pdf(path, *, settings=None, limits=None) -> list[Finding]:
+    """Run the PDF/UA self-check on the PDF at `path`; return its findings. `limits`
+    (handouts.toml's ``[limits]``) bounds what a page's content may decode to."""
     import pikepdf
 
     from . import load_families, settings_of
@@ -483,7 +562,7 @@ def check_pdf(path, *, settings=None) -> list[Finding]:
                              f"cannot read the PDF: {exc}", "check the file")]
     with pdf:
         margin = settings.of("pdfua/tagged-content").options["margin_ratio"]
-        model = PdfModel(pdf, margin)
+        model = PdfModel(pdf, margin, limits)
         findings = []
         for name, r in RULES.items():
             own = settings.of(name)

@@ -125,7 +125,8 @@ def check_all(config, paths, *, pdfs=(), today=None) -> Report:
     for path in paths:
         report.articles.append(check_article(config, path, today=today, settings=settings))
     for pdf in pdfs:
-        report.pdfs.append(PdfReport(Path(pdf), check_pdf(pdf, settings=settings)))
+        report.pdfs.append(PdfReport(Path(pdf), check_pdf(pdf, settings=settings,
+                                                              limits=config.limits)))
     return report
 
 
@@ -199,7 +200,8 @@ def text_lines(report: Report) -> list[tuple[str, str]]:
             finding(f)
         if not p.findings:
             lines.append(("out", "  all checked PDF/UA-1 requirements pass"))
-    return lines
+    # article text (titles, headings, sentences) reaches the terminal: no raw controls
+    return [(stream, escape_controls(line)) for stream, line in lines]
 
 
 def summary_line(report: Report, strict: bool = False) -> str:

@@ -25,13 +25,14 @@ _NOT_THEME = {"__init__.py", "__pycache__"}
 SITE = "site"
 
 
-def _walk(folder: Path, *, skip_code: bool) -> dict[str, Path]:
-    """{relative posix name: path} of the regular files under `folder` whose real path is
-    inside it (a symbolic link out of the folder is not part of the theme)."""
+def _walk(folder: Path, *, skip_code: bool, within: Path | None = None) -> dict[str, Path]:
+    """{relative posix name: path} of the regular files under `folder`. A file whose real
+    path (symbolic links resolved) lies outside `within` (default: `folder`) is refused:
+    an override linking out of the project could print any file into every handout."""
     found: dict[str, Path] = {}
     if not folder.is_dir():
         return found
-    real_root = os.path.realpath(folder)
+    real_root = os.path.realpath(within or folder)
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
                              and not (skip_code and d in _NOT_THEME))
@@ -40,9 +41,17 @@ def _walk(folder: Path, *, skip_code: bool) -> dict[str, Path]:
                 continue
             path = os.path.join(dirpath, name)
             real = os.path.realpath(path)
-            if os.path.commonpath([real, real_root]) != real_root or not os.path.isfile(real):
+            name = Path(path).relative_to(folder).as_posix()
+            if os.path.commonpath([real, real_root]) != real_root:
+                from handouts.errors import InputError
+
+                kind = {".css": "stylesheet", ".j2": "template"}.get(Path(name).suffix, "theme file")
+                raise InputError.at(path, None, f"{kind} '{name}' lies outside the project "
+                                    "(a symbolic link?)",
+                                    "copy the file itself into styles/, or delete the link")
+            if not os.path.isfile(real):
                 continue
-            found[Path(path).relative_to(folder).as_posix()] = Path(path)
+            found[name] = Path(path)
     return found
 
 
@@ -59,7 +68,9 @@ class Theme:
 
     @classmethod
     def load(cls, project_dir: Path) -> "Theme":
-        chosen = {**_walk(BUILTIN, skip_code=True), **_walk(Path(project_dir), skip_code=False)}
+        project_dir = Path(project_dir)
+        chosen = {**_walk(BUILTIN, skip_code=True),
+                  **_walk(project_dir, skip_code=False, within=project_dir.parent)}
         pdf, site = hashlib.sha256(), hashlib.sha256()
         for name in sorted(chosen):
             h = site if name.split("/", 1)[0] == SITE else pdf
