@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
                             "handouts.toml; 'all' builds a set per clinic (repeatable)")
     build.add_argument("--allow-draft", action="store_true",
                        help="let drafts go to print (booklet and press refuse them otherwise)")
+    build.add_argument("--allow-unreviewed", action="store_true",
+                       help="content no sign-off covers becomes a proof in dist/proof/, stamped "
+                            "'not for patients' (never published, listed or archived)")
     build.add_argument("--force", action="store_true",
                        help="rebuild every output, even those whose inputs did not change")
     build.add_argument("-j", "--jobs", type=_positive, metavar="N",
@@ -283,7 +286,8 @@ def _batch_options(config, args):
     return BatchOptions(
         variants=tuple(expand_variants(args.variant or [])), paper=args.paper,
         clinics=tuple(args.clinic or [None]), bleed_mm=args.bleed, strict=args.strict,
-        allow_draft=args.allow_draft, force=args.force, jobs=args.jobs)
+        allow_draft=args.allow_draft, allow_unreviewed=args.allow_unreviewed, force=args.force,
+        jobs=args.jobs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -319,7 +323,9 @@ class _LinePrinter:
         pass
 
     def published(self, written, warnings):
-        _print_problems(warnings)
+        # -q: problems only (an "info" note, e.g. a sign-off bound to the text, is not one)
+        _print_problems(w for w in warnings
+                        if not (self.args.quiet and getattr(w, "severity", "") == "info"))
         if self.args.quiet:
             return
         for out in written:
@@ -480,13 +486,17 @@ def _review(config, args) -> int:
         raise InputError.at(None, None, "review needs one article",
                             "handouts review SLUG (the folder name under source/)")
     from handouts.batch.jobs import resolve_targets
-
-    from handouts.review import write_packet
+    from handouts.review import make_packet
 
     [path] = resolve_targets(config, args.articles)
-    packet = write_packet(config, path.parent.name)
+
+    packet = make_packet(config, path.parent.name)
     if not args.quiet:
-        _say(f"wrote {_shown(Path(packet))}")
+        _say(f"wrote {_shown(packet.path)} (content {packet.content})")
+        _say(f"When the reviewer signs, put these lines under 'reviewers:' in "
+             f"{_shown(path)} (one entry per reviewer who signed, dated the day they signed):")
+    for line in packet.signoff.split("\n"):
+        _say(line)
     return ExitStatus.SUCCESS
 
 

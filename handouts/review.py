@@ -12,6 +12,7 @@ never mistaken for a handout.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import re
@@ -248,32 +249,59 @@ def _references(config, path: Path, fallback: list[dict] | None = None) -> list[
         return [r.get("text") or _plain(r.get("html", "")) for r in (fallback or [])]
 
 
-def _reviewed(meta: dict) -> bool:
-    return bool(meta.get("reviewers")) and not meta.get("draft")
+@dataclass(frozen=True)
+class Basis:
+    """What the packet compares the current text with, and why."""
+
+    version: Version | None  # the text compared with (None: the full text is shown)
+    signer: object | None  # the latest sign-off (`editions.SignOff`), None: first review
+    signed: bool  # `version` is the very text that sign-off approved
+    where: str  # the folder of its sources, relative to the project
+    content: str  # its fingerprint (12 hex digits), "" when unknown
 
 
-def baseline(config, slug: str, edition: int) -> Version | None:
-    """The last archived edition before `edition` that was medically reviewed (else the
-    last archived edition before it, else None)."""
+def _version(config, path: Path, n: int, entry: dict) -> Version:
+    meta, body = _front(path)
+    return Version(n, path, meta, body, _references(config, path, entry.get("references")))
+
+
+def basis(config, slug: str, art) -> Basis:
+    """The text the reviewer last signed: the published (dist/source/<slug>/) or archived
+    edition whose fingerprint the latest sign-off names. When that text was never
+    published, the latest published edition; with no sign-off at all, a first review."""
     from handouts.dist import editions
+    from handouts.dist.manifest import read_manifest
 
-    found = None
-    for n in sorted(editions.archived_editions(config, slug), reverse=True):
-        if n >= edition:
-            continue
-        path = editions.archive_dir(config, slug, n) / editions.SOURCE / "article.md"
-        if not path.is_file():
-            continue
-        if problem := paths.check_file(path, [config.output_dir], what=f"archived edition {n}",
-                                       where="the output folder", links=False):
-            raise InputError(problem)
-        meta, body = _front(path)
-        entry = editions.archived_entry(config, slug, n)
-        version = Version(n, path, meta, body, _references(config, path, entry.get("references")))
-        if _reviewed(meta):
-            return version
-        found = found or version
-    return found
+    manifest = read_manifest(Path(config.output_dir))
+    past = editions.history(config, slug, manifest)
+    latest = editions.review_status(art, past).latest
+    if latest is None:
+        return Basis(None, None, False, "", "")
+    out = Path(config.output_dir)
+    current = (manifest.get("articles") or {}).get(slug) or {}
+
+    def located(p) -> tuple[Path, dict]:
+        if p.archived:
+            return (editions.archive_dir(config, slug, p.edition) / editions.SOURCE / "article.md",
+                    editions.archived_entry(config, slug, p.edition))
+        return out / editions.SOURCE / slug / "article.md", current
+
+    candidates = [p for p in reversed(past) if not p.draft]
+    signed = next((p for p in candidates if p.content and p.content.startswith(latest.content)), None)
+    chosen = signed or next(iter(candidates), None)
+    if chosen is not None:
+        path, entry = located(chosen)
+        if path.is_file():
+            if problem := paths.check_file(path, [config.output_dir], what=f"edition {chosen.edition}'s "
+                                           "sources", where="the output folder", links=False):
+                raise InputError(problem)
+            where = path.parent.resolve()
+            with contextlib.suppress(ValueError):
+                where = where.relative_to(Path(config.root).resolve())
+            return Basis(_version(config, path, chosen.edition, entry), latest, signed is not None,
+                         where.as_posix() if isinstance(where, Path) else str(where),
+                         chosen.content[:12])
+    return Basis(None, latest, False, "", "")
 
 
 # --------------------------------------------------------------------------------------
@@ -297,7 +325,8 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
                             did_you_mean(slug, slugs) or "give the slug of a folder under source/")
     art = load.load_article(path, config)
     current_refs = _references(config, path)
-    base = baseline(config, slug, art.edition)
+    compared = basis(config, slug, art)
+    base = compared.version
     new_blocks = blocks_of(art.body)
     if base is None:
         blocks = [RedBlock(b.kind, [("equal", b.text)]) for b in new_blocks]
@@ -322,13 +351,44 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
         article=art, slug=slug, base=base, blocks=blocks, changes=changes,
         meta_changes=meta_changes, added=added, removed=removed, references=current_refs,
         findings=findings, readability=report.readability, today=today,
-        reviewers=art.reviewers)
+        reviewers=art.reviewers, basis=compared, content=art.content.short,
+        signoff=signoff_lines(art, today))
     return html, art.edition, {"changes": changes, "added": added, "removed": removed,
-                               "base": base.edition if base else None, "article": art}
+                               "base": base.edition if base else None, "article": art,
+                               "basis": compared, "signoff": signoff_lines(art, today)}
 
 
-def write_packet(config, slug: str, *, today: dt.date | None = None) -> Path:
-    """Write ``dist/review/<slug>-edition-<N>.pdf`` and return its path."""
+def signoff_lines(art, today: dt.date) -> str:
+    """The YAML to paste under ``reviewers:`` once the reviewer signs: each current
+    reviewer (or a blank entry) dated today, bound to the content the packet shows."""
+    people = [(r.name, r.credential, r.specialty) for r in art.reviewers] or [
+        ("<the reviewer's name>", "<credential, e.g. MD>", "<specialty>")]
+    seen = dict.fromkeys(people)
+    lines = []
+    for name, credential, specialty in seen:
+        lines += [f"  - name: {_yaml_text(name)}", f"    credential: {_yaml_text(credential)}",
+                  f"    specialty: {_yaml_text(specialty)}", f"    reviewed: {today.isoformat()}",
+                  f"    content: {art.content.short}"]
+    return "\n".join(lines)
+
+
+def _yaml_text(value: str) -> str:
+    """`value` as a YAML scalar that reads back as the same text."""
+    dumped = yaml.safe_dump(value, allow_unicode=True, default_style=None, width=10_000).strip()
+    return dumped.removesuffix("\n...").removesuffix("...").strip()
+
+
+@dataclass(frozen=True)
+class Packet:
+    """A written packet, and the sign-off lines to paste once the reviewer signs."""
+
+    path: Path
+    content: str  # the fingerprint of the text it shows
+    signoff: str  # YAML lines for 'reviewers:'
+
+
+def make_packet(config, slug: str, *, today: dt.date | None = None) -> Packet:
+    """Write ``dist/review/<slug>-edition-<N>.pdf``."""
     from handouts.dist.publish import output_lock, write_atomic
     from handouts.pdf.render import render_pdf
 
@@ -339,4 +399,9 @@ def write_packet(config, slug: str, *, today: dt.date | None = None) -> Path:
     target = Path(config.output_dir) / "review" / f"{slug}-edition-{edition}.pdf"
     with output_lock(config.output_dir):
         write_atomic(target, pdf.data, within=Path(config.output_dir))
-    return target
+    return Packet(target, art.content.short, facts["signoff"])
+
+
+def write_packet(config, slug: str, *, today: dt.date | None = None) -> Path:
+    """Write ``dist/review/<slug>-edition-<N>.pdf`` and return its path."""
+    return make_packet(config, slug, today=today).path

@@ -274,7 +274,9 @@ def test_content_changed_after_review_from_the_archive(proj):
     edit(article_path(proj), "Wear light clothes.", "Wear warm clothes.")
     (finding,) = rules_of(report_of(proj))["credibility/content-changed"]
     assert finding.line == line_of(article_path(proj), "reviewed: 2025-10-01")
-    assert "content changed since the medical review of 2025-10-01 (edition 1" in finding.text
+    assert finding.severity == "error"
+    assert ("the content changed since Dana Sample's review of 2025-10-01 (the text signed was "
+            "published before fingerprints") in finding.text
 
 
 # ---------------------------------------------------------------------------------------
@@ -394,7 +396,12 @@ def test_text_report_names_file_line_rule_and_hardest_sentences(proj, monkeypatc
         f"{path}:{line}: warning: [plain-language/jargon] “hypertension” is medical jargon — say "
         "“high blood pressure” (or explain it the first time); the list is jargon.yaml",
         "checked 1 article(s): 0 failing, 1 with warnings"]
-    assert out.startswith(f"source/{SLUG}/article.md — Caring for a Fictional Fever at Home\n")
+    from handouts.source.article import load_article
+    from handouts.project.config import load_config
+
+    content = load_article(path, load_config(proj)).content.short  # what a sign-off names
+    assert out.startswith(f"source/{SLUG}/article.md — Caring for a Fictional Fever at Home "
+                          f"(content {content})\n")
     assert "readability (target grade 8): grade" in out and "hardest sentences:" in out
     assert out.rstrip().endswith("1 problem(s)")
     assert run(proj, [path], strict=True)[2].endswith("checked 1 article(s): 1 failing, 1 with warnings\n")

@@ -98,7 +98,13 @@ def test_a_second_build_is_unchanged_byte_for_byte_and_the_manifest_describes_it
     assert article["edition"] == 2 and article["reviewed"] == "2024-03-01"
     assert article["next_review_due"] == "2027-03-01"  # + 36 months
     assert article["reviewers"] == [{"name": "Dr. Test Reviewer", "credential": "MD",
-                                     "specialty": "Imaginary Medicine", "reviewed": "2024-03-01"}]
+                                     "specialty": "Imaginary Medicine", "reviewed": "2024-03-01",
+                                     "content": None, "covers": True}]
+    # the entry has no 'content:': it is bound to the text first published, and recorded
+    assert re.fullmatch(r"[0-9a-f]{64}", article["content_fingerprint"])
+    assert article["content"] == article["content_fingerprint"][:12]
+    assert article["signoffs"] == [{"name": "Dr. Test Reviewer", "reviewed": "2024-03-01",
+                                    "content": article["content_fingerprint"], "legacy": True}]
     assert article["disclaimer"].startswith("Example Health Press is a fictional publisher")
     assert article["source"] == f"source/{SLUG}/article.md"
     assert (dist / article["source"]).read_bytes() == (project / "source" / SLUG / "article.md").read_bytes()
@@ -113,6 +119,7 @@ def test_a_second_build_is_unchanged_byte_for_byte_and_the_manifest_describes_it
     assert handout["pages"] == len(PdfReader(io.BytesIO(data)).pages)
     assert (handout["slug"], handout["variant"], handout["paper"], handout["clinic"]) == (SLUG, "handout", "a4", None)
     assert handout["next_review_due"] == "2027-03-01" and handout["edition"] == 2
+    assert handout["content"] == article["content"]
     assert re.fullmatch(r"[0-9a-f]{64}", handout["inputs_sha256"])
     assert by_path[f"{SLUG}-press.pdf"]["inputs_sha256"] != handout["inputs_sha256"]
     # the handout says when the next review is due
@@ -126,9 +133,13 @@ def test_an_input_change_rebuilds_only_what_depends_on_it(project):
     assert len(build(project, "handout").built) == 1
     (project / "source" / SLUG / "notes-to-self.txt").write_text("not used by the article")
     assert build(project, "handout").built == []  # a file the article does not use
-    (project / "source" / SLUG / "images" / "bedroom.png").write_bytes(
-        (project / "source" / SLUG / "images" / "bedroom.png").read_bytes() + b"\0")
-    assert len(build(project, "handout").built) == 1  # an image it uses
+    image = project / "source" / SLUG / "images" / "bedroom.png"
+    photo = image.read_bytes()
+    image.write_bytes(photo + b"\0")  # an image it uses: content, so the review no longer covers it
+    refused = build(project, "handout")
+    assert refused.built == [] and any("images changed since Dr. Test Reviewer's review of 2024-03-01"
+                                       in p for p in problems(refused))
+    image.write_bytes(photo)
     toml = project / "handouts.toml"
     toml.write_text("review_interval_months = 24\n" + toml.read_text())
     report = build(project, "handout")
@@ -147,7 +158,8 @@ def test_a_new_edition_archives_the_old_pdfs_and_sources_and_updates_the_manifes
     edit(project, "reviewed: 2024-03-01", "reviewed: 2026-01-10")  # re-reviewed
     edit(project, "Rest matters after any illness", "Rest matters a lot after any illness")
     report = build(project, "handout")
-    assert not problems(report) and not warnings(report)
+    assert not problems(report) and not [w for w in warnings(report) if "review" in w]
+    assert len(report.built) == 3  # the whole set: handout, press and the clinic's copy
 
     archived = dist / "archive" / SLUG / "edition-2"
     assert (archived / f"{SLUG}.pdf").read_bytes() == old[f"{SLUG}.pdf"]
@@ -163,15 +175,16 @@ def test_a_new_edition_archives_the_old_pdfs_and_sources_and_updates_the_manifes
     with pytest.raises(InputError, match="edition 1 of 'fictional-rest-guide' is not in the archive"):
         editions.archived_source(load_config(project), SLUG, 1)
 
-    # dist/ holds the new edition only: the old press file lives in the archive now
-    assert not (dist / f"{SLUG}-press.pdf").exists()
-    assert not (dist / clinic_copy).exists()
-    assert "Edition 3" in pdf_text(dist / f"{SLUG}.pdf")
+    # dist/ holds the new edition's whole set: every file the old one had, rebuilt
+    for name in (f"{SLUG}.pdf", f"{SLUG}-press.pdf", clinic_copy):
+        text = pdf_text(dist / name)
+        assert "Edition 3" in text and "a lot after" in text, name
     assert "a lot after" in (dist / "source" / SLUG / "article.md").read_text()
     manifest = json.loads((dist / "manifest.json").read_text())
     assert manifest["articles"][SLUG]["edition"] == 3
     assert manifest["articles"][SLUG]["next_review_due"] == "2029-01-10"
-    assert [(o["path"], o["edition"]) for o in manifest["outputs"]] == [(f"{SLUG}.pdf", 3)]
+    assert [(o["path"], o["edition"]) for o in manifest["outputs"]] == [
+        (clinic_copy, 3), (f"{SLUG}-press.pdf", 3), (f"{SLUG}.pdf", 3)]
     entry, = manifest["archive"][SLUG]
     assert entry["edition"] == 2 and entry["path"] == f"archive/{SLUG}/edition-2"
     assert {f"{SLUG}.pdf", f"{SLUG}-press.pdf", clinic_copy, "source/article.md",
@@ -185,21 +198,28 @@ def test_a_new_edition_archives_the_old_pdfs_and_sources_and_updates_the_manifes
     assert snapshot(dist) == before
 
 
-def test_text_changed_after_the_review_is_a_warning_and_an_error_under_strict(project):
+def test_text_changed_after_the_review_is_refused_until_reviewed_as_a_new_edition(project):
     assert not problems(build(project, "handout", "booklet"))
     dist = project / "dist"
     before = snapshot(dist)
     edit(project, "Rest matters after any illness", "Rest matters after every illness")
-    expected = "content changed since the medical review of 2024-03-01: have it re-reviewed"
-    strict = build(project, "handout", "booklet", strict=True)
-    assert any(expected in p and "error:" in p for p in problems(strict))
-    assert snapshot(dist) == before  # nothing published
-    report = build(project, "handout", "booklet")
-    assert not problems(report) and any(expected in w for w in warnings(report))
+    for strict in (False, True):
+        report = build(project, "handout", strict=strict)
+        message, = problems(report)  # one line for the article, though two files were due
+        assert message.startswith(f"{project / 'source' / SLUG / 'article.md'}:14: error: body changed "
+                                  "since Dr. Test Reviewer's review of 2024-03-01")
+        assert "nothing was published" in message and "--allow-unreviewed" in message
+        assert snapshot(dist) == before
     edit(project, "updated: 2024-03-02", "updated: 2024-03-05")  # still not re-reviewed
-    assert any(expected in w for w in warnings(build(project, "handout")))
-    edit(project, "reviewed: 2024-03-01", "reviewed: 2026-02-01")  # re-reviewed: quiet
-    assert not any("content changed" in w for w in warnings(build(project, "handout")))
+    assert snapshot(dist) == before and problems(build(project, "handout"))
+    edit(project, "reviewed: 2024-03-01", "reviewed: 2026-02-01")  # re-reviewed, same edition
+    message, = problems(build(project, "handout"))
+    assert ":16: error: newly reviewed content" in message and "set 'edition: 3'" in message
+    assert snapshot(dist) == before
+    edit(project, "edition: 2", "edition: 3")
+    report = build(project, "handout")
+    assert not problems(report) and len(report.built) == 2  # the booklet too: the whole set
+    assert "every illness" in pdf_text(dist / f"{SLUG}-booklet.pdf")
 
 
 def test_an_overdue_review_is_a_warning_and_an_error_under_strict(project):
@@ -233,10 +253,9 @@ def test_a_failed_set_leaves_the_previous_set_and_manifest_byte_identical(projec
     press.mkdir()  # the press file cannot be replaced: the set must not be half-published
     (press / "in-the-way").write_text("x")
     before = snapshot(dist)
-    edit(project, "reviewed: 2024-03-01", "reviewed: 2026-01-10")
-    edit(project, "Rest matters after any illness", "Rest matters a lot after any illness")
+    edit(project, "updated: 2024-03-02", "updated: 2024-03-05")  # every file is rebuilt
     report = build(project, "handout", "booklet", "press")
-    assert report.failed and snapshot(dist) == before
+    assert report.failed and "cannot write" in problems(report)[0] and snapshot(dist) == before
     assert not list(dist.rglob("*.tmp"))
 
 
@@ -355,8 +374,7 @@ def test_a_disk_that_fills_up_on_the_press_file_leaves_the_previous_set_byte_ide
     assert not problems(build(project, "handout", "booklet", "press", "large-print"))
     dist = project / "dist"
     assert (dist / f"{SLUG}-press.pdf").stat().st_size > 120_000 > (dist / f"{SLUG}.pdf").stat().st_size
-    edit(project, "reviewed: 2024-03-01", "reviewed: 2026-01-10")
-    edit(project, "Rest matters after any illness", "Rest matters a lot after any illness")
+    edit(project, "updated: 2024-03-02", "updated: 2024-03-05")  # every file changes, not the content
     before = snapshot(dist)
 
     def full_disk_build():
@@ -368,6 +386,8 @@ def test_a_disk_that_fills_up_on_the_press_file_leaves_the_previous_set_byte_ide
     assert f"{SLUG}-press.pdf: error: cannot write: File too large" in run.stderr
     assert snapshot(dist) == before and not list(dist.rglob("*.tmp"))
     # a new edition: now the archive copy of the old press file is what does not fit
+    edit(project, "reviewed: 2024-03-01", "reviewed: 2026-01-10")
+    edit(project, "Rest matters after any illness", "Rest matters a lot after any illness")
     edit(project, "edition: 2", "edition: 3")
     run = full_disk_build()
     assert run.returncode == 1 and "cannot archive edition 2: File too large" in run.stderr

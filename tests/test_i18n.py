@@ -187,7 +187,8 @@ def test_vietnamese_handout_is_in_vietnamese_with_every_glyph(built):
     first, last, text = pages[0], pages[-1], " ".join(pages)
     assert "Tham vấn y khoa: Trần Văn Mẫu, BS · Y học hư cấu · 1 tháng 3, 2024" in first
     assert "Tác giả: Nguyễn Thị Ví Dụ · Cập nhật: 2 tháng 3, 2024" in first
-    assert f"Trang 1 / {len(pages)}" in first and "Ấn bản 2 · Cập nhật: 2 tháng 3, 2024" in first
+    assert f"Trang 1 / {len(pages)}" in first
+    assert re.search(r"Ấn bản 2 · nội dung [0-9a-f]{12} · Cập nhật: 2 tháng 3, 2024", first)
     assert "Tài liệu tham khảo" in text
     assert "Truy cập 15 Tháng Giêng 2024" in text  # the reference list follows the language
     assert "Tuyên bố miễn trừ trách nhiệm y khoa" in last

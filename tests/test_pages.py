@@ -464,7 +464,14 @@ def test_no_line_ends_early_in_the_fixture(laid_out, variant):
                     continue
                 first = texts_b[0]
                 if first.style["white_space"] in ("nowrap", "pre"):  # a unit: all or nothing
-                    word, word_width = first.text, first.width
+                    # (nested units, "Next review due" + its date, are one unit together)
+                    unit = []
+                    for t in texts_b:
+                        if t.style["white_space"] not in ("nowrap", "pre"):
+                            break
+                        unit.append(t)
+                    word = "".join(t.text for t in unit)
+                    word_width = unit[-1].position_x + unit[-1].width - unit[0].position_x
                 else:
                     word = first.text.lstrip().split(" ")[0]
                     word_width = first.width * len(word) / max(1, len(first.text))

@@ -48,12 +48,10 @@ def test_packet_shows_exactly_the_changes_since_the_reviewed_edition(proj):
 
     article = proj / "source" / SLUG / "article.md"
     refs = article.with_name("references.yaml")
-    build(proj)  # edition 1, published
+    build(proj)  # edition 1, published: the sign-off (no 'content:') is bound to it
     replace(article, "Wear light clothes.", "Wear loose cotton clothes.")
     replace(refs, "title: Drinking water when you are unwell", "title: Drinking fluids when you are unwell")
-    replace(article, "edition: 1", "edition: 2")
-    build(proj)  # edition 2: edition 1 goes to the archive
-    assert (proj / "dist" / "archive" / SLUG / "edition-1" / "source" / "article.md").is_file()
+    replace(article, "edition: 1", "edition: 2")  # not publishable before it is reviewed
 
     config = load_config(proj)
     _, edition, facts = packet_html(config, SLUG, today=TODAY)
@@ -68,7 +66,8 @@ def test_packet_shows_exactly_the_changes_since_the_reviewed_edition(proj):
     pages = pages_text(path)
     assert all(STAMP in page for page in pages)  # never mistaken for a handout
     text = " ".join(pages)
-    assert "Changes since edition 1, reviewed by Dana Sample, MD on 2025-10-01" in text
+    assert (f"Changes since edition 1, reviewed by Dana Sample, MD on 2025-10-01 (content "
+            f"{facts['basis'].content}, dist/source/{SLUG}/)") in text
     assert "Summary of changes (1)" in text
     assert re.search(r"1 How to feel better at home light loose cotton", text)
     assert "Wear light loose cotton clothes." in text  # the redline: deletion, then insertion
@@ -87,7 +86,8 @@ def test_first_review_packet_has_the_full_text(proj):
     path = write_packet(load_config(proj), SLUG, today=TODAY)
     assert path.name == f"{SLUG}-edition-1.pdf"
     text = " ".join(pages_text(path))
-    assert "First review: no earlier reviewed edition is in the archive" in text
+    assert ("No earlier text to compare with: Dana Sample's review of 2025-10-01 has no 'content:' "
+            "and names no text that was published, so the full text follows.") in text
     assert "The full text (first review)" in text
     assert "A fever means your body is warmer than usual." in text
     assert "Summary of changes" not in text

@@ -259,7 +259,7 @@ def stderr_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.strip() and not SUMMARY.match(line)]
 
 
-LINE_FORMAT = re.compile(r"^[^\n]+?(:\d+)?: (error|warning): \S.*$")
+LINE_FORMAT = re.compile(r"^[^\n]+?(:\d+)?: (error|warning|info): \S.*$")  # info: a note, e.g. a sign-off bound
 
 
 def build_refused(project: Project, capsys, server: LoopbackServer | None = None) -> str:

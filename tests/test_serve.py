@@ -49,7 +49,7 @@ def test_serve_rebuilds_a_changed_article_and_shows_errors(project: Path):
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen([sys.executable, str(REPO / "build_pdf.py"), "serve", "--port",
-                             str(port), "--root", str(project)],
+                             str(port), "--root", str(project), "--allow-unreviewed"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
@@ -64,12 +64,14 @@ def test_serve_rebuilds_a_changed_article_and_shows_errors(project: Path):
         generation = _status(base)["generation"]
         article.write_text(text.replace("## ", "## Freshly edited heading\n\n## ", 1), encoding="utf-8")
         _wait(lambda: _status(base)["generation"] > generation, 30, "a rebuild after the change")
-        second = _get(base + f"{FICTIONAL}.pdf")
-        assert second != first
+        # Not reviewed: the edit is previewed as a stamped proof; the reviewed handout stays.
+        assert _get(base + f"{FICTIONAL}.pdf") == first
+        second = _get(base + f"proof/{FICTIONAL}.pdf")
         from io import BytesIO
 
         from pypdf import PdfReader
-        assert "Freshly edited heading" in "".join(p.extract_text() for p in PdfReader(BytesIO(second)).pages)
+        proof = "".join(p.extract_text() for p in PdfReader(BytesIO(second)).pages)
+        assert "Freshly edited heading" in proof and "not for patients" in proof
 
         # A save with an error: the error is on the page, the last good PDF stays.
         generation = _status(base)["generation"]
@@ -79,7 +81,7 @@ def test_serve_rebuilds_a_changed_article_and_shows_errors(project: Path):
         assert _status(base)["errors"]
         page = _get(base + "index.html").decode()
         assert "build-error" in page and "article.md" in page
-        assert _get(base + f"{FICTIONAL}.pdf") == second
+        assert _get(base + f"proof/{FICTIONAL}.pdf") == second
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -19,11 +19,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from handouts.source import article as load
+from handouts.dist import editions
 from handouts.markdown.body import convert
 from handouts.references.bibliography import format_bibliography
 from handouts.project.config import Config
 from handouts.errors import Diagnostic, InputError, warning
-from handouts.batch.jobs import BuiltFile, Crash, Job, JobResult  # noqa: F401 (re-exported)
+from handouts.dist.manifest import article_entry
+from handouts.batch.jobs import BuiltFile, Crash, Job, JobResult
 from handouts.pdf.render import render_pdf
 from handouts.pdf.template import load_labels, render_document
 from handouts.variants.kinds import make_variant
@@ -64,6 +66,12 @@ def build_job(config: Config, job: Job) -> JobResult:
     try:
         article = load.load_article(job.article, config)
         result.edition = article.edition
+        status = editions.review_status(article, job.history)
+        refused = editions.publish_gate(article, status, job.history)
+        if refused is not None and not (job.allow_unreviewed and not status.reviewed):
+            raise InputError(refused)
+        result.proof = refused is not None
+        result.notes.extend(_binding_notes(article, status))
         _refuse_missing_alt(article)  # the handout is tagged: every figure needs its text
         result.warnings.extend(_editorial_checks(article, config))  # loader + checks
         _fail_if_strict(job, result)
@@ -79,7 +87,8 @@ def build_job(config: Config, job: Job) -> JobResult:
         variant.check_article(article, clinic, job.allow_draft)  # drafts stay out of print
 
         def render(v):  # the variant may lay out more than once (booklet padding)
-            doc = render_document(article, body, bibliography, v, config.theme, clinic)
+            doc = render_document(article, body, bibliography, v, config.theme, clinic,
+                                  status=status, proof=result.proof)
             clock.lap("template")
             try:
                 pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
@@ -100,10 +109,10 @@ def build_job(config: Config, job: Job) -> JobResult:
                                for message in dict.fromkeys(pdf.messages))
         for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
             suffix, data, pages, note = _piece(piece)
-            result.files.append(BuiltFile(job.output_name(suffix), data, pages, note))
+            result.files.append(BuiltFile(job.output_name(suffix, result.proof), data, pages, note))
         clock.lap("finish")
         _fail_if_strict(job, result)
-        result.article_entry = _article_entry(article, bibliography)
+        result.article_entry = article_entry(article, bibliography, status)
     except InputError as exc:
         result.error = exc
         result.files.clear()
@@ -124,11 +133,17 @@ def _piece(piece) -> tuple[str, bytes, int, str]:
     return piece.suffix, piece.data, piece.pages, getattr(piece, "note", "")
 
 
-def _article_entry(article, bibliography) -> dict | None:
-    """The manifest's record of the article."""
-    from handouts.dist.manifest import article_entry
-
-    return article_entry(article, bibliography)
+def _binding_notes(article, status) -> list[Diagnostic]:
+    """Reviewer entries without ``content:`` bound to the text published now (said once:
+    the manifest keeps the binding)."""
+    if status.draft:
+        return []
+    return [Diagnostic(article.path, s.reviewer.line,
+                       f"{s.reviewer.name}'s review of {s.reviewer.reviewed.isoformat()} has no "
+                       f"'content:'; it now stands for this text (content {article.content.short})",
+                       f"add 'content: {article.content.short}' under the entry to say so in the "
+                       "article itself", "info")
+            for s in status.unbound]
 
 
 def _editorial_checks(article, config: Config) -> list[Diagnostic]:

@@ -25,15 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from handouts.guard import paths
-from handouts.project.config import PAPERS, Config
+from handouts.project.config import Config
 from handouts.errors import did_you_mean
 from handouts.errors import Diagnostic, InputError
 from handouts.guard.paths import open_checked
-from handouts.variants.kinds import VARIANTS, output_suffixes
+from handouts.variants.kinds import output_suffixes
 
 ARTICLE_FILE = "article.md"
 #: Folder names of the output tree (and the site's pages): no article may take them.
-RESERVED_SLUGS = ("archive", "clinics", "review", "index", "source")
+RESERVED_SLUGS = ("archive", "clinics", "review", "index", "source", "proof")
+#: Where `--allow-unreviewed` puts the stamped proofs of unreviewed content (never published).
+PROOF_DIR = "proof"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Job:
     allow_draft: bool = False
     strict: bool = False
     default_paper: str = "a4"  # the project's paper: no suffix for it
+    allow_unreviewed: bool = False  # unreviewed content becomes a stamped proof, not an error
+    history: tuple = ()  # editions.Published records of the article (binds legacy sign-offs)
 
     @property
     def key(self) -> tuple:
@@ -59,14 +63,16 @@ class Job:
     def folder(self) -> PurePosixPath:
         return PurePosixPath("clinics", self.clinic) if self.clinic else PurePosixPath()
 
-    def output_name(self, piece_suffix: str = "") -> str:
+    def output_name(self, piece_suffix: str = "", proof: bool = False) -> str:
         """The path of one of the job's files, relative to dist/ (posix).
 
         `piece_suffix` is what the variant's finishing names the piece (``""`` for the
-        handout, ``-booklet``, ``-booklet-pages``, ``-press``, …).
+        handout, ``-booklet``, ``-booklet-pages``, ``-press``, …); a `proof` goes under
+        ``proof/`` (same names), away from what patients and clinics download.
         """
         paper = "" if self.paper == self.default_paper else f"-{self.paper}"
-        return str(self.folder / f"{self.slug}{piece_suffix}{paper}.pdf")
+        folder = PurePosixPath(PROOF_DIR) / self.folder if proof else self.folder
+        return str(folder / f"{self.slug}{piece_suffix}{paper}.pdf")
 
     @property
     def label(self) -> str:
@@ -111,6 +117,8 @@ class JobResult:
     article_entry: dict | None = None  # the manifest's article record (handouts.dist.manifest)
     peak_rss_kib: int = 0  # the worker's peak resident memory so far
     worker: str = ""
+    proof: bool = False  # stamped proof of unreviewed content: never published or recorded
+    notes: list[Diagnostic] = field(default_factory=list)  # said once, not kept in the manifest
 
     @property
     def ok(self) -> bool:

@@ -1,9 +1,12 @@
 """The batch: many outputs in one run, read top to bottom in `run`.
 
     plan      targets -> articles -> jobs (article x variant x paper x clinic)   jobs.py
+    sets      + every output the manifest lists for those articles: an edition is a
+              whole set, so all of an article's published files are rebuilt together
     fresh?    each job's inputs hash against the manifest: unchanged jobs stop here
     build     the other jobs -> executor (in-process, a process pool, or Dask)   build.py
-              -> `JobResult`s holding PDF bytes; workers never write
+              -> `JobResult`s holding PDF bytes; workers never write; content no
+              sign-off covers is refused there (or, --allow-unreviewed, a proof)
     publish   per article, once all its jobs are back and all succeeded: the set
               (archive of the previous edition, PDFs, sources) is moved into place
               together                                                            editions.py
@@ -40,6 +43,7 @@ class BatchOptions:
     bleed_mm: float | None = None
     strict: bool = False  # warnings (and review warnings) fail the article
     allow_draft: bool = False
+    allow_unreviewed: bool = False  # unreviewed content: stamped proofs under dist/proof/
     force: bool = False  # rebuild even when the inputs did not change
     jobs: int | None = None  # worker processes; None: the number of cores
     site: bool = True  # refresh the download site after a build that wrote something
@@ -81,6 +85,8 @@ class BatchReport:
     failed: list[Failure] = field(default_factory=list)
     outputs: list[Written] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    notes: list[Diagnostic] = field(default_factory=list)  # said once (a sign-off bound)
+    proofs: list[Written] = field(default_factory=list)  # dist/proof/: never published
     seconds: float = 0.0
     peak_rss_kib: dict[str, int] = field(default_factory=dict)  # per worker
 
@@ -97,6 +103,9 @@ class BatchReport:
     def summary(self) -> str:
         """``41 built, 359 unchanged, 2 failed in 6.1 s`` (counted in outputs sets: jobs)."""
         parts = [f"{len(self.built)} built", f"{len(self.unchanged)} unchanged"]
+        if self.proofs:
+            parts.append(f"{len(self.proofs)} proof file{'s' if len(self.proofs) != 1 else ''} "
+                         "in proof/ (not published)")
         if self.failed:
             parts.append(f"{self.failed_jobs} failed")
         return f"{', '.join(parts)} in {self.seconds:.1f} s"
@@ -161,10 +170,7 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
                           "medical review, or with --allow-draft as a proof", severity="info")
         report.warnings.append(note)
         progress.published([], [note])
-    collisions = publish.check_collisions(
-        (config.output_dir / name, job.label) for job in planned for name in _expected_names(job))
-    if collisions:
-        raise InputError(*collisions)
+    _check_collisions(config, planned)
 
     with publish.output_lock(config.output_dir):
         publish.clean_stale(config.output_dir, locked=True)
@@ -175,6 +181,13 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         if unreadable:
             report.warnings += unreadable
             progress.published([], unreadable)
+
+        # sets: what the articles published before joins the plan
+        planned, refused = whole_sets(config, planned, manifest, options)
+        for path, error in refused.items():
+            report.failed.append(Failure(path, error.problems))
+            progress.failed(report.failed[-1], [])
+        _check_collisions(config, planned)
 
         # fresh?
         recorded = defaultdict(list)
@@ -225,6 +238,59 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
     report.seconds = time.perf_counter() - started
     progress.finish(report)
     return report
+
+
+def _check_collisions(config: Config, planned: list[Job]) -> None:
+    from handouts.dist import publish
+
+    collisions = publish.check_collisions(
+        (config.output_dir / name, job.label) for job in planned for name in _expected_names(job))
+    if collisions:
+        raise InputError(*collisions)
+
+
+def whole_sets(config: Config, planned: list[Job], manifest: dict,
+               options: BatchOptions) -> tuple[list[Job], dict[Path, InputError]]:
+    """The plan completed to whole sets: for each planned article, a job for every output
+    the manifest lists for it (variant, paper, clinic) that the command did not name, so
+    all of its published files always hold the same edition and content. Each job
+    carries the article's publication history (`editions.history`). An article with a
+    published clinic copy whose clinic profile is gone is refused (the copy would keep an
+    older edition, or vanish)."""
+    from dataclasses import replace
+
+    from handouts.project.config import PAPERS
+    from handouts.dist.editions import history
+    from handouts.dist.manifest import outputs_of
+    from handouts.variants.kinds import VARIANTS
+
+    groups: dict[Path, list[Job]] = defaultdict(list)
+    for job in planned:
+        groups[job.article].append(job)
+    jobs: list[Job] = []
+    refused: dict[Path, InputError] = {}
+    for article, group in groups.items():
+        first, keys, extra = group[0], {j.key for j in group}, []
+        for out in outputs_of(manifest, first.slug):
+            key = (first.slug, out.get("variant"), out.get("paper"), out.get("clinic"))
+            if key in keys or key[1] not in VARIANTS or key[2] not in PAPERS:
+                continue
+            clinic = key[3]
+            if clinic is not None and clinic not in config.clinics:
+                refused[article] = InputError(Diagnostic(
+                    config.output_dir / out["path"], None,
+                    f"a copy for clinic '{clinic}' was published, and handouts.toml has no "
+                    "such clinic any more: its copy would keep the old edition",
+                    f"restore [clinics.{clinic}] in handouts.toml, or delete this file to "
+                    "withdraw the clinic's copy"))
+                break
+            keys.add(key)
+            extra.append(replace(first, variant=key[1], paper=key[2], clinic=clinic))
+        else:
+            past = history(config, first.slug, manifest)
+            jobs += [replace(j, history=past, allow_unreviewed=options.allow_unreviewed)
+                     for j in group + extra]
+    return jobs, refused
 
 
 def _clinics(config: Config, wanted) -> tuple[str | None, ...]:
@@ -494,6 +560,8 @@ def _publish_article(config: Config, group: list, digests: dict, manifest: dict,
     crash = next((r.crash for r in group if r.crash is not None), None)
     entry = next((r.article_entry for r in group if r.article_entry is not None), None)
     edition = next((r.edition for r in group if r.edition is not None), None)
+    notes = _unique(n for r in group for n in r.notes)
+    proof = any(r.proof for r in group)
     if not problems and crash is None:
         review = _review_warnings(config, slug, entry, manifest)
         if options.strict and review:
@@ -503,7 +571,12 @@ def _publish_article(config: Config, group: list, digests: dict, manifest: dict,
     if not problems and crash is None:
         files = [(config.output_dir / f.name, f.data) for r in group for f in r.files]
         try:
-            _publish_files(config, slug, edition, files, manifest, article, entry)
+            if proof:  # a proof is only put in place: no manifest record, no archive, no site
+                from handouts.dist.publish import publish_set
+
+                publish_set(files, within=config.output_dir)
+            else:
+                _publish_files(config, slug, edition, files, manifest, article, entry)
         except InputError as exc:
             problems += exc.problems
         except OSError as exc:
@@ -517,6 +590,13 @@ def _publish_article(config: Config, group: list, digests: dict, manifest: dict,
         report.failed.append(failure)
         progress.failed(failure, warnings)
         return
+    if proof:
+        written = [Written(config.output_dir / f.name, f.pages, len(f.data), f.note, r.job,
+                           r.seconds, len(r.warnings)) for r in group for f in r.files]
+        report.proofs += written
+        progress.published(written, warnings)
+        return
+    report.notes += notes
     written = []
     for result in group:
         manifest["outputs"] = [o for o in manifest.get("outputs", [])
@@ -533,7 +613,7 @@ def _publish_article(config: Config, group: list, digests: dict, manifest: dict,
         report.built.append(result)
     manifest["outputs"].sort(key=lambda o: o.get("path", ""))
     report.outputs += written
-    progress.published(written, warnings)
+    progress.published(written, warnings + notes)
 
 
 def _unique(diagnostics) -> list:

@@ -38,7 +38,7 @@ def run_checks(article, config, *, today: dt.date | None = None, exclude=(),
     """Run every enabled article rule on `article`; return its findings in line order.
 
     `exclude`: rule names (or families) to skip, e.g. the review rules that the build
-    already reports through `handouts.dist.editions.review_warnings`.
+    already applies itself (`handouts.dist.editions.review_warnings` and `publish_gate`).
     """
     load_families()
     settings = settings or settings_of(config)
@@ -58,7 +58,7 @@ def run_checks(article, config, *, today: dt.date | None = None, exclude=(),
     return findings
 
 
-#: Rules whose findings the build already gets from `handouts.dist.editions.review_warnings`.
+#: Rules the build applies itself (`handouts.dist.editions.review_warnings`, `publish_gate`).
 REVIEW_RULES = ("credibility/review-overdue", "credibility/content-changed")
 #: Left out of the build's report: the review rules, and image resolution, which the render
 #: stage measures on the laid-out page (handouts/imagecheck.py) — `check` estimates it.

@@ -1,6 +1,6 @@
 """Credibility: a complete medical review credit, a review that is not overdue, content
-unchanged since that review (from the archive kept by `handouts.dist.editions`), a
-disclaimer, and an ``updated`` date that is not before the review.
+that a sign-off covers (its fingerprint, see `handouts.dist.editions`), a disclaimer, and an
+``updated`` date that is not before the review.
 """
 
 from __future__ import annotations
@@ -62,27 +62,24 @@ def review_overdue(ctx, opts):
                   "have the article re-reviewed and add the new date under 'reviewers:'")
 
 
-@rule("credibility/content-changed")
+@rule("credibility/content-changed", severity="error")
 def content_changed(ctx, opts):
-    """The text differs from the text that was reviewed (the edition published with the
-    same review date, from dist/manifest.json or the archive)."""
-    from handouts.dist.editions import review_baseline
-    from handouts.dist.manifest import content_sha256, read_manifest
+    """The content is not what the reviewers signed: no sign-off covers its fingerprint
+    (the build refuses it), or reviewed content would reuse a published edition's number.
+    Sign-offs are bound as the build binds them (`handouts.dist.editions`, from
+    dist/manifest.json and the archive)."""
+    from handouts.dist.editions import history, publish_gate, review_status
+    from handouts.dist.manifest import read_manifest
 
-    last = latest_review(ctx.article)
-    if last is None:
+    if not ctx.article.reviewers or ctx.article.draft:
         return
     try:
-        manifest = read_manifest(ctx.config.output_dir)
-        base = review_baseline(ctx.config, ctx.article.slug, manifest, last.isoformat())
-    except Exception:  # an unreadable archive is not the article's problem
-        return
-    if base and base.get("content_sha256") != content_sha256(ctx.article):
-        yield Hit(_front_matter_line(ctx, "reviewed"),
-                  f"content changed since the medical review of {last.isoformat()} "
-                  f"(edition {base.get('edition')} is the reviewed text)",
-                  f"have it re-reviewed (`review {ctx.article.slug}` makes the reviewer's packet), "
-                  "then add the new review date")
+        past = history(ctx.config, ctx.article.slug, read_manifest(ctx.config.output_dir))
+    except OSError:  # an unreadable dist/ is not the article's problem
+        past = ()
+    problem = publish_gate(ctx.article, review_status(ctx.article, past), past)
+    if problem is not None:
+        yield Hit(problem.line, problem.message, problem.hint)
 
 
 @rule("credibility/disclaimer", severity="error")

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from handouts.guard import limits as limits_mod
 from handouts.checks.registry import Finding, Hit, rule
-from handouts.pdf.structure import HEADINGS, PdfModel, content_bytes
+from handouts.pdf.structure import HEADINGS, PdfModel
 
 def _xmp(model: PdfModel):
     try:

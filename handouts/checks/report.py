@@ -56,6 +56,7 @@ class ArticleReport:
     loaded: bool = False
     findings: list[Finding] = field(default_factory=list)
     readability: dict | None = None
+    content: str | None = None  # the content fingerprint (12 hex digits) a sign-off names
 
 
 @dataclass
@@ -104,6 +105,7 @@ def check_article(config, path: Path, *, today: dt.date | None = None, settings=
         report.findings = [_load_finding(p, p.severity) for p in exc.problems]
         return report
     report.title, report.lang, report.loaded = art.title, art.lang, True
+    report.content = art.content.short
     ctx = Context(art, config, today or dt.date.today())
     findings = run_checks(art, config, today=ctx.today, settings=settings, _ctx=ctx)
     seen = {(str(f.path), f.line, f.text) for f in findings}
@@ -170,7 +172,8 @@ def text_lines(report: Report) -> list[tuple[str, str]]:
         lines.append(("out" if f.severity == "info" else "err", str(f)))
 
     for a in report.articles:
-        lines.append(("out", f"{_shown(a.path, root)}" + (f" — {a.title}" if a.title else "")))
+        lines.append(("out", f"{_shown(a.path, root)}" + (f" — {a.title}" if a.title else "")
+                      + (f" (content {a.content})" if a.content else "")))
         r = a.readability
         if r and r["supported"] and r["article"]:
             w = r["article"]
@@ -248,7 +251,8 @@ def to_json(report: Report) -> dict:
                     "infos": report.count("info"), "status": report.exit_status(False),
                     "strict_status": report.exit_status(True)},
         "articles": [{"path": _rel(a.path, root), "slug": a.slug, "title": a.title, "lang": a.lang,
-                      "loaded": a.loaded, "findings": [finding(f) for f in a.findings],
+                      "loaded": a.loaded, "content": a.content,
+                      "findings": [finding(f) for f in a.findings],
                       "readability": a.readability} for a in report.articles],
         "pdfs": [{"path": _rel(p.path, root), "findings": [finding(f) for f in p.findings]}
                  for p in report.pdfs],

@@ -1,10 +1,15 @@
-"""Editions: when a review is due, what changed since the review, and the archive.
+"""Editions: which sign-offs cover the content, when a review is due, and the archive.
 
+- A review credit covers one text. Each reviewer entry binds to a content fingerprint
+  (`article.content_fingerprint`): its ``content:``, or, for an entry without one, the
+  content first published after it, as the manifest's ``signoffs`` (or an archived
+  edition) recorded it. `review_status` binds them; `publish_gate` refuses content no
+  sign-off covers, and reviewed content that would reuse a published edition's number.
+- An edition is one reviewed fingerprint: all of an article's outputs belong to it (the
+  batch rebuilds every output the manifest lists for an article together).
 - ``Next review due`` = the latest reviewer's date + ``review_interval_months``
-  (handouts.toml, default 36: the cycle MedlinePlus and HSE use).
-- A build warns when the review is overdue, and when the article's content differs
-  from the content that was medically reviewed ("content changed since the medical
-  review of 2022-07-26: have it re-reviewed"); ``--strict`` makes both errors.
+  (handouts.toml, default 36: the cycle MedlinePlus and HSE use); a build warns when
+  the review is overdue (``--strict``: an error).
 - A new edition never destroys the old one: when ``edition`` goes up, the previous
   edition's PDFs and its sources are copied to ``dist/archive/<slug>/edition-<N>/`` (a
   staged folder renamed into place, so it appears whole or not at all) before the new
@@ -38,6 +43,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from handouts.guard import paths
@@ -94,38 +100,164 @@ def _article_path(config, slug: str, path) -> Path:
 def review_warnings(config, slug: str, new_entry: dict, manifest: dict, *, today: dt.date | None = None,
                     path=None) -> list[Diagnostic]:
     """Warnings for the article about to be published (`new_entry` is its
-    `manifest.article_entry`): the review is overdue; the content differs from the
-    content that was reviewed (the published or archived edition of the same review)."""
+    `manifest.article_entry`): the review is overdue. (Content that no sign-off covers
+    never gets here: the build refuses it, see `publish_gate`.)"""
     today = today or dt.date.today()
     where = _article_path(config, slug, path)
-    out = []
     due, reviewed = new_entry.get("next_review_due"), new_entry.get("reviewed")
     if due and dt.date.fromisoformat(due) < today:
-        out.append(warning(where, None, f"review overdue: the medical review of {reviewed} was due "
-                           f"for renewal on {due}",
-                           "have the article re-reviewed and add the new date under 'reviewers:'"))
-    baseline = review_baseline(config, slug, manifest, reviewed)
-    if baseline and baseline.get("content_sha256") != new_entry.get("content_sha256"):
-        out.append(warning(where, None, f"content changed since the medical review of {reviewed}: "
-                           "have it re-reviewed",
-                           f"the reviewer approved the text of edition {baseline.get('edition')}; "
-                           "add the new review date under 'reviewers:' once it is re-reviewed"))
-    return out
+        return [warning(where, None, f"review overdue: the medical review of {reviewed} was due "
+                        f"for renewal on {due}",
+                        "have the article re-reviewed and add the new date under 'reviewers:'")]
+    return []
 
 
-def review_baseline(config, slug: str, manifest: dict, reviewed: str | None) -> dict | None:
-    """What was reviewed on `reviewed`: ``{"reviewed", "content_sha256", "edition"}`` of
-    the first edition published with that review date (manifest first, then archive)."""
-    if not reviewed:
+# ---------------------------------------------------------------------------------------
+# Sign-offs: which reviewers' approval covers the content
+
+
+@dataclass(frozen=True)
+class Published:
+    """One edition as it was published (the manifest's entry, or an archived one)."""
+
+    edition: int
+    content: str  # the full content fingerprint ("" from a version without fingerprints)
+    parts: tuple[tuple[str, str], ...]  # (part, sha256), see `article.CONTENT_PARTS`
+    signoffs: tuple[tuple[str, str, str], ...]  # (reviewer, reviewed date, fingerprint bound)
+    draft: bool
+    archived: bool  # in dist/archive (else the edition now in dist/)
+    reviewed: str = ""  # the latest review date it was published with
+    v1_sha256: str = ""  # `manifest.content_sha256` (what versions without fingerprints kept)
+
+
+def _published(entry: dict, archived: bool) -> Published | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("edition"), int):
         return None
-    old = (manifest.get("articles") or {}).get(slug) or {}
-    base = old.get("review_baseline")
-    if base and base.get("reviewed") == reviewed:
-        return base
-    for n in archived_editions(config, slug):  # oldest first
-        info = _edition_info(config, slug, n)
-        if info.get("reviewed") == reviewed and info.get("content_sha256"):
-            return {"reviewed": reviewed, "content_sha256": info["content_sha256"], "edition": n}
+    parts = entry.get("content_parts")
+    signoffs = []
+    for s in entry.get("signoffs") or ():
+        if isinstance(s, dict) and all(isinstance(s.get(k), str) for k in ("name", "reviewed", "content")):
+            signoffs.append((s["name"], s["reviewed"], s["content"]))
+    text = lambda key: entry.get(key) if isinstance(entry.get(key), str) else ""  # noqa: E731
+    return Published(entry["edition"], text("content_fingerprint"),
+                     tuple(sorted(parts.items())) if isinstance(parts, dict) else (),
+                     tuple(signoffs), bool(entry.get("draft")), archived, text("reviewed"),
+                     text("content_sha256"))
+
+
+def history(config, slug: str, manifest: dict) -> tuple[Published, ...]:
+    """What `slug` published, oldest first: its archived editions, then the edition now
+    in dist/ (from the manifest)."""
+    out = [_published(_edition_info(config, slug, n), True) for n in archived_editions(config, slug)]
+    out.append(_published((manifest.get("articles") or {}).get(slug), False))
+    return tuple(p for p in out if p is not None)
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A reviewer entry and the fingerprint it approved."""
+
+    reviewer: object  # article.Reviewer
+    content: str  # the fingerprint (or prefix) it binds to
+    legacy: bool = False  # no 'content:' key: bound through what was published
+    recorded: bool = True  # a legacy binding found in the manifest or archive (else: now)
+
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    """Whose sign-off covers an article's current content."""
+
+    content: object  # article.Fingerprint
+    signoffs: tuple[SignOff, ...]
+    draft: bool
+
+    @property
+    def covering(self) -> tuple:
+        """The reviewers whose sign-off covers the current content (the credit)."""
+        return tuple(s.reviewer for s in self.signoffs if self.content.matches(s.content))
+
+    @property
+    def latest(self) -> SignOff | None:
+        """The most recent sign-off (the last listed among those of the latest date)."""
+        return max(reversed(self.signoffs), key=lambda s: s.reviewer.reviewed, default=None)
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(self.covering)
+
+    @property
+    def unbound(self) -> tuple[SignOff, ...]:
+        """Legacy entries bound for the first time now (the one-time note)."""
+        return tuple(s for s in self.signoffs if s.legacy and not s.recorded)
+
+
+def review_status(article, past: tuple[Published, ...] = ()) -> ReviewStatus:
+    """Bind each reviewer entry of `article` to a fingerprint: its ``content:``; else (an
+    entry written before fingerprints) the content first published with that sign-off,
+    as the manifest or archive recorded it; else the current content (it is being
+    published for the first time after the review)."""
+    out = []
+    v1 = None
+    for r in article.reviewers:
+        if r.content:
+            out.append(SignOff(r, r.content))
+            continue
+        day = r.reviewed.isoformat()
+        bound = next((c for p in past for name, when, c in p.signoffs
+                      if name == r.name and when == day and c), None)
+        if bound is None:  # published by a version that kept only `content_sha256`
+            old = next((p for p in past if not p.content and p.v1_sha256 and p.reviewed == day), None)
+            if old is not None:
+                if v1 is None:
+                    from handouts.dist.manifest import content_sha256
+
+                    v1 = content_sha256(article)
+                bound = article.content.digest if old.v1_sha256 == v1 else UNKNOWN
+        out.append(SignOff(r, bound or article.content.digest, legacy=True, recorded=bool(bound)))
+    return ReviewStatus(article.content, tuple(out), bool(article.draft))
+
+
+#: A legacy sign-off of a text published before fingerprints, which differs from today's.
+UNKNOWN = "(published before fingerprints)"
+
+
+def _names(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def publish_gate(article, status: ReviewStatus, past: tuple[Published, ...]) -> Diagnostic | None:
+    """Why `article` may not be published as reviewed (None: it may).
+
+    - content that no sign-off covers: "body changed since Dr X's review of 2025-03-10";
+    - reviewed content other than the published edition's, under the same edition number:
+      "set 'edition: N+1'".
+    A draft is never published as reviewed, so it passes (it prints no credit).
+    """
+    if status.draft or not article.reviewers:
+        return None
+    latest = status.latest
+    if not status.reviewed:
+        signed = latest.content
+        record = next((p for p in reversed(past) if p.content and p.content.startswith(signed)), None)
+        what = (_names(article.content.changed_since(dict(record.parts))) + " changed"
+                if record and record.parts else "the content changed")
+        r = latest.reviewer
+        signed_text = (f"content {signed[:12]} signed" if signed != UNKNOWN
+                       else "the text signed was published before fingerprints")
+        return Diagnostic(article.path, r.line, f"{what} since {r.name}'s review of "
+                          f"{r.reviewed.isoformat()} ({signed_text}, content "
+                          f"{article.content.short} now): nothing was published",
+                          f"make the reviewer's packet (handouts review {article.slug}), add the "
+                          "sign-off it prints under 'reviewers:', or build a stamped proof with "
+                          "--allow-unreviewed")
+    current = next((p for p in reversed(past) if not p.archived), None)
+    if (current is not None and not current.draft and current.content
+            and current.edition == article.edition and current.content != article.content.digest):
+        return Diagnostic(article.path, article.edition_line or latest.reviewer.line,
+                          f"newly reviewed content (content {article.content.short}) differs from "
+                          f"edition {article.edition} as published (content {current.content[:12]})",
+                          f"set 'edition: {article.edition + 1}': an edition is one reviewed text, "
+                          f"and edition {article.edition} stays in the archive as published")
     return None
 
 
@@ -248,7 +380,8 @@ def publish_article(config, slug: str, edition: int, files, manifest: dict, *, a
     dropped: set[str] = set()
     if published is not None and edition > published:
         old_outputs = [o for o in outputs if o.get("slug") == slug and o.get("edition") == published]
-        archive_edition(config, slug, published, old, [o["path"] for o in old_outputs])
+        archive_edition(config, slug, published, old, [o["path"] for o in old_outputs],
+                        records=old_outputs)
         dropped = {o["path"] for o in old_outputs} - new_paths
         remove += [out_dir / rel for rel in sorted(dropped)]
 
@@ -258,8 +391,10 @@ def publish_article(config, slug: str, edition: int, files, manifest: dict, *, a
     with contextlib.suppress(OSError):
         source_dir.is_dir() and not source_dir.is_symlink() and _prune_empty(source_dir)
     manifest["outputs"] = [o for o in outputs if o.get("path") not in dropped]
-    baseline = review_baseline(config, slug, manifest, entry.get("reviewed"))
-    if baseline is None and entry.get("reviewed"):
+    # `review_baseline`: kept for readers of older manifests (the first edition published
+    # with the latest review date); `signoffs` is what this version reads.
+    baseline = old.get("review_baseline") if isinstance(old.get("review_baseline"), dict) else None
+    if entry.get("reviewed") and (baseline or {}).get("reviewed") != entry["reviewed"]:
         baseline = {"reviewed": entry["reviewed"], "content_sha256": entry.get("content_sha256"),
                     "edition": edition}
     manifest.setdefault("articles", {})[slug] = {**entry, "review_baseline": baseline}
@@ -324,11 +459,13 @@ def _prune_empty(folder: Path) -> None:
             os.rmdir(dirpath)
 
 
-def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[str]) -> Path | None:
+def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[str], *,
+                    records=()) -> Path | None:
     """Copy edition `n` (its outputs `output_paths`, relative to dist, and
     ``dist/source/<slug>/``) to ``dist/archive/<slug>/edition-<n>/``: staged in a
     temporary folder, fsynced, renamed into place. An edition already archived (a
-    previous run archived it and then failed) is kept as it is."""
+    previous run archived it and then failed) is kept as it is. `records`: the outputs'
+    manifest entries; ``edition.json`` keeps what each file is (variant, paper, clinic)."""
     out_dir = Path(config.output_dir)
     final = archive_dir(config, slug, n)
     if final.exists() or final.is_symlink():
@@ -351,8 +488,10 @@ def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[s
                         rel = f"{SOURCE}/{path.relative_to(source).as_posix()}"
                         _copy(path, staged / rel)
                         copied.append(rel)
+        kinds = [{k: r.get(k) for k in ("path", "variant", "paper", "clinic", "content")}
+                 for r in records if r.get("path") in copied]
         info = {**{k: v for k, v in entry.items() if k != "review_baseline"},
-                "edition": n, "files": copied}
+                "edition": n, "files": copied, "outputs": kinds}
         _write(staged / EDITION_FILE, (json.dumps(info, indent=1, sort_keys=True, ensure_ascii=False)
                                        + "\n").encode())
         os.rename(staged, final)

@@ -7,17 +7,28 @@ README, "The manifest")::
 
     {"format": "handouts-manifest", "version": 1, "generator": "handouts 0.1.0",
      "articles": {slug: {title, subtitle, summary, lang, keywords, authors: [name],
-         reviewers: [{name, credential, specialty, reviewed}], reviewed, updated, edition,
+         reviewers: [{name, credential, specialty, reviewed, content, covers}], reviewed,
+         updated, edition,
          next_review_due, publisher, disclaimer, source_url, draft,
          source: "source/<slug>/article.md", source_files: [relative to the article folder],
          references: [{number, html, text}], content_sha256,
+         content_fingerprint, content, content_parts: {part: sha256},
+         signoffs: [{name, reviewed, content, legacy}],
          review_baseline: {reviewed, content_sha256, edition} | null}},
-     "outputs": [{path, slug, title, lang, edition, updated, reviewed, next_review_due,
+     "outputs": [{path, slug, title, lang, edition, content, updated, reviewed, next_review_due,
          variant, paper, clinic, pages, bytes, sha256, inputs_sha256, warnings: [text]}],
      "archive": {slug: [{edition, path, files: [relative to path]}]}}
 
 Dates are ISO strings (or null), paths posix and relative to the output folder. A
 reader must ignore keys it does not know; a change that breaks readers bumps `version`.
+
+`content_fingerprint` is the article's content fingerprint (`article.content_fingerprint`,
+what a review approves), `content` its first 12 hex digits as printed on the handout;
+`signoffs` binds each reviewer entry to the fingerprint it approved (an entry without
+``content:`` is recorded here when first published, and stays bound to that text);
+`covers` says whether a reviewer's sign-off covers the published content (the credit).
+`content_sha256` is the digest earlier versions kept (title, summary, body, references
+file), still written so sign-offs recorded by them can be matched.
 """
 
 from __future__ import annotations
@@ -169,8 +180,9 @@ def _valid_article(entry) -> dict | None:
     out["keywords"] = _texts(out.get("keywords"))
     out["authors"] = _texts(out.get("authors"))
     out["draft"] = out.get("draft") is True
-    out["reviewers"] = [{"name": r["name"], **{k: r[k] for k in ("credential", "specialty")
+    out["reviewers"] = [{"name": r["name"], **{k: r[k] for k in ("credential", "specialty", "content")
                                                 if isinstance(r.get(k), str)},
+                         **({"covers": r["covers"]} if isinstance(r.get("covers"), bool) else {}),
                          "reviewed": _date(r.get("reviewed"))}
                         for r in out.get("reviewers") or () if isinstance(r, dict)
                         and isinstance(r.get("name"), str)] if isinstance(out.get("reviewers"), list) else []
@@ -429,9 +441,9 @@ def html_to_text(fragment: str) -> str:
 
 
 def content_sha256(article) -> str:
-    """sha256 of what a medical reviewer reads: title, subtitle, summary, the body (line
-    endings and trailing spaces normalised) and the references file. Dates, edition,
-    keywords and the like are not content."""
+    """The digest versions without fingerprints recorded (title, subtitle, summary, body,
+    the references file's bytes): kept to match sign-offs they published. The content
+    fingerprint proper is `article.content_fingerprint`."""
     h = hashlib.sha256()
     body = "\n".join(line.rstrip() for line in article.body.strip("\n").split("\n"))
     for part in (article.title, article.subtitle, article.summary, body):
@@ -445,10 +457,12 @@ def content_sha256(article) -> str:
     return h.hexdigest()
 
 
-def article_entry(article, bibliography=None) -> dict:
-    """The article's facts for the manifest (plain, picklable data; built in the worker)."""
-    from handouts.dist.editions import latest_review, published_files
+def article_entry(article, bibliography=None, status=None) -> dict:
+    """The article's facts for the manifest (plain, picklable data; built in the worker).
+    `status`: its `editions.ReviewStatus` (default: bound without any publication record)."""
+    from handouts.dist.editions import latest_review, published_files, review_status
 
+    status = status or review_status(article)
     refs = []
     for e in getattr(bibliography, "entries", ()) or ():
         fragment = getattr(e, "html", "")
@@ -467,8 +481,11 @@ def article_entry(article, bibliography=None) -> dict:
         "lang": article.lang,
         "keywords": list(article.keywords),
         "authors": [a.name for a in article.authors],
-        "reviewers": [{"name": r.name, "credential": r.credential, "specialty": r.specialty,
-                       "reviewed": _iso(r.reviewed)} for r in article.reviewers],
+        "reviewers": [{"name": s.reviewer.name, "credential": s.reviewer.credential,
+                       "specialty": s.reviewer.specialty, "reviewed": _iso(s.reviewer.reviewed),
+                       "content": s.reviewer.content or None,
+                       "covers": not status.draft and status.content.matches(s.content)}
+                      for s in status.signoffs],
         "reviewed": _iso(latest_review(article.reviewers)),
         "updated": _iso(article.updated),
         "edition": article.edition,
@@ -481,6 +498,11 @@ def article_entry(article, bibliography=None) -> dict:
         "source_files": files,
         "references": refs,
         "content_sha256": content_sha256(article),
+        "content_fingerprint": article.content.digest,
+        "content": article.content.short,
+        "content_parts": dict(article.content.parts),
+        "signoffs": [{"name": s.reviewer.name, "reviewed": _iso(s.reviewer.reviewed),
+                      "content": s.content, "legacy": s.legacy} for s in status.signoffs],
     }
 
 
@@ -494,7 +516,8 @@ def output_entry(*, path: str, slug: str, variant: str, paper: str, clinic: str 
     a = article_entry
     return {
         "path": path, "slug": slug, "title": a.get("title"), "lang": a.get("lang"),
-        "edition": a.get("edition"), "updated": a.get("updated"), "reviewed": a.get("reviewed"),
+        "edition": a.get("edition"), "content": a.get("content"), "updated": a.get("updated"),
+        "reviewed": a.get("reviewed"),
         "next_review_due": a.get("next_review_due"), "variant": variant, "paper": paper,
         "clinic": clinic, "pages": pages, "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(), "inputs_sha256": inputs_sha256,

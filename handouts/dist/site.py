@@ -51,7 +51,7 @@ VARIANT_LABELS = {
 #: Article facts the templates read; a manifest from an older build may lack some.
 _ARTICLE_DEFAULTS = dict(title="", subtitle="", summary="", lang="en", keywords=[], authors=[],
                          reviewers=[], reviewed="", updated="", edition=1, next_review_due="",
-                         publisher="", disclaimer="", source_url="", references=[])
+                         publisher="", disclaimer="", source_url="", references=[], content="")
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,8 @@ def _json_ld(article: dict, slug: str) -> Markup:
         "lastReviewed": article.get("reviewed") or None,
         "reviewedBy": [{"@type": "Person", "name": r["name"],
                         "honorificSuffix": r.get("credential", ""),
-                        "knowsAbout": r.get("specialty", "")} for r in article.get("reviewers", [])],
+                        "knowsAbout": r.get("specialty", "")} for r in article.get("reviewers", [])
+                       if r.get("covers", True)],
         "author": [{"@type": "Person", "name": name} for name in article.get("authors", [])],
         "publisher": {"@type": "Organization", "name": article.get("publisher", "")},
         "keywords": ", ".join(article.get("keywords", [])),
@@ -217,6 +218,68 @@ def _downloads(outputs: list[dict], from_dir: str, default_paper: str, labels: d
             groups["reader"].append(item)
     groups["clinics"] = dict(sorted(groups["clinics"].items()))
     return groups
+
+
+def _edition_facts(output_dir: Path, folder: str) -> dict:
+    """An archived edition's ``edition.json`` ({} when missing or not an object)."""
+    try:
+        info = json.loads((Path(output_dir) / folder / "edition.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _is_date(value) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _file_kind(path: str, slug: str, default_paper: str) -> dict:
+    """What an output file is, from its name (for an archive that did not record it)."""
+    from handouts.project.config import PAPERS
+
+    parts = path.split("/")
+    clinic = parts[1] if len(parts) == 3 and parts[0] == "clinics" else None
+    stem = PurePosixPath(parts[-1]).stem
+    rest = stem[len(slug):] if stem.startswith(slug) else stem
+    paper = next((p for p in PAPERS if rest.endswith(f"-{p}")), default_paper)
+    rest = rest.removesuffix(f"-{paper}") if rest.endswith(f"-{paper}") else rest
+    return {"path": path, "variant": rest.lstrip("-") or "handout", "paper": paper, "clinic": clinic}
+
+
+def _earlier_editions(output_dir: Path, slug: str, archived: list, from_dir: str,
+                      default_paper: str, names: dict, labels: dict) -> list[dict]:
+    """The archived editions, newest first: who reviewed each, its content fingerprint, and
+    each of its PDFs named by what it is ("Large print · A4 — Riverside Clinic")."""
+    out = []
+    for e in sorted(archived, key=lambda e: -int(e["edition"])):
+        info = _edition_facts(output_dir, e["path"])
+        known = {o["path"]: o for o in info.get("outputs") or ()
+                 if isinstance(o, dict) and isinstance(o.get("path"), str)}
+        files = []
+        for f in e["files"]:
+            if not f.endswith(".pdf") or f.startswith("source/"):
+                continue
+            kind = known.get(f) or _file_kind(f, slug, default_paper)
+            key = _variant_key(kind)
+            paper = str(kind.get("paper") or "")
+            label = labels.get(VARIANT_LABELS.get(key, ""), key) + (
+                f" · {paper.upper() if paper == 'a4' else paper.title()}" if paper else "")
+            if kind.get("clinic"):
+                label += f" — {names.get(kind['clinic'], kind['clinic'])}"
+            files.append({"href": _relative(f"{e['path']}/{f}", from_dir), "label": label,
+                          "name": f})
+        reviewers = [{"name": r["name"], "credential": str(r.get("credential") or ""),
+                      "reviewed": r.get("reviewed") if _is_date(r.get("reviewed")) else ""}
+                     for r in info.get("reviewers") or ()
+                     if isinstance(r, dict) and isinstance(r.get("name"), str) and r.get("covers", True)]
+        content = info.get("content") or str(info.get("content_fingerprint") or "")[:12]
+        out.append({"edition": e["edition"], "files": files, "reviewers": reviewers,
+                    "content": content if isinstance(content, str) else ""})
+    return out
 
 
 def _thumbnail(pdf_path: Path, sha256: str = "", previous: Path | None = None) -> bytes | None:
@@ -302,9 +365,8 @@ def site_files(output_dir: Path, theme, manifest: dict,
                 files.append((output_dir / slug / THUMB_NAME, png))
                 thumb = href(slug, THUMB_NAME)
         labels = labels_for(table, article["lang"])
-        editions = [{**e, "links": [(PurePosixPath(f).name, _relative(f"{e['path']}/{f}", slug))
-                                    for f in e["files"] if f.endswith(".pdf")]}
-                    for e in sorted(archive.get(slug, []), key=lambda e: -int(e["edition"]))]
+        editions = _earlier_editions(output_dir, slug, archive.get(slug, []), slug, default_paper,
+                                     names, labels)
         entry = dict(slug=slug, article=article, main=main, thumb=thumb, page=href(slug, "index.html"),
                      language=_language_name(article["lang"]), t=labels,
                      native_language=_native_name(article["lang"]),

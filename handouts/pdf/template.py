@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
@@ -121,9 +120,26 @@ def _document_date(article) -> str | None:
     return document_date(article)
 
 
+#: The stamp of a proof of unreviewed content (`--allow-unreviewed`): for editors, in English.
+PROOF_STAMP = "Changed since medical review — not for patients"
+
+
+def credited(article: Article, status=None, proof: bool = False) -> tuple:
+    """The reviewers the handout credits: those whose sign-off covers its content; none on
+    a draft or a proof."""
+    if article.draft or proof:
+        return ()
+    if status is None:
+        from handouts.dist.editions import review_status
+
+        status = review_status(article)
+    return status.covering
+
+
 def render_document(article: Article, body: Body, bibliography: Bibliography, variant: Variant,
-                    theme: Theme, clinic=None) -> Document:
-    """Fill the variant's template and the page-furniture stylesheet."""
+                    theme: Theme, clinic=None, *, status=None, proof: bool = False) -> Document:
+    """Fill the variant's template and the page-furniture stylesheet. `status` (an
+    `editions.ReviewStatus`) decides the review credit; `proof` stamps every page."""
     labels = load_labels(theme, article.lang)
     env = _environment(theme)
     context = dict(
@@ -147,11 +163,14 @@ def render_document(article: Article, body: Body, bibliography: Bibliography, va
         questions=_questions(clinic, labels),
         qr=_qr(article, clinic, labels),
         hyphenate=i18n.hyphenates(article.lang),
+        credits=credited(article, status, proof),
+        content=article.content.short if article.content else "",
+        proof=PROOF_STAMP if proof else "",
     )
     # No line break inside a phone number, the publisher's, clinic's or reviewer's name, a
     # date or a reference's author initials, wherever the template or citations put them.
     names = (article.publisher or "", clinic.name if clinic else "",
-             *(r.name for r in article.reviewers))
+             *(r.name for r in context["credits"]))
     return Document(keep_together(env.get_template(variant.template).render(**context), names),
                     # CSS takes dates as plain text (an older page.css.j2 calls date()).
                     env.get_template("page.css.j2").render(**{**context, "date": context["plain_date"]}))

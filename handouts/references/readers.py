@@ -25,7 +25,10 @@ from typing import Callable
 from handouts.errors import Diagnostic, InputError, did_you_mean, escape_controls
 from handouts.guard import limits as limits_mod
 from handouts.guard.paths import check_file, inside, name_problem, read_checked, real
-from handouts.references import bibtex, csl, medline, ris
+from handouts.references import bibtex
+from handouts.references import csl
+from handouts.references import medline
+from handouts.references import ris
 from handouts.references.common import Problems, Record, limit_hint
 
 REFERENCE_FILES = ("references.yaml", "references.yml", "references.json", "references.bib",

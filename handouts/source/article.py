@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -22,7 +24,6 @@ from handouts.references.readers import References
 from handouts.project.config import Config
 from handouts.guard.limits import SafeLoader
 from handouts.errors import did_you_mean
-from handouts.project.i18n import label_table
 from handouts.dist.editions import MAX_EDITION
 from handouts.errors import BIDI, INVISIBLE, Diagnostic, InputError, warning
 from handouts.guard import limits as limits_mod
@@ -41,10 +42,67 @@ class Person:
 
 @dataclass(frozen=True)
 class Reviewer:
+    """A medical sign-off. `content` is the fingerprint (or its first 8+ hex digits) of
+    the text the reviewer approved; "" for an entry written before fingerprints, which
+    binds to the content first published after its date (`handouts.dist.editions`)."""
+
     name: str
     credential: str
     specialty: str
     reviewed: dt.date
+    content: str = ""
+    line: int | None = field(default=None, compare=False)  # its 'reviewed:' line in article.md
+
+
+#: What a patient reads, in the order the fingerprint hashes it. Not content: the dates,
+#: edition, reviewers, authors, keywords, publisher, disclaimer (project-wide boilerplate).
+CONTENT_PARTS = ("title", "subtitle", "summary", "body", "references", "images")
+SHORT = 12  # hex digits printed on the handout and asked for in a sign-off
+MIN_SIGNOFF_HEX = 8
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The content fingerprint: sha256 over the `CONTENT_PARTS`, and each part's own
+    sha256 (to say what changed between two versions)."""
+
+    digest: str
+    parts: tuple[tuple[str, str], ...]
+
+    @property
+    def short(self) -> str:
+        return self.digest[:SHORT]
+
+    def matches(self, signed: str) -> bool:
+        """`signed` (a full fingerprint or a prefix of 8+ hex digits) names this content."""
+        return len(signed) >= MIN_SIGNOFF_HEX and self.digest.startswith(signed)
+
+    def changed_since(self, parts: dict) -> list[str]:
+        """The parts that differ from `parts` ({part: sha256}); all of them when unknown."""
+        own = dict(self.parts)
+        return [p for p in CONTENT_PARTS if parts.get(p) != own.get(p)]
+
+
+def content_fingerprint(title: str, subtitle: str, summary: str, body: str, references,
+                        cited, folder: Path, images, limits=None) -> Fingerprint:
+    """The fingerprint of what a patient reads: the title, subtitle and summary, the body
+    (trailing spaces and blank lines at the ends ignored), the cited references' data
+    (CSL items, so a reformatted file with the same references is the same content) and
+    the bytes of the local images the body shows."""
+    body = "\n".join(line.rstrip() for line in body.strip("\n").split("\n"))
+    refs = [[key, references.csl(key)] for key in cited if key in references.items]
+    image_digests = []
+    for name in sorted(set(images)):
+        data = paths.read_checked(folder / name, [folder], what=f"image '{name}'",
+                                  where="the article's folder",
+                                  max_bytes=limits_mod.get(limits, "image_bytes"))
+        image_digests.append([name, hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None])
+    texts = {"title": title, "subtitle": subtitle, "summary": summary, "body": body,
+             "references": json.dumps(refs, sort_keys=True, ensure_ascii=False, default=str),
+             "images": json.dumps(image_digests)}
+    parts = tuple((p, hashlib.sha256(texts[p].encode()).hexdigest()) for p in CONTENT_PARTS)
+    whole = hashlib.sha256("".join(f"{p}:{d}\n" for p, d in parts).encode()).hexdigest()
+    return Fingerprint(whole, parts)
 
 
 @dataclass(frozen=True)
@@ -73,6 +131,8 @@ class Article:
     cited: tuple[str, ...]  # citation keys in order of first use
     warnings: tuple[Diagnostic, ...] = ()
     next_review_due: dt.date | None = None  # latest review + review_interval_months (editions)
+    content: Fingerprint | None = None  # what a patient reads (`content_fingerprint`)
+    edition_line: int | None = None  # the line of 'edition:' (None: not given)
 
     @property
     def folder(self) -> Path:
@@ -182,7 +242,8 @@ FIELDS = {
     "references", "bibliography",
 }
 PERSON_FIELDS = {"name", "credential"}
-REVIEWER_FIELDS = {"name", "credential", "specialty", "reviewed"}
+REVIEWER_FIELDS = {"name", "credential", "specialty", "reviewed", "content"}
+_SIGNOFF = re.compile(r"[0-9a-f]{%d,64}" % MIN_SIGNOFF_HEX)
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 
 
@@ -436,6 +497,7 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
                         f"got {shown}", "write e.g. 'edition: 2'")
         else:
             values["edition"] = edition
+    values["edition_line"] = check.line(top["edition"][1]) if "edition" in top else None
 
     authors = []
     for item in check.sequence(top, "authors"):
@@ -458,7 +520,15 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
             name=check.text(sub, "name", "a reviewer", required=True, owner=item),
             credential=check.text(sub, "credential", "a reviewer", required=True, owner=item),
             specialty=check.text(sub, "specialty", "a reviewer", required=True, owner=item),
-            reviewed=check.date(sub, "reviewed", "a reviewer", required=True, owner=item))
+            reviewed=check.date(sub, "reviewed", "a reviewer", required=True, owner=item),
+            content=check.text(sub, "content", "a reviewer").lower(),
+            line=check.line(sub["reviewed"][1] if "reviewed" in sub else item))
+        if reviewer.content and not _SIGNOFF.fullmatch(reviewer.content):
+            check.error(sub["content"][1], f"'content': {reviewer.content[:40]!r} is not a content "
+                        "fingerprint", "paste the line the reviewer's packet printed "
+                        f"(handouts review), e.g. 'content: 3f9a1c07d2e4' ({MIN_SIGNOFF_HEX} to 64 "
+                        "hex digits)")
+            continue
         if reviewer.reviewed and reviewer.reviewed > _today():
             check.error(sub["reviewed"][1], f"'reviewed': {reviewer.reviewed.isoformat()} is in the "
                         "future", "write the date the review was done (today at the latest)")
@@ -555,7 +625,8 @@ def local_image_name(src: str) -> str | None:
 def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limits=None):
     """Local images must be files inside the article's folder (symbolic links resolved, no
     hard links), within the size limits, and an SVG must be one `sanitize.clean_svg` can
-    make safe; remote ones need opting in."""
+    make safe; remote ones need opting in. Returns (problems, warnings, the local image
+    names relative to the folder)."""
     folder = path.parent
     problems, warnings = [], []
     prose, found = image_sources(body, body_line)
@@ -565,7 +636,7 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limi
         problems.append(Diagnostic(path, prose.line(found[max_images][0]),
                                    limits_mod.over("images", len(found), limits, "images"),
                                    limits_mod.hint("images", "split the article")))
-        return problems, warnings
+        return problems, warnings, ()
     checked: dict[str, tuple] = {}
     for start, src in sorted(found):
         line_no = prose.line(start)
@@ -596,7 +667,7 @@ def check_images(path: Path, body: str, body_line: int, allow_remote: bool, limi
             checked[name] = _check_image_file(folder, name, shown, limits)
         for message, hint in checked[name]:
             problems.append(Diagnostic(path, line_no, message, hint))
-    return problems, warnings
+    return problems, warnings, tuple(name for name, found in checked.items() if not found)
 
 
 def _shown(src: str) -> str:
@@ -838,7 +909,8 @@ def load_article(path: Path, config: Config) -> Article:
         bibliography, bib_key = (values["references"], values["_references_line"]), "references"
     references, cited, cite_problems, cite_warnings = cite_article(
         path, bibliography, bib_key, body, body_line, getattr(config, "limits", None))
-    image_problems, image_warnings = check_images(path, body, body_line, config.allow_remote, limits)
+    image_problems, image_warnings, images = check_images(path, body, body_line, config.allow_remote,
+                                                          limits)
     problems += cite_problems + image_problems
     warnings += cite_warnings + image_warnings
     warnings += _check_labels(path, values["lang"], config)
@@ -848,6 +920,8 @@ def load_article(path: Path, config: Config) -> Article:
     values.pop("_references_line", None)
     from handouts.dist.editions import next_review_due
 
+    content = content_fingerprint(values["title"], values["subtitle"], values["summary"], body,
+                                  references, cited, path.parent, images, limits)
     return Article(slug=path.parent.name, path=path, body=body, body_line=body_line,
-                   references=references, cited=cited, warnings=tuple(warnings),
+                   references=references, cited=cited, warnings=tuple(warnings), content=content,
                    next_review_due=next_review_due(values["reviewers"], config), **values)
