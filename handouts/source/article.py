@@ -30,8 +30,8 @@ from handouts.guard import limits as limits_mod
 from handouts.guard import paths
 from handouts.guard import sanitize
 from handouts.guard.textscan import ProseText, prose_lines
+from handouts.source.discover import ARTICLE_FILE
 
-ARTICLE_FILE = "article.md"
 
 
 @dataclass(frozen=True)
