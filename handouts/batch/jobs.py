@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from handouts.guard import paths
-from handouts.project.config import PAPERS, Config
+from handouts.project.config import Config
 from handouts.errors import did_you_mean
 from handouts.errors import Diagnostic, InputError
 from handouts.guard.paths import open_checked
-from handouts.variants.kinds import VARIANTS
+from handouts.variants.kinds import output_suffixes
 
 ARTICLE_FILE = "article.md"
 #: Folder names of the output tree (and the site's pages): no article may take them.
