@@ -100,3 +100,11 @@ def did_you_mean(word: str, choices) -> str:
     """``did you mean 'check'?`` for the closest of `choices`, or ""."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
+
+
+def shown(path: Path | str) -> str:
+    """`path` as messages show it: relative to the current folder when it is inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -21,7 +21,7 @@ PACKAGE = REPO / "handouts"
 #: variants before pdf because the template lays out for a variant (variants import no
 #: renderer: they finish bytes).
 STAGES = ("errors", "guard", "theme", "project", "references", "source", "markdown",
-          "variants", "pdf", "dist", "checks", "batch", "review", "serve", "print", "cli",
+          "variants", "pdf", "dist", "checks", "batch", "review", "serve", "printing", "cli",
           "__main__")
 
 

@@ -145,3 +145,35 @@ def test_unreachable_dask_scheduler_is_an_input_error(cli, project, monkeypatch)
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
     code, out, err = cli("--root", project, "--executor", "ftp://x")
     assert code == 1 and "use dask://HOST:PORT" in err
+
+
+@pytest.mark.parametrize("args, refused", [
+    (("check", "--port", "8001"), "--port"),            # serve's
+    (("new", "somewhere", "--variant", "all"), "--variant"),  # build's
+    (("theme", "--pdf", "x.pdf"), "--pdf"),             # check's
+    (("review", FICTIONAL, "--copies", "2"), "--copies"),  # print's
+    (("serve", "--executor", "dask://127.0.0.1:8786"), "--executor"),  # build's only
+    (("print", FICTIONAL, "--force"), "--force"),       # build's and theme's
+    (("--port", "8001"), "--port"),                     # no command: build serves nothing
+])
+def test_each_command_refuses_another_commands_options(cli, project, capsys, monkeypatch,
+                                                       args, refused):
+    monkeypatch.chdir(project)
+    with pytest.raises(SystemExit) as exc:
+        cli(*args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: unrecognized arguments: {refused}" in err
+    assert not (project / "dist").exists() and not (project / "somewhere").exists()
+
+
+def test_the_command_may_follow_options_and_their_values(cli, project, capsys):
+    code, out, err = cli("--root", project, "--format", "json", "check")
+    assert code == 0, err
+    assert out.lstrip().startswith("{")
+    with pytest.raises(SystemExit) as exc:
+        cli("check", "--help")
+    assert exc.value.code == 0
+    help_text = capsys.readouterr().out
+    assert help_text.startswith("usage: handouts check ") and "--pdf" in help_text
+    assert "--port" not in help_text and "--variant" not in help_text

@@ -23,9 +23,14 @@ def wheel(tmp_path_factory) -> Path:
     """The wheel built from this checkout (a copy, so no build files land in the repo)."""
     work = tmp_path_factory.mktemp("wheel")
     src = work / "src"
-    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
-        ".git", "dist", "build", "*.egg-info", "node_modules", "__pycache__", ".pytest_cache",
-        ".hypothesis", "tests", "benchmarks"))
+    anywhere = shutil.ignore_patterns("*.egg-info", "node_modules", "__pycache__",
+                                      ".pytest_cache", ".hypothesis")
+    top = {".git", "dist", "build", "tests", "benchmarks"}  # handouts/dist/ is a package
+
+    def ignore(folder, names):
+        return anywhere(folder, names) | (top & set(names) if Path(folder) == REPO else set())
+
+    shutil.copytree(REPO, src, ignore=ignore)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
                     "-w", str(work), str(src)], check=True, capture_output=True, timeout=300)
     (found,) = work.glob("handouts-*.whl")

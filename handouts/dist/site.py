@@ -92,7 +92,8 @@ def og_locale(lang: str) -> str:
     return f"{locale.language}_{locale.territory}" if locale.territory else locale.language
 
 
-def _human_size(n: int) -> str:
+def human_size(n: int) -> str:
+    """A file size as people read it: ``240 KB``, ``1.3 MB``."""
     return f"{max(n, 1) / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
@@ -208,7 +209,7 @@ def _downloads(outputs: list[dict], from_dir: str, default_paper: str, labels: d
             label += f" — {clinic}"
         pages = int(out.get("pages") or 0)
         item = Download(_relative(out["path"], from_dir), label, key,
-                        paper, pages, _human_size(int(out.get("bytes") or 0)),
+                        paper, pages, human_size(int(out.get("bytes") or 0)),
                         _extent(key, pages, labels))
         if key in ("press", "booklet-pages"):  # print shops only, whoever's copy it is
             groups["press"].append(item)

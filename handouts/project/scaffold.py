@@ -14,7 +14,7 @@ from pathlib import Path
 from handouts.errors import InputError
 from handouts.theme import BUILTIN, builtin_names
 
-TEMPLATE = Path(__file__).resolve().parent / "project_template"
+TEMPLATE = Path(__file__).resolve().parent.parent / "project_template"
 #: Package data cannot carry a dot-file reliably: it is renamed on the way out.
 _RENAMED = {"gitignore": ".gitignore"}
 

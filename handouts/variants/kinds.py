@@ -119,7 +119,7 @@ class Variant:
             what = f"a clinic build (clinic '{clinic.id}')"
         else:
             return
-        raise InputError.at(article.path, _draft_line(article.path),
+        raise InputError.at(article.path, draft_line(article.path),
                             f"a draft ('draft: true') cannot go to print: refused for {what}",
                             "finish the medical review and remove 'draft: true', or pass "
                             "--allow-draft for a proof")
@@ -281,7 +281,7 @@ def expand_variants(names: list[str]) -> list[str]:
     return out
 
 
-def _draft_line(path: Path) -> int | None:
+def draft_line(path: Path) -> int | None:
     """The line of ``draft:`` in the article's front matter (for the error's location)."""
     try:
         lines = Path(path).read_text(encoding="utf-8").split("\n")

@@ -1,0 +1,246 @@
+"""Where the batch's jobs run: this process, a process pool, or a Dask cluster.
+
+`execute` yields one `JobResult` per job, in the order they finish: with no executor a
+process pool of `workers` (this process when there is one job), else any
+`concurrent.futures.Executor`. `from_url` turns ``--executor`` (``dask://HOST:PORT``) into
+such an executor for the length of a ``with`` block: the address and
+``HANDOUTS_DASK_TIMEOUT`` are checked before connecting, and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import multiprocessing
+import os
+
+from handouts.batch import jobs as planning
+from handouts.batch.jobs import Crash, Job, JobResult
+from handouts.errors import InputError
+from handouts.guard import limits as limits_mod
+from handouts.project.config import Config
+
+
+@contextlib.contextmanager
+def from_url(url: str | None, limits=None):
+    """``--executor URL`` -> the executor to give `run` while the block runs (None: the
+    default pool); a Dask client is closed when the block ends."""
+    if not url or url in ("process", "local"):
+        yield None
+        return
+    executor, close = dask_executor(url, os.environ.get("HANDOUTS_DASK_TIMEOUT"),
+                                    limits_mod.get(limits, "dask_message_bytes"))
+    try:
+        yield executor
+    finally:
+        close()
+
+
+def work(config: Config, job: Job):
+    """Build one job (runs in a worker process, on a Dask worker, or in-process)."""
+    _init_worker()
+    from handouts.batch.build import build_job
+
+    return build_job(config, job)
+
+
+def _init_worker() -> None:
+    """Each pool worker imports WeasyPrint and the pipeline once, before its first job;
+    WeasyPrint's log goes nowhere (the render stage collects its warnings)."""
+    import importlib
+    import logging
+
+    importlib.import_module("handouts.batch.build")  # WeasyPrint and the pipeline, once
+
+    logger = logging.getLogger("weasyprint")
+    logger.handlers[:] = [logging.NullHandler()]
+    logger.propagate = False
+
+
+def execute(config: Config, todo: list[Job], executor, workers: int | None):
+    """Yield a `JobResult` per job, in the order they finish."""
+    if not todo:
+        return
+    if executor is not None:
+        yield from _from_executor(config, todo, executor)
+        return
+    workers = min(workers or planning.default_workers(), len(todo))
+    if workers <= 1:
+        for job in todo:  # one job, or --jobs 1: no pool to start
+            yield work(config, job)
+        return
+    yield from _from_pool(config, todo, workers)
+
+
+def _from_executor(config: Config, todo: list[Job], executor):
+    futures = {executor.submit(work, config, job): job for job in todo}
+    try:
+        for future in cf.as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # the executor lost the job (a dead worker, …)
+                yield _lost(futures[future], exc)
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+# ---------------------------------------------------------------------------------------
+# Dask: the address and timeout checked before connecting; every wait bounded
+
+#: ``HANDOUTS_DASK_TIMEOUT``'s default: connecting, the handshake, and closing.
+DASK_TIMEOUT = "10s"
+DASK_SCHEMES = {"dask": "tcp", "tcp": "tcp", "tls": "tls"}
+
+
+def dask_address(url: str) -> str:
+    """``dask://HOST:PORT`` (or ``tcp://``, ``tls://``) -> the scheduler address Dask takes,
+    checked: a host, a port from 1 to 65535 (8786, Dask's, when left out)."""
+    from urllib.parse import urlsplit
+
+    shown = url if len(url) <= 80 else url[:60] + "…"
+    fix = "use dask://HOST:PORT, the address `dask scheduler` prints (e.g. dask://127.0.0.1:8786)"
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in DASK_SCHEMES or not rest:
+        raise InputError.at(None, None, f"--executor {shown}: not understood", fix)
+    try:
+        parts = urlsplit(f"{DASK_SCHEMES[scheme.lower()]}://{rest}")
+        port = parts.port
+    except ValueError as exc:
+        reason = "the port must be a number from 1 to 65535" if "port" in str(exc).lower() \
+            else "an IPv6 address needs its closing ']'" if "IPv6" in str(exc) else str(exc)
+        raise InputError.at(None, None, f"--executor {shown}: {reason}", fix) from None
+    if not parts.hostname or parts.path.strip("/") or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise InputError.at(None, None, f"--executor {shown}: not HOST:PORT", fix)
+    if port == 0:
+        raise InputError.at(None, None, f"--executor {shown}: the port must be a number from 1 "
+                            "to 65535", fix)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}:{port or 8786}"
+
+
+def dask_timeout(text: str | None) -> float:
+    """``HANDOUTS_DASK_TIMEOUT`` (``10s``, ``1.5 minutes``, ``30``: seconds) -> seconds."""
+    from dask.utils import parse_timedelta
+
+    value = DASK_TIMEOUT if text is None or not text.strip() else text.strip()
+    try:
+        seconds = float(parse_timedelta(value, default="seconds"))
+    except (KeyError, ValueError, TypeError, AttributeError):
+        seconds = -1.0
+    if not 0 < seconds <= 86_400:
+        raise InputError.at(None, None, f"HANDOUTS_DASK_TIMEOUT={value[:40]!r} is not a duration "
+                            "above 0 s and up to a day", "set it to e.g. 10s, 90s or 2 minutes")
+    return seconds
+
+
+def dask_executor(url: str, timeout_text: str | None, max_frame_bytes: int):
+    """(executor, close) for the Dask scheduler at `url`, or `InputError`.
+
+    distributed's own timeout does not cover the handshake (a port that accepts and never
+    answers holds ``Client()`` for ever), and it allocates whatever frame size a peer
+    announces (2⁶² bytes: MemoryError): so the connection is made in a thread given
+    `timeout` seconds, and frames over `max_frame_bytes` close the connection."""
+    import threading
+
+    address = dask_address(url)
+    seconds = dask_timeout(timeout_text)
+    fix = "start it with `dask scheduler` and workers with `dask worker HOST:PORT`"
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError.at(None, None, "--executor dask://…: the distributed package is not "
+                            "installed", "pip install 'handouts[dask]'") from None
+    _bound_dask_frames(max_frame_bytes)
+    box: dict = {}
+
+    def connect():
+        try:
+            box["client"] = Client(address, timeout=seconds, set_as_default=False)
+        except BaseException as exc:  # reported by the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="handouts-dask-connect", daemon=True)
+    thread.start()
+    thread.join(seconds + 1)
+    if thread.is_alive():
+        raise InputError.at(None, None, f"the Dask scheduler at {address} did not answer within "
+                            f"{seconds:g} s (HANDOUTS_DASK_TIMEOUT)", fix)
+    if "error" in box:
+        exc = box["error"]
+        reason = str(exc).split("\n")[0][:200] or type(exc).__name__
+        raise InputError.at(None, None, f"cannot reach the Dask scheduler at {address}: {reason}", fix)
+    client = box["client"]
+
+    def close():
+        try:
+            client.close(timeout=seconds)
+        except Exception:  # noqa: BLE001 (a scheduler gone silent: nothing left to close)
+            pass
+
+    return client.get_executor(), close
+
+
+_FRAMES_BOUNDED: list[int] = []
+
+
+def _bound_dask_frames(max_bytes: int) -> None:
+    """Make distributed's TCP reader refuse a frame over `max_bytes` before allocating it."""
+    from distributed.comm import tcp
+    from distributed.comm.core import CommClosedError
+
+    _FRAMES_BOUNDED[:] = [max_bytes]
+    if getattr(tcp.read_bytes_rw, "_handouts_bounded", False):
+        return
+    unbounded = tcp.read_bytes_rw
+
+    async def read_bytes_rw(stream, n: int):
+        if n > _FRAMES_BOUNDED[0]:
+            raise CommClosedError(f"the peer announced a message of {n:,} bytes, over the limit "
+                                  f"of {_FRAMES_BOUNDED[0]:,} (dask_message_bytes)")
+        return await unbounded(stream, n)
+
+    read_bytes_rw._handouts_bounded = True
+    tcp.read_bytes_rw = read_bytes_rw
+
+
+def _pool(workers: int) -> cf.ProcessPoolExecutor:
+    # forkserver: workers start from a clean interpreter that has imported the
+    # pipeline once (no fork of a parent holding threads or a progress bar).
+    context = multiprocessing.get_context("forkserver")
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                  initializer=_init_worker)
+
+
+def _from_pool(config: Config, todo: list[Job], workers: int):
+    """A process pool; a worker that dies (segfault, out of memory) breaks the pool:
+    the jobs it took down are retried once in a fresh pool, then one at a time, so the
+    job that kills its worker is the only one reported."""
+    queue, alone = list(todo), False
+    while queue:
+        broken: list[Job] = []
+        batch, rest = (queue[:1], queue[1:]) if alone else (queue, [])
+        pool = _pool(1 if alone else workers)
+        try:
+            futures = {pool.submit(work, config, job): job for job in batch}
+            for future in cf.as_completed(futures):
+                try:
+                    yield future.result()
+                except cf.process.BrokenProcessPool:
+                    broken.append(futures[future])
+                except Exception as exc:
+                    yield _lost(futures[future], exc)
+        finally:  # Ctrl-C, or the caller stopped: drop the queued jobs, do not wait for them
+            pool.shutdown(wait=True, cancel_futures=True)
+        if alone:
+            for job in broken:
+                yield _lost(job, RuntimeError("the worker process building it died "
+                                              "(a crash in a native library, or out of memory)"))
+            queue = rest
+        else:
+            queue, alone = [j for j in todo if j in broken], bool(broken)
+
+
+def _lost(job: Job, exc: BaseException):
+    return JobResult(job, crash=Crash(type(exc).__name__, str(exc) or repr(exc), ""))
