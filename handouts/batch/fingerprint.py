@@ -35,7 +35,6 @@ from urllib.parse import quote
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
 from handouts.errors import Diagnostic
-from handouts.source.discover import ARTICLE_FILE
 
 #: Bump when the way the inputs are hashed changes: every output is rebuilt once.
 SCHEME = "handouts-inputs/1"
