@@ -78,8 +78,9 @@ def test_the_wheel_in_a_clean_venv_builds_a_new_project_anywhere(wheel, tmp_path
     run("new", "clinic-handouts", cwd=outside)
     project = outside / "clinic-handouts"
     assert (project / ".gitignore").read_text().strip().endswith("dist/")
+    assert "    content: " in (project / "source/example-handout/article.md").read_text()
     built = run("--variant", "all", cwd=project)
-    assert "warning" not in built.stderr and "error" not in built.stderr, built.stderr
+    assert not any(word in built.stderr for word in ("warning", "error", "info")), built.stderr
     dist = project / "dist"
     for suffix in ("", "-booklet", "-booklet-pages", "-press", "-large-print"):
         assert (dist / f"example-handout{suffix}.pdf").is_file(), suffix

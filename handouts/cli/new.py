@@ -18,13 +18,17 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from handouts.project.scaffold import new_project
+    from handouts.project.config import load_config
+    from handouts.project.scaffold import EXAMPLE, new_project, sign_example
+    from handouts.source.article import load_article
 
     if len(args.articles) != 1:
         raise InputError.at(None, None, "new needs the name of the project's folder",
                             "handouts new my-handouts")
     dest = Path(args.articles[0])
     written = new_project(dest)
+    # The example's fictional sign-off covers exactly its text (see "The editor's workflow").
+    sign_example(dest / EXAMPLE, load_article(dest / EXAMPLE, load_config(dest)).content.short)
     if not args.quiet:
         say(f"created {shown(dest)}/ with {len(written)} files: handouts.toml, an example "
             "article under source/, styles/ for your overrides")

@@ -15,6 +15,8 @@ from handouts.errors import InputError
 from handouts.theme import BUILTIN, builtin_names
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "project_template"
+#: The example article of a new project.
+EXAMPLE = Path("source", "example-handout", "article.md")
 #: Package data cannot carry a dot-file reliably: it is renamed on the way out.
 _RENAMED = {"gitignore": ".gitignore"}
 
@@ -53,3 +55,14 @@ def copy_theme_file(styles_dir: Path, name: str, *, force: bool = False) -> Path
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(BUILTIN / name, target)
     return target
+
+
+def sign_example(article_md: Path, fingerprint: str) -> None:
+    """Bind the example's (fictional) sign-off to its text: ``content: <fingerprint>``
+    under its ``reviewed:`` line, as an editor does after a real review."""
+    text = article_md.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("reviewed:"))
+    indent = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
+    lines.insert(at + 1, f"{indent}content: {fingerprint}")
+    article_md.write_text("\n".join(lines), encoding="utf-8")
