@@ -17,26 +17,17 @@ import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
 
 from handouts.guard import paths
 from handouts.errors import InputError
-from handouts.guard.textscan import (LINK as _LINK, HTML_TAG as _TAG, HTML_COMMENT as _COMMENT,
-                                     FENCE as _FENCE)
+from handouts.markdown.body import footnote_letter
 
 # --------------------------------------------------------------------------------------
 # Text -> blocks -> tokens
-
-_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])[ \t]+(.*)$")
-_ADMONITION = re.compile(r'^ {0,3}!!![ \t]*([\w-]+)(?:[ \t]+"([^"]*)")?')
-_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*(?:<[^>]*>|[^)\s]*)(?:\s+\"([^\"]*)\")?\s*\)(?:\{[^}\n]*\})?")
-_AUTOLINK = re.compile(r"<((?:https?|mailto|tel):[^>\s]*)>", re.I)
-_ATTRIBUTES = re.compile(r"\{:?\s*[#.\w][^}\n]*\}")
-_CITATION = re.compile(r"\[((?:[^\[\]]*?)-?@[^\[\]]*)\](?![(\[:])")
-_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1")
 
 MARK = "\x00"  # block markers among the word tokens: "\x00h2", "\x00p", "\x00li", …
 
@@ -47,84 +38,155 @@ class Block:
     text: str
 
 
-def _inline(text: str) -> str:
-    text = _COMMENT.sub("", text)
-    text = _IMAGE.sub(lambda m: f"[image: {m.group(1)}" + (f" — {m.group(2)}" if m.group(2) else "") + "]",
-                      text)
-    # <tel:+15550100>, <https://…>: the address is the text a patient reads.
-    text = _AUTOLINK.sub(lambda m: re.sub(r"^(?:tel|mailto):", "", m.group(1), flags=re.I), text)
-    text = _ATTRIBUTES.sub("", text)
-    text = _CITATION.sub(lambda m: "[" + m.group(1).replace("@", "") + "]", text)
-    text = _LINK.sub(lambda m: m.group(1), text)
-    text = _TAG.sub("", text)
-    for _ in range(2):
-        text = _EMPHASIS.sub(lambda m: m.group(2), text)
-    return " ".join(text.replace("`", "").split())
+def blocks_of(body: str, numbers: dict[str, int] | None = None) -> list[Block]:
+    """The body as the patient reads it, block by block: rendered by the handout's own
+    Markdown stage (`numbers`: citation key -> number, by default in order of first
+    citation), then read back — headings, paragraphs, numbered and bulleted items with
+    their numbers and depth, callouts, quotes, tables with their captions, figures with
+    alt text and caption, code, and footnotes."""
+    from handouts.markdown.body import convert
+
+    reader = _BlockReader()
+    reader.feed(convert(body, numbers if numbers is not None else _numbers_of(body)).html)
+    reader.close()
+    return reader.blocks
 
 
-def blocks_of(body: str) -> list[Block]:
-    """A Markdown body as the blocks a reviewer reads (headings, paragraphs, list items,
-    callouts, quotes, tables and code as text)."""
-    out: list[Block] = []
-    para: list[str] = []
-    kind = "p"
-    fence = None
+def _numbers_of(body: str) -> dict[str, int]:
+    """Citation keys numbered in order of first citation, as the handout numbers them."""
+    from handouts.references.citations import CITATION_RE, parse_citation_group
 
-    def flush():
-        nonlocal kind
-        if para:
-            text = _inline(" ".join(para)) if kind not in ("code", "table") else "\n".join(para)
-            if text.strip():
-                out.append(Block(kind, text))
-        para.clear()
-        kind = "p"
+    numbers: dict[str, int] = {}
+    for group in CITATION_RE.finditer(body):
+        for item in parse_citation_group(group.group(1)):
+            numbers.setdefault(item.key, len(numbers) + 1)
+    return numbers
 
-    for line in body.split("\n"):
-        m = _FENCE.match(line)
-        if fence is not None:
-            if line.strip().startswith(fence):
-                fence = None
-                flush()
+
+class _BlockReader(HTMLParser):
+    """Rendered body HTML -> `Block`s (see `blocks_of`)."""
+
+    _BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "caption", "tr",
+               "figcaption"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self.text: list[str] = []
+        self.kind: str | None = None
+        self.lists: list[list] = []  # per open list: [tag, next number]
+        self.context: list[str] = []  # callout, quote, table, figure, footnotes
+        self.cells: list[str] = []
+        self.sup = ""
+
+    def _flush(self) -> None:
+        text = "".join(self.text)
+        text = text if self.kind in ("code",) else " ".join(text.split())
+        if text.strip() and self.kind:
+            self.blocks.append(Block(self.kind, text))
+        self.text, self.kind = [], None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        classes = (a.get("class") or "").split()
+        if tag == "div" and "callout" in classes:
+            self.context.append("callout")
+        elif tag == "div" and "footnote" in classes:
+            self.context.append("footnotes")
+        elif tag in ("blockquote", "table", "figure"):
+            self.context.append(tag)
+        elif tag in ("ol", "ul"):
+            self._flush()
+            self.lists.append([tag, int(a.get("start") or 1)])
+        elif tag == "li":
+            self._flush()
+            kind, number = self.lists[-1] if self.lists else ("ul", 1)
+            if self.lists:
+                self.lists[-1][1] += 1
+            depth = len(self.lists) - 1
+            self.kind = "li" if depth == 0 else f"li-{min(depth, 3)}"
+            if "footnotes" in self.context:
+                self.kind, marker = "footnote", f"{footnote_letter(number)}."
             else:
-                para.append(line)
-            continue
-        if m:
-            flush()
-            fence, kind = m.group(1)[0] * len(m.group(1)), "code"
-            continue
-        if not line.strip():
-            flush()
-            continue
-        if h := _HEADING.match(line):
-            flush()
-            out.append(Block(f"h{max(2, len(h.group(1)))}", _inline(h.group(2))))
-            continue
-        if a := _ADMONITION.match(line):
-            flush()
-            out.append(Block("callout", _inline(a.group(2) or a.group(1).title())))
-            kind = "callout"
-            continue
-        if line.lstrip().startswith("|"):
-            if kind != "table":
-                flush()
-                kind = "table"
-            if not re.fullmatch(r"[\s|:-]+", line):
-                para.append(" · ".join(c.strip() for c in line.strip().strip("|").split("|")))
-            continue
-        if i := _ITEM.match(line):
-            flush()
-            kind = "li"
-            para.append(i.group(1))
-            continue
-        if line.lstrip().startswith(">"):
-            if kind not in ("quote", "callout"):
-                flush()
-                kind = "quote"
-            para.append(re.sub(r"^\s*(>\s?)+", "", line).replace("[!", "[").strip())
-            continue
-        para.append(line.strip())
-    flush()
-    return out
+                marker = f"{number}." if kind == "ol" else ("•" if depth == 0 else "–")
+            self.text = [marker + " "]
+        elif tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "caption", "figcaption",
+                     "tr"):
+            if tag == "p" and self.kind in ("li", "footnote") or (
+                    tag == "p" and self.kind and self.kind.startswith("li-")):
+                return  # a loose item's paragraph stays in its item
+            self._flush()
+            self.kind = self._kind_of(tag, classes)
+            self.cells = []
+        elif tag == "img":
+            image = "[image: " + (a.get("alt") or "") + (f" — {a['title']}" if a.get("title") else "") + "]"
+            if "figure" in self.context:
+                self._flush()
+                self.kind, self.text = "figure", [image]
+            else:
+                self.text.append(image)
+        elif tag == "sup":
+            self.sup = "citation" if "citation" in classes else "note"
+            self.text.append("[")
+        elif tag == "br":
+            self.text.append(" ")
+
+    def _kind_of(self, tag: str, classes: list[str]) -> str:
+        if tag.startswith("h") and tag[1:].isdigit():
+            return f"h{max(2, int(tag[1]))}"
+        if tag == "pre":
+            return "code"
+        if tag == "caption":
+            return "table"
+        if tag == "figcaption":
+            return "figure"
+        if tag == "tr":
+            return "table-row"
+        if "callout-title" in classes:
+            return "callout"
+        if "callout" in self.context:
+            return "callout-body"
+        if "blockquote" in self.context:
+            return "quote"
+        return "p"
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.cells.append(" ".join("".join(self.text).split()))
+            self.text = []
+        elif tag == "tr":
+            self.text, self.kind = [" · ".join(self.cells)], "table"
+            self._flush()
+        elif tag == "caption":
+            self.text.insert(0, "Table: ")
+            self._flush()
+        elif tag == "figcaption":
+            self.text.insert(0, "— ")
+            if self.blocks and self.blocks[-1].kind == "figure":
+                last = self.blocks.pop()
+                self.text.insert(0, last.text + " ")
+            self._flush()
+        elif tag == "sup":
+            self.text.append("]")
+            self.sup = ""
+        elif tag in ("ol", "ul"):
+            self._flush()
+            if self.lists:
+                self.lists.pop()
+        elif tag in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "li"):
+            if tag == "p" and self.kind and (self.kind.startswith("li") or self.kind == "footnote"):
+                return
+            self._flush()
+        elif tag in ("div", "blockquote", "table", "figure") and self.context:
+            self._flush()
+            self.context.pop()
+
+    def handle_data(self, data):
+        if self.kind is None and data.strip():
+            self.kind = self._kind_of("p", [])
+        if data.strip() == "\u21a9":  # a footnote's way back: not text a reader reads
+            return
+        self.text.append(data.replace("\u21a9", ""))
 
 
 def tokens_of(blocks: list[Block]) -> list[str]:

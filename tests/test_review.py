@@ -129,10 +129,37 @@ def test_review_on_the_command_line(proj, cli, monkeypatch):
 def test_packet_text_keeps_phone_numbers_and_captions_without_attribute_syntax():
     """The reviewer signs off what patients read: a tel: autolink's number, an image's
     caption; never the raw `{width=50%}` of an attribute list."""
-    from handouts.review import _inline
+    from handouts.review import blocks_of
 
-    text = _inline('Call <tel:+15550100> now. ![A chart](images/c.png "Figure 1. Fever chart")'
-                   '{width=50%} See <https://example.org/x>.')
+    text = " ".join(b.text for b in blocks_of(
+        'Call <tel:+15550100> now. ![A chart](images/c.png "Figure 1. Fever chart")'
+        '{width=50%} See <https://example.org/x>.'))
     assert "+15550100" in text
     assert "Figure 1. Fever chart" in text
     assert "{width" not in text and "https://example.org/x" in text
+
+
+def test_packet_shows_the_article_as_the_patient_reads_it(proj):
+    """Word-habit steps keep their numbers, nested items their depth, a footnote its
+    letter and text, a table its caption, a citation key with underscores its number —
+    read back from the packet PDF the reviewer signs."""
+    from handouts.project.config import load_config
+    from handouts.review import write_packet
+
+    article = proj / "source" / SLUG / "article.md"
+    refs = article.with_name("references.yaml")
+    replace(refs, "- id: drinks2024", "- id: example_drinks_2024")
+    replace(article, "[@drinks2024]", "[@example_drinks_2024]")
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text + "\n\n## Steps at home\n\n1) Rest in bed\n2) Drink water\n"
+                       "   - small sips\n3) Check the temperature[^t]\n\n"
+                       "| Age | Cups a day |\n|---|---|\n| Adult | 8 |\n\nTable: Water by age\n\n"
+                       "[^t]: Use the thermometer your nurse showed you.\n", encoding="utf-8")
+    packet = write_packet(load_config(proj), SLUG, today=TODAY)
+    text = " ".join(pages_text(packet))
+    for shown in ("1. Rest in bed", "2. Drink water", "– small sips",
+                  "3. Check the temperature[a]", "a. Use the thermometer your nurse showed you.",
+                  "Table: Water by age", "Adult · 8", "if your nurse says it is safe for you[2]"):
+        assert shown in text, shown
+    for raw in ("1)", "[^t]", "example_drinks", "exampledrinks", "@"):
+        assert raw not in text.split("Sign-off")[0].split("References")[0], raw

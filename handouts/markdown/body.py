@@ -183,7 +183,7 @@ def _outline(tokens, out: list[Heading], names: Mapping[str, str]) -> list[Headi
 _FOOTNOTE_REF = re.compile(r'(<a class="footnote-ref" href="#fn:[^"]*">)(\d+)(</a>)')
 
 
-def _letter(n: int) -> str:
+def footnote_letter(n: int) -> str:
     """1 -> a, 26 -> z, 27 -> aa (as CSS lower-alpha counts)."""
     out = ""
     while n:
@@ -207,7 +207,7 @@ def convert(markdown_text: str, numbers: dict[str, int], *, allow_remote_images=
     md = handout_markdown(numbers, labels)
     html = md.convert(markdown_text)
     # Footnote markers become letters: superscript numbers are the citations'.
-    html = _FOOTNOTE_REF.sub(lambda m: m.group(1) + _letter(int(m.group(2))) + m.group(3), html)
+    html = _FOOTNOTE_REF.sub(lambda m: m.group(1) + footnote_letter(int(m.group(2))) + m.group(3), html)
     names = md.treeprocessors["heading_titles"].names
     return Body(sanitize(html, allow_remote_images=allow_remote_images),
                 tuple(_outline(md.toc_tokens, [], names)))
