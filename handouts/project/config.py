@@ -67,6 +67,9 @@ class Config:
                    output_dir=root / "dist")
 
 
+#: What fills a booklet up to a multiple of 4 pages (handouts.toml `booklet_padding`).
+BOOKLET_PADDING = ("notes", "blank")
+
 # Keys accepted in handouts.toml and their expected types.
 _KEYS = {
     "publisher": str,
@@ -177,7 +180,7 @@ def _check_values(values: dict, path: Path, text: str, root: Path) -> list[Diagn
                                        f"'site_url' must be the http(s) address where dist/ is published, "
                                        f"got {url!r}", 'e.g. site_url = "https://example.org/handouts/"'))
         values["site_url"] = url
-    if values.get("booklet_padding", "notes") not in ("notes", "blank"):
+    if values.get("booklet_padding", "notes") not in BOOKLET_PADDING:
         problems.append(Diagnostic(path, _line_of_key(text, "booklet_padding"),
                                    "'booklet_padding' must be \"notes\" or \"blank\"",
                                    f"got {values['booklet_padding']!r}"))
