@@ -723,19 +723,19 @@ def test_svg_fonts_cannot_blank_the_handout_control():
     """The control: the same SVG, rendered *without* the sanitizer, blanks the text --
     so the test below would see the attack if it got through."""
     from handouts.pdf import render
-    from handouts.guard import sanitize
+    from handouts.guard import svg as svg_mod
 
     svg = font_bomb_svg()
     src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
     html = (f'<html lang="en"><body><h1>{VISIBLE[0]}</h1><p>{VISIBLE[1]}</p>'
             f'<img src="{src}"><p>{VISIBLE[2]}</p></body></html>')
-    original = sanitize.clean_svg
+    original = svg_mod.clean_svg
     try:
-        sanitize.clean_svg = lambda text, limits=None: text.decode() if isinstance(text, bytes) else text
+        svg_mod.clean_svg = lambda text, limits=None: text.decode() if isinstance(text, bytes) else text
         unsafe = render.render_pdf(html, base_dir=THEME, theme=Theme.load(REPO / "styles"),
                                    stylesheets=[THEME / "base.css"])
     finally:
-        sanitize.clean_svg = original
+        svg_mod.clean_svg = original
     safe = render.render_pdf(html, base_dir=THEME, theme=Theme.load(REPO / "styles"),
                              stylesheets=[THEME / "base.css"])
     import tempfile
@@ -769,7 +769,7 @@ def test_credit_and_disclaimer_visible_whatever_the_article_embeds(project, form
 
 
 def test_clean_svg_strips_styles_scripts_and_references():
-    from handouts.guard.sanitize import clean_svg
+    from handouts.guard.svg import clean_svg
 
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
            '<style>@font-face{font-family:x;src:url(a.ttf)}</style><script>alert(1)</script>'
@@ -794,7 +794,7 @@ def test_clean_svg_strips_styles_scripts_and_references():
     ("<html/>", "not an SVG"),
 ])
 def test_clean_svg_refuses_what_it_cannot_make_safe(svg, needle):
-    from handouts.guard.sanitize import UnsafeSVG, clean_svg
+    from handouts.guard.svg import UnsafeSVG, clean_svg
 
     started = time.monotonic()
     with pytest.raises(UnsafeSVG, match=needle):

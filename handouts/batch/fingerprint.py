@@ -21,6 +21,7 @@ hash. The theme's part is the digest `Theme.load` took when the run loaded the p
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import hashlib
@@ -69,21 +70,72 @@ def _versions() -> dict[str, str]:
     return out
 
 
-#: Modules that never change a PDF's bytes (checks, site, command line, this stage).
-_NOT_IN_PDF = {"checks", "site.py", "serve.py", "review.py", "cli.py", "batch.py", "publish.py",
-               "manifest.py", "inputs.py", "__main__.py"}
+#: The module that builds one job: the engine digest covers what it imports.
+BUILD_MODULE = "handouts.batch.build"
+
+
+def _module_file(package: Path, name: str) -> Path | None:
+    """The source file of module `name` (``handouts.x.y``) inside `package`, or None."""
+    parts = name.split(".")[1:]
+    base = package.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported(path: Path, name: str) -> set[str]:
+    """The ``handouts`` modules that module `name` (at `path`) imports, anywhere in its
+    source (inside functions too), with the packages whose ``__init__`` each runs."""
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = name.split(".")
+                anchor = anchor[:len(anchor) - node.level + (1 if is_package else 0)]
+                module = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            # ``from handouts.x import y``: y is a module or a name of handouts.x.
+            targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            parts = target.split(".")
+            if parts[0] == "handouts":
+                found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return found
+
+
+def build_modules() -> dict[str, Path]:
+    """Every module of the package that building one job imports, found statically from
+    `BUILD_MODULE` (transitively): a new module enters the rebuild hash when the build
+    imports it, and only then. The theme's data files are in the theme digest."""
+    package = Path(__file__).resolve().parent.parent
+    seen: dict[str, Path] = {}
+    todo = [BUILD_MODULE]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(package, name)
+        if path is None:  # a name imported from a module, not a module
+            continue
+        seen[name] = path
+        todo.extend(_imported(path, name) - seen.keys())
+    return seen
 
 
 @functools.lru_cache(maxsize=1)
 def engine_digest() -> str:
-    """sha256 of handouts' own Python source (a development checkout changes it without
-    changing the version number)."""
-    package = Path(__file__).resolve().parent
+    """sha256 of the source of the modules the build imports (`build_modules`): a
+    development checkout changes it without changing the version number."""
+    package = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        rel = path.relative_to(package)
-        if rel.parts[0] in _NOT_IN_PDF:
-            continue
+    for path in sorted(build_modules().values()):
         h.update(path.relative_to(package).as_posix().encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()

@@ -202,109 +202,119 @@ def split_sentences(text: str, first_line: int, whole: bool = False) -> list[Sen
 
 def parse_prose(body: str, body_line: int) -> Prose:
     """The article body's prose blocks, each with its source line."""
-    blocks: list[Block] = []
-    callouts: list[Callout] = []
-    lines = list(prose_lines(body, body_line))  # fenced code left out, code spans blanked
-    para: list[tuple[int, str]] = []
-    para_kind = ["paragraph"]
-    callout_ctx: dict = {"kind": "", "indent": False, "quote": False, "callout": None}
+    reader = _ProseReader()
+    for number, line in prose_lines(body, body_line):  # fenced code left out, code spans blanked
+        reader.line(number, line)
+    reader.flush()
+    return Prose(reader.blocks, reader.callouts)
 
-    def flush():
-        if para:
-            raw = "\n".join(t for _, t in para)
+
+class _ProseReader:
+    """`parse_prose`'s state, fed one source line at a time: the paragraph being
+    collected and the callout (admonition or ``> [!KIND]`` quote) it belongs to."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.callouts: list[Callout] = []
+        self.para: list[tuple[int, str]] = []
+        self.para_kind = "paragraph"
+        self.kind = ""  # the callout's kind ("" outside one)
+        self.callout: Callout | None = None
+        self.indent = False  # inside an admonition's indented body
+        self.quote = False  # inside a block quote
+        self.prev_blank = True
+
+    def flush(self) -> None:
+        """End the paragraph being collected."""
+        if self.para:
+            raw = "\n".join(t for _, t in self.para)
             text = clean_inline(raw)
             if text.strip():
-                blocks.append(Block(para_kind[0], text, para[0][0], raw=raw,
-                                    callout=callout_ctx["kind"]))
-                if callout_ctx["callout"] is not None:
-                    callout_ctx["callout"].text += " " + text
-        para.clear()
-        para_kind[0] = "paragraph"
+                self.blocks.append(Block(self.para_kind, text, self.para[0][0], raw=raw,
+                                         callout=self.kind))
+                if self.callout is not None:
+                    self.callout.text += " " + text
+        self.para.clear()
+        self.para_kind = "paragraph"
 
-    prev_text = ""
-    prev_blank = True
-    for number, line in lines:
-        text = line
+    def _open_callout(self, kind: str, title_raw: str, number: int) -> None:
+        self.flush()
+        title = clean_inline(title_raw).strip()
+        callout = Callout(kind.lower(), title, number, "")
+        self.callouts.append(callout)
+        self.kind, self.callout = callout.kind, callout
+        if title:
+            self.blocks.append(Block("callout-title", title, number, raw=title_raw,
+                                     callout=callout.kind))
+
+    def line(self, number: int, text: str) -> None:
         # Admonition body: indented lines after "!!! type".
-        if callout_ctx["indent"]:
+        if self.indent:
             if text.strip() and not text.startswith(("    ", "\t")):
-                flush()
-                callout_ctx.update(kind="", indent=False, callout=None)
+                self.flush()
+                self.kind, self.indent, self.callout = "", False, None
             else:
                 text = text[4:] if text.startswith("    ") else text.lstrip("\t")
         # Block quotes: strip the markers; "> [!WARNING] title" is a callout.
         if _QUOTE.match(text):
             text = _QUOTE.sub("", text, count=1)
             text = _QUOTE.sub("", text)  # nested quotes
-            if not callout_ctx["quote"]:
-                flush()
-                callout_ctx["quote"] = True
+            if not self.quote:
+                self.flush()
+                self.quote = True
             alert = _ALERT.match(text.strip())
             if alert:
-                flush()
-                title = clean_inline(alert.group(2)).strip()
-                callout = Callout(alert.group(1).lower(), title, number, "")
-                callouts.append(callout)
-                callout_ctx.update(kind=callout.kind, callout=callout)
-                if title:
-                    blocks.append(Block("callout-title", title, number, raw=alert.group(2),
-                                        callout=callout.kind))
-                continue
-        elif callout_ctx["quote"]:
-            flush()
-            callout_ctx.update(quote=False)
-            if not callout_ctx["indent"]:
-                callout_ctx.update(kind="", callout=None)
+                self._open_callout(alert.group(1), alert.group(2), number)
+                return
+        elif self.quote:
+            self.flush()
+            self.quote = False
+            if not self.indent:
+                self.kind, self.callout = "", None
         adm = _ADMONITION.match(text)
         if adm:
-            flush()
-            title = clean_inline(adm.group(2) or "").strip()
-            callout = Callout(adm.group(1).lower(), title, number, "")
-            callouts.append(callout)
-            callout_ctx.update(kind=callout.kind, indent=True, callout=callout)
-            if title:
-                blocks.append(Block("callout-title", title, number, raw=adm.group(2) or "",
-                                    callout=callout.kind))
-            prev_blank = False
-            continue
-        stripped = text.strip()
-        if not stripped:
-            flush()
-            prev_blank = True
-            prev_text = ""
-            continue
+            self._open_callout(adm.group(1), adm.group(2) or "", number)
+            self.indent = True
+            self.prev_blank = False
+            return
+        self._text(number, text)
+
+    def _text(self, number: int, text: str) -> None:
+        """A line of prose (no callout marker): a heading, a paragraph's line, or a break."""
+        if not text.strip():
+            self.flush()
+            self.prev_blank = True
+            return
         heading = _HEADING.match(text)
         if heading:
-            flush()
-            blocks.append(Block("heading", clean_inline(heading.group(2) or "").strip(), number,
-                                level=len(heading.group(1)), raw=text))
-            prev_blank, prev_text = False, ""
-            continue
-        if _SETEXT.match(text) and para and not prev_blank and para_kind[0] == "paragraph":
-            raw = "\n".join(t for _, t in para)
-            first = para[0][0]
-            para.clear()
-            blocks.append(Block("heading", clean_inline(raw).strip().replace("\n", " "), first,
-                                level=1 if "=" in text else 2, raw=raw))
-            continue
+            self.flush()
+            self.blocks.append(Block("heading", clean_inline(heading.group(2) or "").strip(),
+                                     number, level=len(heading.group(1)), raw=text))
+            self.prev_blank = False
+            return
+        if _SETEXT.match(text) and self.para and not self.prev_blank and self.para_kind == "paragraph":
+            raw = "\n".join(t for _, t in self.para)
+            first = self.para[0][0]
+            self.para.clear()
+            self.blocks.append(Block("heading", clean_inline(raw).strip().replace("\n", " "), first,
+                                     level=1 if "=" in text else 2, raw=raw))
+            return
         if _HR.match(text) or _TABLE_ROW.match(text) or _LINK_DEF.match(text) or _HTML_BLOCK.match(text):
-            flush()
-            prev_blank = False
-            continue
+            self.flush()
+            self.prev_blank = False
+            return
         footnote = _FOOTNOTE_DEF.match(text)
         if footnote:
-            flush()
+            self.flush()
             text = text[footnote.end():]
         item = _LIST_ITEM.match(text)
         if item:
-            flush()
-            para_kind[0] = "item"
-            para.append((number, item.group(2)))
+            self.flush()
+            self.para_kind = "item"
+            self.para.append((number, item.group(2)))
         else:
-            para.append((number, text.strip()))
-        prev_blank, prev_text = False, text
-    flush()
-    return Prose(blocks, callouts)
+            self.para.append((number, text.strip()))
+        self.prev_blank = False
 
 
 class _CMU:

@@ -23,7 +23,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
-from handouts.guard import sanitize
+from handouts.guard import svg
 from handouts.errors import Diagnostic, InputError
 
 from handouts.pdf.fixes import linebreak
@@ -49,7 +49,7 @@ class SafeFetcher(URLFetcher):
     `article_dir`, when given, is what `ARTICLE_BASE` URLs stand for. Files are judged by
     `paths.inside` (symbolic links resolved); a file in the article's folder with more than
     one hard link is refused (it may be an outside file under a new name). Whatever could
-    be read as SVG (it starts with ``<``) is served through `sanitize.clean_svg`, so no
+    be read as SVG (it starts with ``<``) is served through `svg.clean_svg`, so no
     image can bring a stylesheet, a font or a reference of its own; a raster image over
     `Limits.image_pixels` (judged from its header) is refused before WeasyPrint decodes it.
     Every response is bounded in size; remote fetches together in time (`Limits.remote_seconds`: a server
@@ -107,10 +107,10 @@ class SafeFetcher(URLFetcher):
     def _checked(self, url: str, response, data: bytes):
         """`data` as the response body; SVG (anything XML) through `clean_svg`."""
         headers = response.headers
-        if sanitize.looks_like_xml(data):
+        if svg.looks_like_xml(data):
             try:
-                data = sanitize.clean_svg(data, self.limits).encode("utf-8")
-            except sanitize.UnsafeSVG as exc:
+                data = svg.clean_svg(data, self.limits).encode("utf-8")
+            except svg.UnsafeSVG as exc:
                 self._request = None
                 raise URLFetchingError(f"unsafe SVG at {url[:200]}: {exc}") from None
             del headers["Content-Type"]

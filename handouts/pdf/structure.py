@@ -153,6 +153,21 @@ class PdfModel:
         return out
 
     # -- page content ----------------------------------------------------------------
+    def _mcid(self, page, operands) -> int | None:
+        """The MCID of a ``BDC`` operator: in its property list, inline or named in the
+        page's ``/Properties`` resources."""
+        if len(operands) < 2:
+            return None
+        props = operands[1]
+        if isinstance(props, self.pikepdf.Dictionary) and "/MCID" in props:
+            return int(props.MCID)
+        if isinstance(props, self.pikepdf.Name):
+            res = page.obj.get("/Resources", {}).get("/Properties", {})
+            d = res.get(str(props)) if res else None
+            if d is not None and "/MCID" in d:
+                return int(d.MCID)
+        return None
+
     def _scan_page(self, page, margin_ratio: float) -> PageContent:
         pikepdf = self.pikepdf
         out = PageContent()
@@ -176,11 +191,6 @@ class PdfModel:
         ctm_stack = []
         tm = [1.0, 0, 0, 1.0, 0, 0]
 
-        def mul(m, n):
-            return [m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3],
-                    m[2] * n[0] + m[3] * n[2], m[2] * n[1] + m[3] * n[3],
-                    m[4] * n[0] + m[5] * n[2] + n[4], m[4] * n[1] + m[5] * n[3] + n[5]]
-
         for operands, op in ops:
             name = str(op)
             if name == "q":
@@ -188,25 +198,16 @@ class PdfModel:
             elif name == "Q":
                 ctm = ctm_stack.pop() if ctm_stack else ctm
             elif name == "cm" and len(operands) == 6:
-                ctm = mul([float(v) for v in operands], ctm)
+                ctm = _mul([float(v) for v in operands], ctm)
             elif name == "BT":
                 tm = [1.0, 0, 0, 1.0, 0, 0]
             elif name == "Tm" and len(operands) == 6:
                 tm = [float(v) for v in operands]
             elif name in ("Td", "TD") and len(operands) == 2:
-                tm = mul([1, 0, 0, 1, float(operands[0]), float(operands[1])], tm)
+                tm = _mul([1, 0, 0, 1, float(operands[0]), float(operands[1])], tm)
             elif name in ("BMC", "BDC"):
                 tag = str(operands[0]) if operands else ""
-                mcid = None
-                if name == "BDC" and len(operands) > 1:
-                    props = operands[1]
-                    if isinstance(props, pikepdf.Dictionary) and "/MCID" in props:
-                        mcid = int(props.MCID)
-                    elif isinstance(props, pikepdf.Name):
-                        res = page.obj.get("/Resources", {}).get("/Properties", {})
-                        d = res.get(str(props)) if res else None
-                        if d is not None and "/MCID" in d:
-                            mcid = int(d.MCID)
+                mcid = self._mcid(page, operands) if name == "BDC" else None
                 if tag == "/Artifact":
                     stack.append(("artifact", None))
                 elif mcid is not None:
@@ -230,10 +231,17 @@ class PdfModel:
                 if name in _TEXT_SHOW or name in ("Do", "BI", "INLINE IMAGE"):
                     out.text_mcids.add(tagged[-1])
                 if name in _TEXT_SHOW:
-                    y = mul(tm, ctm)[5]
+                    y = _mul(tm, ctm)[5]
                     if y > top - margin or y < bottom + margin:
                         out.margin_tagged += 1
         return out
+
+
+def _mul(m, n):
+    """The product of two PDF matrices ``[a b c d e f]``."""
+    return [m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3],
+            m[2] * n[0] + m[3] * n[2], m[2] * n[1] + m[3] * n[3],
+            m[4] * n[0] + m[5] * n[2] + n[4], m[4] * n[1] + m[5] * n[3] + n[5]]
 
 
 class ContentTooLarge(Exception):

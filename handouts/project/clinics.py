@@ -105,7 +105,7 @@ class _Lines:
 
 def clean_svg(text: str) -> str:
     """Sanitize an SVG logo as article SVGs are (no scripts, styles, fonts, outside refs)."""
-    from handouts.guard.sanitize import clean_svg as clean
+    from handouts.guard.svg import clean_svg as clean
 
     return clean(text)
 

