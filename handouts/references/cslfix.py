@@ -7,7 +7,7 @@ calls before it formats anything; `engine()` is the one place citeproc runs, wit
 warnings silenced (it warns with a bare ``UserWarning`` for every field a style does not
 use, naming no file).
 
-When citeproc-py is upgraded: run ``python3 -m pytest tests/test_ama_corpus.py``; a fix
+When citeproc-py is upgraded: run ``python3 -m pytest tests/references/test_ama_corpus.py``; a fix
 whose test passes without it can go. `apply()` refuses another version rather than patch
 internals it was not written against.
 
@@ -52,7 +52,7 @@ def apply() -> None:
     found = version("citeproc-py")
     if found != CITEPROC_VERSION:  # the fixes replace internals of this exact version
         raise RuntimeError(f"handouts.references.cslfix was written for citeproc-py {CITEPROC_VERSION}, "
-                           f"found {found}: check the fixes (tests/test_ama_corpus.py) and update the pin")
+                           f"found {found}: check the fixes (tests/references/test_ama_corpus.py) and update the pin")
     from citeproc import model, string
 
     model.Substitute.add_to_repressed_list = _add_to_repressed_list  # 1

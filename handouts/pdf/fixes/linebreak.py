@@ -9,7 +9,7 @@ line" (Pango lets trailing spaces hang), yet WeasyPrint measures the line *with*
 space, finds it too wide, takes the branch meant for "the line can't be split earlier"
 and keeps only the **first word** on the line. Everything after it moves to the next
 line, which leaves a line holding one word. It reproduces in bare WeasyPrint (see
-``tests/test_pages.py::test_bare_weasyprint_tears_lines_at_inline_boxes``) and depends
+``tests/pdf/test_pages.py::test_bare_weasyprint_tears_lines_at_inline_boxes``) and depends
 only on where the text box ends, so any variant, paper or font size can hit it; the
 larger type of large print and the narrow booklet pages hit it most.
 

@@ -25,9 +25,9 @@ from handouts.errors import InputError
 from handouts.references.bibtex import latex_to_text
 from handouts.references.dates import csl_date
 from handouts.references.readers import load_references, resolve_bibliography
-from pdfcheck import REPO, pdf_text
+from pdfcheck import FIXTURES, REPO, pdf_text
 
-REFS = Path(__file__).parent / "fixtures" / "references"
+REFS = FIXTURES / "references"
 AMA = "american-medical-association"
 
 EXPORTS = {

@@ -28,7 +28,9 @@ from handouts.references.bibliography import format_bibliography
 from handouts.references.cslfix import expand_last_page
 from handouts.references.readers import load_references
 
-CORPUS = Path(__file__).parent / "fixtures" / "references" / "corpus.yaml"
+from pdfcheck import FIXTURES, REPO
+
+CORPUS = FIXTURES / "references" / "corpus.yaml"
 AMA = "american-medical-association"
 
 EXPECTED = [
@@ -198,7 +200,7 @@ def test_each_defect_shows_without_the_fixes():
         f"r = load_references({str(CORPUS)!r})\n"
         f"for e in format_bibliography(r, {tuple(keys)!r}, {AMA!r}).entries: print(e.key + '|' + e.text)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parent.parent).stdout
+                         cwd=REPO).stdout
     before = dict(line.split("|", 1) for line in out.splitlines())
     expected = dict(EXPECTED)
     for defect, cases in DEFECTS.items():

@@ -1,7 +1,7 @@
 """Template stage: reviewed HTML golden file, autoescaping, labels.
 
 Regenerate the golden file after a deliberate template change with
-``UPDATE_GOLDEN=1 python3 -m pytest tests/test_template.py`` and review its diff.
+``UPDATE_GOLDEN=1 python3 -m pytest tests/pdf/test_template.py`` and review its diff.
 """
 
 from __future__ import annotations

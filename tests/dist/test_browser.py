@@ -16,9 +16,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from pdfcheck import FICTIONAL
+from pdfcheck import FICTIONAL, TESTS
 
-AXE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = TESTS / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOW = "run ./setup.sh (apt chromium, pip playwright, npm ci --prefix tests/browser)"
 

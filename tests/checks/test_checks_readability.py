@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from pdfcheck import REPO
+
 BODY = textwrap.dedent("""\
     ## Rest at home
 
@@ -110,7 +112,7 @@ def test_textstat_works_offline():
         print(syllables("hypertension"), textstat.flesch_kincaid_grade("The cat sat on the mat today."))
         """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parents[1])
+                            cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "4"
 

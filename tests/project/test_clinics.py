@@ -1,6 +1,6 @@
 """Clinic profiles: the clinic block on the first and last page, the footer's
 "Questions? Call …" in the article's language, the logo in its fixed box, and one-line
-errors for bad profiles. (tests/test_clinic.py covers the command line's --clinic.)"""
+errors for bad profiles. (tests/project/test_clinic.py covers the command line's --clinic.)"""
 
 from __future__ import annotations
 

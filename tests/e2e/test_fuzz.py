@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 
 from handouts.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+from pdfcheck import REPO
+
 SLUG = "fuzzed"
 
 REFERENCES = """\

@@ -1,7 +1,7 @@
 """The download site, read as files: what a reader and a search engine get from dist/.
 
 The browser-level checks (links resolve, phone width, accessibility audit) are in
-tests/test_browser.py.
+tests/dist/test_browser.py.
 """
 
 from __future__ import annotations

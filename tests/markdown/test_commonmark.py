@@ -29,9 +29,11 @@ from hypothesis import strategies as st
 from handouts.markdown.body import new_markdown
 from handouts.markdown.commonmark import reindent_lists
 
+from pdfcheck import TESTS
+
 #: The spec ships with the tests (CC BY-SA 4.0, see tests/data/README.md).
-SPEC_PATH = Path(__file__).with_name("data") / "commonmark-spec.txt"
-BASELINE_PATH = Path(__file__).with_name("commonmark_baseline.json")
+SPEC_PATH = TESTS / "data" / "commonmark-spec.txt"
+BASELINE_PATH = TESTS / "commonmark_baseline.json"
 SECTIONS = (
     "Lists",
     "List items",
@@ -644,6 +646,6 @@ def test_commonmark_spec_ratchet(terminal_summary):
     if improved:
         terminal_summary.append(
             f"Improved: {', '.join(improved)}. Ratchet the baseline up with "
-            "COMMONMARK_UPDATE_BASELINE=1 python -m pytest tests/test_commonmark.py"
+            "COMMONMARK_UPDATE_BASELINE=1 python -m pytest tests/markdown/test_commonmark.py"
         )
     assert not regressed, f"CommonMark pass count fell below baseline in {regressed}:\n{table}"

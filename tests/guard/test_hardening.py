@@ -37,7 +37,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_security import FRONT_MATTER
 
-REPO = Path(__file__).resolve().parents[1]
+from pdfcheck import REPO
+
 THEME = REPO / "handouts" / "theme"
 SLUG = "hostile"
 TIMEOUT = 60

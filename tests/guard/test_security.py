@@ -30,7 +30,8 @@ from pypdf.generic import IndirectObject, StreamObject
 
 from handouts.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+from pdfcheck import REPO
+
 SLUG = "hostile"
 
 FRONT_MATTER = """\
