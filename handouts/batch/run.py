@@ -633,7 +633,7 @@ def _review_warnings(config: Config, slug: str, entry: dict | None, manifest: di
 
 
 def _publish_files(config, slug, edition, files, manifest, article, entry) -> None:
-    from handouts.dist.editions import publish_article
+    from handouts.dist.archive import publish_article
 
     publish_article(config, slug, edition, files, manifest, article=article, entry=entry or {})
 
