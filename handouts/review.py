@@ -331,7 +331,7 @@ def basis(config, slug: str, art) -> Basis:
     """The text the reviewer last signed: the published (dist/source/<slug>/) or archived
     edition whose fingerprint the latest sign-off names. When that text was never
     published, the latest published edition; with no sign-off at all, a first review."""
-    from handouts.dist import editions
+    from handouts.dist import archive, editions
     from handouts.dist.manifest import read_manifest
 
     manifest = read_manifest(Path(config.output_dir))
@@ -344,9 +344,9 @@ def basis(config, slug: str, art) -> Basis:
 
     def located(p) -> tuple[Path, dict]:
         if p.archived:
-            return (editions.archive_dir(config, slug, p.edition) / editions.SOURCE / "article.md",
-                    editions.archived_entry(config, slug, p.edition))
-        return out / editions.SOURCE / slug / "article.md", current
+            return (archive.archive_dir(config, slug, p.edition) / archive.SOURCE / "article.md",
+                    archive.archived_entry(config, slug, p.edition))
+        return out / archive.SOURCE / slug / "article.md", current
 
     candidates = [p for p in reversed(past) if not p.draft]
     signed = next((p for p in candidates if p.content and p.content.startswith(latest.content)), None)

@@ -36,8 +36,11 @@ def from_url(url: str | None, limits=None):
         close()
 
 
-def work(config: Config, job: Job):
-    """Build one job (runs in a worker process, on a Dask worker, or in-process)."""
+def work(config: Config, job: Job, builder=None):
+    """Build one job with `builder` (None: `build_job`, imported here) — in a worker
+    process, on a Dask worker, or in-process."""
+    if builder is not None:
+        return builder(config, job)
     _init_worker()
     from handouts.batch.build import build_job
 
@@ -57,23 +60,23 @@ def _init_worker() -> None:
     logger.propagate = False
 
 
-def execute(config: Config, todo: list[Job], executor, workers: int | None):
+def execute(config: Config, todo: list[Job], executor, workers: int | None, builder=None):
     """Yield a `JobResult` per job, in the order they finish."""
     if not todo:
         return
     if executor is not None:
-        yield from _from_executor(config, todo, executor)
+        yield from _from_executor(config, todo, executor, builder)
         return
     workers = min(workers or planning.default_workers(), len(todo))
     if workers <= 1:
         for job in todo:  # one job, or --jobs 1: no pool to start
-            yield work(config, job)
+            yield work(config, job, builder)
         return
-    yield from _from_pool(config, todo, workers)
+    yield from _from_pool(config, todo, workers, builder)
 
 
-def _from_executor(config: Config, todo: list[Job], executor):
-    futures = {executor.submit(work, config, job): job for job in todo}
+def _from_executor(config: Config, todo: list[Job], executor, builder=None):
+    futures = {executor.submit(work, config, job, builder): job for job in todo}
     try:
         for future in cf.as_completed(futures):
             try:
@@ -213,7 +216,7 @@ def _pool(workers: int) -> cf.ProcessPoolExecutor:
                                   initializer=_init_worker)
 
 
-def _from_pool(config: Config, todo: list[Job], workers: int):
+def _from_pool(config: Config, todo: list[Job], workers: int, builder=None):
     """A process pool; a worker that dies (segfault, out of memory) breaks the pool:
     the jobs it took down are retried once in a fresh pool, then one at a time, so the
     job that kills its worker is the only one reported."""
@@ -223,7 +226,7 @@ def _from_pool(config: Config, todo: list[Job], workers: int):
         batch, rest = (queue[:1], queue[1:]) if alone else (queue, [])
         pool = _pool(1 if alone else workers)
         try:
-            futures = {pool.submit(work, config, job): job for job in batch}
+            futures = {pool.submit(work, config, job, builder): job for job in batch}
             for future in cf.as_completed(futures):
                 try:
                     yield future.result()

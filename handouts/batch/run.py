@@ -9,13 +9,16 @@
               sign-off covers is refused there (or, --allow-unreviewed, a proof)
     publish   per article, once all its jobs are back and all succeeded: the set
               (archive of the previous edition, PDFs, sources) is moved into place
-              together                                                            editions.py
+              together                                                     publishing.py
     record    manifest.json once, then the download site                          manifest.py
+
+`run` reads as these stages; where jobs run (this process, a pool, Dask) is
+`executors.py`, and what the run reports is `report.py`.
 
 One broken or crashing article never stops the batch: its failure is recorded with its
 file and line, and every other article is still built and published. An unchanged
-rebuild imports neither WeasyPrint nor pypdf, citeproc or Markdown: only `work` (in a
-worker, or in-process for a single job) imports `handouts.batch.build`.
+rebuild imports neither WeasyPrint nor pypdf, citeproc or Markdown: only `executors.work`
+(in a worker, or in-process for a single job) imports `handouts.batch.build`.
 """
 
 from __future__ import annotations
@@ -23,111 +26,15 @@ from __future__ import annotations
 import concurrent.futures as cf
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from handouts.batch import jobs as planning
 from handouts.project.config import Config
-from handouts.errors import Diagnostic, ExitStatus, InputError
+from handouts.errors import Diagnostic, InputError
 from handouts.batch.executors import execute
-from handouts.batch.jobs import Crash, Job
-
-
-@dataclass(frozen=True)
-class BatchOptions:
-    """What to build. `clinics`: clinic ids, None for no clinic, or "all"."""
-
-    variants: tuple[str, ...] = ("handout",)
-    paper: str | None = None  # None: the project's paper
-    clinics: tuple[str | None, ...] = (None,)
-    bleed_mm: float | None = None
-    strict: bool = False  # warnings (and review warnings) fail the article
-    allow_draft: bool = False
-    allow_unreviewed: bool = False  # unreviewed content: stamped proofs under dist/proof/
-    force: bool = False  # rebuild even when the inputs did not change
-    jobs: int | None = None  # worker processes; None: the number of cores
-    site: bool = True  # refresh the download site after a build that wrote something
-
-
-@dataclass(frozen=True)
-class Written:
-    """A file the publish stage put in place."""
-
-    path: Path
-    pages: int
-    size: int
-    note: str
-    job: Job
-    seconds: float  # the job's build time (shared by a booklet's two files)
-    warnings: int = 0
-
-
-@dataclass
-class Failure:
-    """An article (or one of its jobs) that was not published, and why."""
-
-    path: Path  # the article.md (or the file the problem is about)
-    problems: tuple[Diagnostic, ...] = ()
-    jobs: tuple[Job, ...] = ()
-    crash: object | None = None  # a build.Crash: a bug, exit 3
-
-    @property
-    def error(self) -> InputError | None:
-        return InputError(*self.problems) if self.problems else None
-
-
-@dataclass
-class BatchReport:
-    """What a run did; `exit_status` is what the command line returns."""
-
-    built: list = field(default_factory=list)  # JobResult of every published job
-    unchanged: list[Job] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
-    outputs: list[Written] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
-    notes: list[Diagnostic] = field(default_factory=list)  # said once (a sign-off bound)
-    proofs: list[Written] = field(default_factory=list)  # dist/proof/: never published
-    seconds: float = 0.0
-    peak_rss_kib: dict[str, int] = field(default_factory=dict)  # per worker
-
-    @property
-    def failed_jobs(self) -> int:
-        return sum(max(1, len(f.jobs)) for f in self.failed)
-
-    @property
-    def exit_status(self) -> ExitStatus:
-        if any(f.crash is not None for f in self.failed):
-            return ExitStatus.CRASH
-        return ExitStatus.INPUT_ERROR if self.failed else ExitStatus.SUCCESS
-
-    def summary(self) -> str:
-        """``41 built, 359 unchanged, 2 failed in 6.1 s`` (counted in outputs sets: jobs)."""
-        parts = [f"{len(self.built)} built", f"{len(self.unchanged)} unchanged"]
-        if self.proofs:
-            parts.append(f"{len(self.proofs)} proof file{'s' if len(self.proofs) != 1 else ''} "
-                         "in proof/ (not published)")
-        if self.failed:
-            parts.append(f"{self.failed_jobs} failed")
-        return f"{', '.join(parts)} in {self.seconds:.1f} s"
-
-
-class Progress:
-    """What `run` tells its caller as it goes. Subclass and override what you need."""
-
-    def start(self, to_build: int, unchanged: int) -> None:
-        """Planning is done: `to_build` jobs go to the executor."""
-
-    def job_done(self, result) -> None:
-        """One job came back from the executor (a `build.JobResult`)."""
-
-    def published(self, written: list[Written], warnings: list[Diagnostic]) -> None:
-        """An article's set is in place."""
-
-    def failed(self, failure: Failure, warnings: list[Diagnostic]) -> None:
-        """An article was not published."""
-
-    def finish(self, report: BatchReport) -> None:
-        """The run is over."""
+from handouts.batch.jobs import Job
+from handouts.batch.publishing import publish_article_set, publish_site
+from handouts.batch.report import BatchOptions, BatchReport, Failure, Progress
 
 
 # ---------------------------------------------------------------------------------------
@@ -136,14 +43,16 @@ class Progress:
 
 def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         options: BatchOptions = BatchOptions(), *, executor: cf.Executor | None = None,
-        progress: Progress | None = None) -> BatchReport:
+        progress: Progress | None = None, builder=None) -> BatchReport:
     """Build `targets` (slugs or paths; none: every article) as `options` say.
 
     `executor`: any `concurrent.futures.Executor` (e.g. Dask's
     ``Client(address).get_executor()``); by default a process pool of `options.jobs`
-    workers, or this process when there is only one job to build. Raises `InputError`
-    only for problems of the whole run (an unknown target or clinic, a locked output
-    folder); an article's problems are in `report.failed`.
+    workers, or this process when there is only one job to build. `builder`: what turns a
+    job into a `JobResult` of bytes (None: `handouts.batch.build.build_job`; a picklable
+    function of (config, job) for another executor). Raises `InputError` only for
+    problems of the whole run (an unknown target or clinic, a locked output folder); an
+    article's problems are in `report.failed`.
     """
     from handouts.batch import fingerprint as inputs
     from handouts.dist import manifest as manifests
@@ -152,17 +61,43 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
     started = time.perf_counter()
     progress = progress or Progress()
     report = BatchReport()
+    planned = _plan(config, targets, options, report, progress)
+    with publish.output_lock(config.output_dir):
+        publish.clean_stale(config.output_dir, locked=True)
+        inputs.clear_cache()  # hashes are reused within this run only
+        manifest = _read_manifest(config, report, progress)
+        planned = _sets(config, planned, manifest, options, report, progress)
+        todo = _fresh(config, planned, manifest, options, report, progress)
+        try:
+            _build_and_publish(config, todo, manifest, options, report, progress,
+                               executor=executor, builder=builder)
+        finally:
+            # record (also after Ctrl-C: what was published is in the manifest)
+            if report.built:
+                manifests.write_manifest(config.output_dir, manifest)
+        if report.built and options.site:
+            publish_site(config, manifest, report, progress)
+    report.seconds = time.perf_counter() - started
+    progress.finish(report)
+    return report
 
-    # plan
+
+def _refused(refused: dict, report: BatchReport, progress: Progress) -> None:
+    for path, error in refused.items():
+        report.failed.append(Failure(path, error.problems))
+        progress.failed(report.failed[-1], [])
+
+
+def _plan(config: Config, targets, options: BatchOptions, report: BatchReport,
+          progress: Progress) -> list[Job]:
+    """plan: targets -> articles -> jobs; the drafts ``--clinic all`` leaves out are said."""
     articles = planning.resolve_targets(config, list(targets))
     clinics = _clinics(config, options.clinics)
     planned, refused, drafts = planning.plan(
         config, articles, variants=tuple(options.variants), paper=options.paper,
         clinics=clinics, bleed_mm=options.bleed_mm, allow_draft=options.allow_draft,
         strict=options.strict, served_only="all" in (options.clinics or ()))
-    for path, error in refused.items():
-        report.failed.append(Failure(path, error.problems))
-        progress.failed(report.failed[-1], [])
+    _refused(refused, report, progress)
     if drafts:
         note = Diagnostic(None, None, f"--clinic all: {len(drafts)} draft(s) left out ("
                           + ", ".join(p.parent.name for p in drafts) + ")",
@@ -171,73 +106,80 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         report.warnings.append(note)
         progress.published([], [note])
     _check_collisions(config, planned)
+    return planned
 
-    with publish.output_lock(config.output_dir):
-        publish.clean_stale(config.output_dir, locked=True)
-        inputs.clear_cache()  # hashes are reused within this run only
-        unreadable: list[Diagnostic] = []
-        manifest = manifests.read_manifest(config.output_dir, limits=config.limits,
-                                           warnings=unreadable)
-        if unreadable:
-            report.warnings += unreadable
-            progress.published([], unreadable)
 
-        # sets: what the articles published before joins the plan
-        planned, refused = whole_sets(config, planned, manifest, options)
-        for path, error in refused.items():
-            report.failed.append(Failure(path, error.problems))
-            progress.failed(report.failed[-1], [])
-        _check_collisions(config, planned)
+def _read_manifest(config: Config, report: BatchReport, progress: Progress) -> dict:
+    """The manifest as read; why it had to be rebuilt from dist/ is a warning."""
+    from handouts.dist import manifest as manifests
 
-        # fresh?
-        recorded = defaultdict(list)
-        for entry in manifest.get("outputs", []):
-            recorded[(entry.get("slug"), entry.get("variant"), entry.get("paper"),
-                      entry.get("clinic"))].append(entry)
-        todo: list[tuple[Job, str]] = []
-        replay: dict[str, None] = {}  # recorded warnings of unchanged outputs, in order
-        for job in planned:
-            digest = inputs.inputs_sha256(config, job)
-            entries = recorded.get(job.key, [])
-            warned = options.strict and any(e.get("warnings") for e in entries)  # fail it again
-            if not options.force and not warned and _unchanged(config, entries, digest):
-                report.unchanged.append(job)
-                replay.update(dict.fromkeys(w for e in entries for w in e.get("warnings") or ()))
-            else:
-                todo.append((job, digest))
-        progress.start(len(todo), len(report.unchanged))
-        if replay:  # an unchanged output's warnings are still true: say them again
-            again = [manifests.restored(text, config.root) for text in replay]
-            report.warnings += again
-            progress.published([], again)
+    unreadable: list[Diagnostic] = []
+    manifest = manifests.read_manifest(config.output_dir, limits=config.limits, warnings=unreadable)
+    if unreadable:
+        report.warnings += unreadable
+        progress.published([], unreadable)
+    return manifest
 
-        # build, and publish each article as soon as all its jobs are back
-        digests = {job: digest for job, digest in todo}
-        order = {job: i for i, (job, _) in enumerate(todo)}
-        waiting = defaultdict(int)
-        for job, _ in todo:
-            waiting[job.article] += 1
-        done = defaultdict(list)
-        try:
-            for result in execute(config, [job for job, _ in todo], executor, options.jobs):
-                progress.job_done(result)
-                if result.peak_rss_kib:
-                    report.peak_rss_kib[result.worker] = max(
-                        result.peak_rss_kib, report.peak_rss_kib.get(result.worker, 0))
-                done[result.job.article].append(result)
-                waiting[result.job.article] -= 1
-                if waiting[result.job.article] == 0:
-                    group = sorted(done.pop(result.job.article), key=lambda r: order[r.job])
-                    _publish_article(config, group, digests, manifest, options, report, progress)
-        finally:
-            # record (also after Ctrl-C: what was published is in the manifest)
-            if report.built:
-                manifests.write_manifest(config.output_dir, manifest)
-        if report.built and options.site:
-            _publish_site(config, manifest, report, progress)
-    report.seconds = time.perf_counter() - started
-    progress.finish(report)
-    return report
+
+def _sets(config: Config, planned: list[Job], manifest: dict, options: BatchOptions,
+          report: BatchReport, progress: Progress) -> list[Job]:
+    """sets: what the articles published before joins the plan (`whole_sets`)."""
+    planned, refused = whole_sets(config, planned, manifest, options)
+    _refused(refused, report, progress)
+    _check_collisions(config, planned)
+    return planned
+
+
+def _fresh(config: Config, planned: list[Job], manifest: dict, options: BatchOptions,
+           report: BatchReport, progress: Progress) -> list[tuple[Job, str]]:
+    """fresh?: the jobs to build, with their inputs hash; an unchanged job stops here and
+    its recorded warnings, still true, are said again."""
+    from handouts.batch import fingerprint as inputs
+    from handouts.dist import manifest as manifests
+
+    recorded = defaultdict(list)
+    for entry in manifest.get("outputs", []):
+        recorded[(entry.get("slug"), entry.get("variant"), entry.get("paper"),
+                  entry.get("clinic"))].append(entry)
+    todo: list[tuple[Job, str]] = []
+    replay: dict[str, None] = {}  # recorded warnings of unchanged outputs, in order
+    for job in planned:
+        digest = inputs.inputs_sha256(config, job)
+        entries = recorded.get(job.key, [])
+        warned = options.strict and any(e.get("warnings") for e in entries)  # fail it again
+        if not options.force and not warned and _unchanged(config, entries, digest):
+            report.unchanged.append(job)
+            replay.update(dict.fromkeys(w for e in entries for w in e.get("warnings") or ()))
+        else:
+            todo.append((job, digest))
+    progress.start(len(todo), len(report.unchanged))
+    if replay:
+        again = [manifests.restored(text, config.root) for text in replay]
+        report.warnings += again
+        progress.published([], again)
+    return todo
+
+
+def _build_and_publish(config: Config, todo: list[tuple[Job, str]], manifest: dict,
+                       options: BatchOptions, report: BatchReport, progress: Progress, *,
+                       executor, builder) -> None:
+    """build, and publish each article as soon as all its jobs are back."""
+    digests = dict(todo)
+    order = {job: i for i, (job, _) in enumerate(todo)}
+    waiting = defaultdict(int)
+    for job, _ in todo:
+        waiting[job.article] += 1
+    done = defaultdict(list)
+    for result in execute(config, [job for job, _ in todo], executor, options.jobs, builder):
+        progress.job_done(result)
+        if result.peak_rss_kib:
+            report.peak_rss_kib[result.worker] = max(
+                result.peak_rss_kib, report.peak_rss_kib.get(result.worker, 0))
+        done[result.job.article].append(result)
+        waiting[result.job.article] -= 1
+        if waiting[result.job.article] == 0:
+            group = sorted(done.pop(result.job.article), key=lambda r: order[r.job])
+            publish_article_set(config, group, digests, manifest, options, report, progress)
 
 
 def _check_collisions(config: Config, planned: list[Job]) -> None:
@@ -327,125 +269,3 @@ def _unchanged(config: Config, entries: list[dict], digest: str) -> bool:
 
     return all(entry.get("inputs_sha256") == digest and output_intact(config.output_dir, entry)
                for entry in entries)
-
-
-# ---------------------------------------------------------------------------------------
-# Publish
-
-
-def _publish_article(config: Config, group: list, digests: dict, manifest: dict,
-                     options: BatchOptions, report: BatchReport, progress: Progress) -> None:
-    """Put one article's files in place as a set, or record why not."""
-    from handouts.dist import manifest as manifests
-
-    article = group[0].job.article
-    slug = group[0].job.slug
-    jobs = tuple(r.job for r in group)
-    warnings = _unique(w for r in group for w in r.warnings)  # each variant repeats them
-    problems = _unique(p for r in group if r.error for p in r.error.problems)
-    crash = next((r.crash for r in group if r.crash is not None), None)
-    entry = next((r.article_entry for r in group if r.article_entry is not None), None)
-    edition = next((r.edition for r in group if r.edition is not None), None)
-    notes = _unique(n for r in group for n in r.notes)
-    proof = any(r.proof for r in group)
-    if not problems and crash is None:
-        review = _review_warnings(config, slug, entry, manifest)
-        if options.strict and review:
-            problems += [Diagnostic(w.path, w.line, w.message, w.hint, "error") for w in review]
-        else:
-            warnings += review
-    if not problems and crash is None:
-        files = [(config.output_dir / f.name, f.data) for r in group for f in r.files]
-        try:
-            if proof:  # a proof is only put in place: no manifest record, no archive, no site
-                from handouts.dist.publish import publish_set
-
-                publish_set(files, within=config.output_dir)
-            else:
-                _publish_files(config, slug, edition, files, manifest, article, entry)
-        except InputError as exc:
-            problems += exc.problems
-        except OSError as exc:
-            problems.append(Diagnostic(exc.filename or config.output_dir, None,
-                                       f"cannot write: {exc.strerror or exc}",
-                                       "check that the output folder is writable and has "
-                                       "space, or use --out"))
-    report.warnings += warnings
-    if problems or crash is not None:
-        failure = Failure(article, tuple(problems), jobs, crash)
-        report.failed.append(failure)
-        progress.failed(failure, warnings)
-        return
-    if proof:
-        written = [Written(config.output_dir / f.name, f.pages, len(f.data), f.note, r.job,
-                           r.seconds, len(r.warnings)) for r in group for f in r.files]
-        report.proofs += written
-        progress.published(written, warnings)
-        return
-    report.notes += notes
-    written = []
-    for result in group:
-        manifest["outputs"] = [o for o in manifest.get("outputs", [])
-                               if (o.get("slug"), o.get("variant"), o.get("paper"),
-                                   o.get("clinic")) != result.job.key]
-        for f in result.files:
-            manifest["outputs"].append(manifests.output_entry(
-                path=f.name, slug=slug, variant=result.job.variant, paper=result.job.paper,
-                clinic=result.job.clinic, pages=f.pages, data=f.data,
-                inputs_sha256=digests[result.job], article_entry=entry or {},
-                warnings=result.warnings, root=config.root))
-            written.append(Written(config.output_dir / f.name, f.pages, len(f.data), f.note,
-                                   result.job, result.seconds, len(result.warnings)))
-        report.built.append(result)
-    manifest["outputs"].sort(key=lambda o: o.get("path", ""))
-    report.outputs += written
-    progress.published(written, warnings + notes)
-
-
-def _unique(diagnostics) -> list:
-    """Diagnostics without repeats (by their text: some carry unhashable data)."""
-    seen: dict[str, object] = {}
-    for d in diagnostics:
-        seen.setdefault(str(d), d)
-    return list(seen.values())
-
-
-def _review_warnings(config: Config, slug: str, entry: dict | None, manifest: dict) -> list:
-    from handouts.dist.editions import review_warnings
-
-    if entry is None:
-        return []
-    return list(review_warnings(config, slug, entry, manifest))
-
-
-def _publish_files(config, slug, edition, files, manifest, article, entry) -> None:
-    from handouts.dist.editions import publish_article
-
-    publish_article(config, slug, edition, files, manifest, article=article, entry=entry or {})
-
-
-def _publish_site(config: Config, manifest: dict, report: BatchReport,
-                  progress: Progress) -> None:
-    """The download site (index.html, a page and thumbnail per handout) for the manifest."""
-    from handouts.dist.publish import publish_set
-    from handouts.dist.site import site_files
-
-    try:
-        publish_set(site_files(config.output_dir, config.theme, manifest, config.paper,
-                               {cid: clinic.name for cid, clinic in config.clinics.items()},
-                               site_url=config.site_url),
-                    within=config.output_dir)
-    except InputError as exc:
-        report.failed.append(Failure(config.output_dir / "index.html", exc.problems))
-    except OSError as exc:
-        report.failed.append(Failure(config.output_dir / "index.html", (Diagnostic(
-            exc.filename or config.output_dir, None, f"cannot write the site: {exc.strerror or exc}",
-            "check that the output folder is writable"),)))
-    except Exception as exc:  # a bug in the site: the PDFs are published all the same
-        import traceback
-
-        report.failed.append(Failure(config.output_dir / "index.html", crash=Crash(
-            type(exc).__name__, str(exc), traceback.format_exc())))
-    else:
-        return
-    progress.failed(report.failed[-1], [])

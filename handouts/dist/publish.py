@@ -73,6 +73,31 @@ def _same_bytes(target: Path, data: bytes) -> bool:
         return stat.S_ISREG(st.st_mode) and st.st_size == len(data) and f.read(len(data) + 1) == data
 
 
+class TooLarge(ValueError):
+    """A file larger than the limit it was read under (`size`: its bytes)."""
+
+    def __init__(self, size: int):
+        self.size = size
+
+
+def read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of `path`, a regular file (not a symbolic link, FIFO or device) of at
+    most `max_bytes`."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if st.st_size > max_bytes:
+            raise TooLarge(st.st_size)
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise TooLarge(len(data))
+    return data
+
+
 def check_within(output_dir: Path, path: Path) -> None:
     """An `InputError` when `path` (symbolic links resolved) lies outside `output_dir`."""
     from handouts.guard.paths import inside

@@ -260,7 +260,7 @@ def test_content_changed_after_review_from_the_archive(proj):
     """An archived edition with the same review date but other content: the text changed
     after the review. (Archive layout of handouts.dist.editions, written here by hand.)"""
     from handouts.project.config import load_config
-    from handouts.dist.manifest import content_sha256
+    from handouts.dist.editions import content_sha256
     from handouts.source.article import load_article
 
     config = load_config(proj)

@@ -17,7 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 from handouts.batch import run as batch
-from handouts.dist import editions
+from handouts.dist import archive, editions
 from handouts.project.config import load_config
 from handouts.errors import InputError
 from handouts.dist.manifest import read_manifest
@@ -169,11 +169,11 @@ def test_a_new_edition_archives_the_old_pdfs_and_sources_and_updates_the_manifes
     assert (archived / "source" / "article.md").read_text() == old_source
     assert (archived / "source" / "images" / "bedroom.png").is_file()
     assert (archived / "source" / "references.json").is_file()
-    assert editions.archived_editions(load_config(project), SLUG) == [2]
-    assert editions.archived_source(load_config(project), SLUG, 2) == archived / "source" / "article.md"
-    assert editions.archived_entry(load_config(project), SLUG, 2)["reviewed"] == "2024-03-01"
+    assert archive.archived_editions(load_config(project), SLUG) == [2]
+    assert archive.archived_source(load_config(project), SLUG, 2) == archived / "source" / "article.md"
+    assert archive.archived_entry(load_config(project), SLUG, 2)["reviewed"] == "2024-03-01"
     with pytest.raises(InputError, match="edition 1 of 'fictional-rest-guide' is not in the archive"):
-        editions.archived_source(load_config(project), SLUG, 1)
+        archive.archived_source(load_config(project), SLUG, 1)
 
     # dist/ holds the new edition's whole set: every file the old one had, rebuilt
     for name in (f"{SLUG}.pdf", f"{SLUG}-press.pdf", clinic_copy):
@@ -349,7 +349,7 @@ def test_a_tampered_manifest_cannot_make_the_build_delete_files_outside_dist(pro
     config = load_config(project)
     manifest = read_manifest(dist)
     assert manifest["outputs"] == [] and manifest["articles"][SLUG]["source_files"] == ["article.md"]
-    editions.publish_article(config, SLUG, 2, [(dist / f"{SLUG}.pdf", b"%PDF-1.7 new")], manifest,
+    archive.publish_article(config, SLUG, 2, [(dist / f"{SLUG}.pdf", b"%PDF-1.7 new")], manifest,
                              article=project / "source" / SLUG / "article.md",
                              entry={"edition": 2, "reviewed": "2024-03-01"})
     write_manifest(dist, manifest)

@@ -1,0 +1,128 @@
+"""Publishing one article's set once all its jobs are back: the review warnings, then
+its files (and the archive of its previous edition) in place together, its manifest
+records; and the download site after the run. Only `handouts.dist` writes."""
+
+from __future__ import annotations
+
+from handouts.project.config import Config
+from handouts.errors import Diagnostic, InputError
+from handouts.batch.jobs import Crash
+from handouts.batch.report import BatchOptions, BatchReport, Failure, Progress, Written
+
+
+def publish_article_set(config: Config, group: list, digests: dict, manifest: dict,
+                     options: BatchOptions, report: BatchReport, progress: Progress) -> None:
+    """Put one article's files in place as a set, or record why not."""
+    from handouts.dist import manifest as manifests
+
+    article = group[0].job.article
+    slug = group[0].job.slug
+    jobs = tuple(r.job for r in group)
+    warnings = _unique(w for r in group for w in r.warnings)  # each variant repeats them
+    problems = _unique(p for r in group if r.error for p in r.error.problems)
+    crash = next((r.crash for r in group if r.crash is not None), None)
+    entry = next((r.article_entry for r in group if r.article_entry is not None), None)
+    edition = next((r.edition for r in group if r.edition is not None), None)
+    notes = _unique(n for r in group for n in r.notes)
+    proof = any(r.proof for r in group)
+    if not problems and crash is None:
+        review = _review_warnings(config, slug, entry, manifest)
+        if options.strict and review:
+            problems += [Diagnostic(w.path, w.line, w.message, w.hint, "error") for w in review]
+        else:
+            warnings += review
+    if not problems and crash is None:
+        files = [(config.output_dir / f.name, f.data) for r in group for f in r.files]
+        try:
+            if proof:  # a proof is only put in place: no manifest record, no archive, no site
+                from handouts.dist.publish import publish_set
+
+                publish_set(files, within=config.output_dir)
+            else:
+                _publish_files(config, slug, edition, files, manifest, article, entry)
+        except InputError as exc:
+            problems += exc.problems
+        except OSError as exc:
+            problems.append(Diagnostic(exc.filename or config.output_dir, None,
+                                       f"cannot write: {exc.strerror or exc}",
+                                       "check that the output folder is writable and has "
+                                       "space, or use --out"))
+    report.warnings += warnings
+    if problems or crash is not None:
+        failure = Failure(article, tuple(problems), jobs, crash)
+        report.failed.append(failure)
+        progress.failed(failure, warnings)
+        return
+    if proof:
+        written = [Written(config.output_dir / f.name, f.pages, len(f.data), f.note, r.job,
+                           r.seconds, len(r.warnings)) for r in group for f in r.files]
+        report.proofs += written
+        progress.published(written, warnings)
+        return
+    report.notes += notes
+    written = []
+    for result in group:
+        manifest["outputs"] = [o for o in manifest.get("outputs", [])
+                               if (o.get("slug"), o.get("variant"), o.get("paper"),
+                                   o.get("clinic")) != result.job.key]
+        for f in result.files:
+            manifest["outputs"].append(manifests.output_entry(
+                path=f.name, slug=slug, variant=result.job.variant, paper=result.job.paper,
+                clinic=result.job.clinic, pages=f.pages, data=f.data,
+                inputs_sha256=digests[result.job], article_entry=entry or {},
+                warnings=result.warnings, root=config.root))
+            written.append(Written(config.output_dir / f.name, f.pages, len(f.data), f.note,
+                                   result.job, result.seconds, len(result.warnings)))
+        report.built.append(result)
+    manifest["outputs"].sort(key=lambda o: o.get("path", ""))
+    report.outputs += written
+    progress.published(written, warnings + notes)
+
+
+def _unique(diagnostics) -> list:
+    """Diagnostics without repeats (by their text: some carry unhashable data)."""
+    seen: dict[str, object] = {}
+    for d in diagnostics:
+        seen.setdefault(str(d), d)
+    return list(seen.values())
+
+
+def _review_warnings(config: Config, slug: str, entry: dict | None, manifest: dict) -> list:
+    from handouts.dist.editions import review_warnings
+
+    if entry is None:
+        return []
+    return list(review_warnings(config, slug, entry, manifest))
+
+
+def _publish_files(config, slug, edition, files, manifest, article, entry) -> None:
+    from handouts.dist.archive import publish_article
+
+    publish_article(config, slug, edition, files, manifest, article=article, entry=entry or {})
+
+
+def publish_site(config: Config, manifest: dict, report: BatchReport,
+                  progress: Progress) -> None:
+    """The download site (index.html, a page and thumbnail per handout) for the manifest."""
+    from handouts.dist.publish import publish_set
+    from handouts.dist.site import site_files
+
+    try:
+        publish_set(site_files(config.output_dir, config.theme, manifest, config.paper,
+                               {cid: clinic.name for cid, clinic in config.clinics.items()},
+                               site_url=config.site_url),
+                    within=config.output_dir)
+    except InputError as exc:
+        report.failed.append(Failure(config.output_dir / "index.html", exc.problems))
+    except OSError as exc:
+        report.failed.append(Failure(config.output_dir / "index.html", (Diagnostic(
+            exc.filename or config.output_dir, None, f"cannot write the site: {exc.strerror or exc}",
+            "check that the output folder is writable"),)))
+    except Exception as exc:  # a bug in the site: the PDFs are published all the same
+        import traceback
+
+        report.failed.append(Failure(config.output_dir / "index.html", crash=Crash(
+            type(exc).__name__, str(exc), traceback.format_exc())))
+    else:
+        return
+    progress.failed(report.failed[-1], [])
