@@ -76,94 +76,102 @@ def allowed_hosts(port: int) -> frozenset[str]:
     return frozenset(f"{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]"))
 
 
-def _handler(root: Path, state: PreviewState, stop: threading.Event):
-    real_root = Path(os.path.realpath(root))
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Answers the preview's requests; `_handler` sets the class's folder and state."""
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
+    root: Path
+    real_root: Path
+    state: PreviewState
+    stop: threading.Event
 
-        def log_message(self, *args):  # quiet: the terminal shows build results
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, directory=str(self.root), **kwargs)
+
+    def log_message(self, *args):  # quiet: the terminal shows build results
+        pass
+
+    def do_HEAD(self):  # noqa: N802
+        self.send_error(405, "only GET")
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        if (self.headers.get("Host") or "").lower() not in allowed_hosts(self.server.server_address[1]):
+            return self.send_error(403, "Host not allowed",
+                                   "open the preview at http://localhost:PORT/ or 127.0.0.1")
+        path = urlsplit(self.path).path
+        if path == EVENTS_PATH:
+            return self._events()
+        if path == STATUS_PATH:
+            return self._send(json.dumps({"generation": self.state.generation,
+                                          "errors": self.state.errors}).encode(), "application/json")
+        target = self._file(path)
+        if target is None and path.rstrip("/") in ("", "/index.html"):
+            return self._send(_inject(b"<!DOCTYPE html><html lang=en><title>handouts</title>"
+                                      b"<body><main><h1>Building\xe2\x80\xa6</h1></main></body></html>",
+                                      self.state.errors), "text/html; charset=utf-8")
+        if target is None:
+            return self.send_error(404, "Not found")
+        try:
+            data = target.read_bytes()
+        except OSError:
+            return self.send_error(404, "Not found")
+        if target.suffix == ".html":
+            return self._send(_inject(data, self.state.errors), "text/html; charset=utf-8")
+        return self._send(data, self.guess_type(str(target)))
+
+    def _file(self, path: str) -> Path | None:
+        """The regular file `path` names inside dist/ (a folder: its index.html), or None."""
+        parts = [p for p in unquote(path).split("/") if p]
+        if any(p in (".", "..") or "\0" in p or "\\" in p for p in parts):
+            return None
+        target = self.root.joinpath(*parts)
+        try:
+            if stat.S_ISDIR(os.stat(target).st_mode):
+                target = target / "index.html"
+            real = Path(os.path.realpath(target, strict=True))
+            st = os.stat(real)
+        except (OSError, ValueError):
+            return None
+        if not (real.is_relative_to(self.real_root) and stat.S_ISREG(st.st_mode)):
+            return None
+        return real
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        super().end_headers()
+
+    def _send(self, body, content_type: str):
+        data = body if isinstance(body, bytes) else body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _events(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        seen = self.state.generation
+        try:
+            self.wfile.write(b": connected\n\n")
+            self.wfile.flush()
+            while not self.stop.is_set():
+                now = self.state.wait(seen, timeout=1.0)
+                if now != seen:
+                    seen = now
+                    self.wfile.write(f"event: reload\ndata: {now}\n\n".encode())
+                else:
+                    self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
             pass
 
-        def do_HEAD(self):  # noqa: N802
-            self.send_error(405, "only GET")
 
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            if (self.headers.get("Host") or "").lower() not in allowed_hosts(self.server.server_address[1]):
-                return self.send_error(403, "Host not allowed",
-                                       "open the preview at http://localhost:PORT/ or 127.0.0.1")
-            path = urlsplit(self.path).path
-            if path == EVENTS_PATH:
-                return self._events()
-            if path == STATUS_PATH:
-                return self._send(json.dumps({"generation": state.generation,
-                                              "errors": state.errors}).encode(), "application/json")
-            target = self._file(path)
-            if target is None and path.rstrip("/") in ("", "/index.html"):
-                return self._send(_inject(b"<!DOCTYPE html><html lang=en><title>handouts</title>"
-                                          b"<body><main><h1>Building\xe2\x80\xa6</h1></main></body></html>",
-                                          state.errors), "text/html; charset=utf-8")
-            if target is None:
-                return self.send_error(404, "Not found")
-            try:
-                data = target.read_bytes()
-            except OSError:
-                return self.send_error(404, "Not found")
-            if target.suffix == ".html":
-                return self._send(_inject(data, state.errors), "text/html; charset=utf-8")
-            return self._send(data, self.guess_type(str(target)))
-
-        def _file(self, path: str) -> Path | None:
-            """The regular file `path` names inside dist/ (a folder: its index.html), or None."""
-            parts = [p for p in unquote(path).split("/") if p]
-            if any(p in (".", "..") or "\0" in p or "\\" in p for p in parts):
-                return None
-            target = root.joinpath(*parts)
-            try:
-                if stat.S_ISDIR(os.stat(target).st_mode):
-                    target = target / "index.html"
-                real = Path(os.path.realpath(target, strict=True))
-                st = os.stat(real)
-            except (OSError, ValueError):
-                return None
-            if not (real.is_relative_to(real_root) and stat.S_ISREG(st.st_mode)):
-                return None
-            return real
-
-        def end_headers(self):
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("X-Content-Type-Options", "nosniff")
-            super().end_headers()
-
-        def _send(self, body, content_type: str):
-            data = body if isinstance(body, bytes) else body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _events(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            seen = state.generation
-            try:
-                self.wfile.write(b": connected\n\n")
-                self.wfile.flush()
-                while not stop.is_set():
-                    now = state.wait(seen, timeout=1.0)
-                    if now != seen:
-                        seen = now
-                        self.wfile.write(f"event: reload\ndata: {now}\n\n".encode())
-                    else:
-                        self.wfile.write(b": keep-alive\n\n")
-                    self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-    return Handler
+def _handler(root: Path, state: PreviewState, stop: threading.Event):
+    """The request handler class serving `root` (dist/) with the preview's `state`."""
+    return type("Handler", (_Handler,), {"root": root, "real_root": Path(os.path.realpath(root)),
+                                         "state": state, "stop": stop})
 
 
 def _inject(data: bytes, errors: list[str]) -> bytes:
