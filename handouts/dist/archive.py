@@ -16,7 +16,7 @@ Layout of one archived edition (stable; the reviewer's packet reads it)::
 
 ``dist/source/<slug>/`` publishes what the handout is made from, and nothing else:
 ``article.md``, its references file, and the images its text embeds (PNG, JPEG, GIF,
-WebP, and SVG as `sanitize.clean_svg` cleaned it for the PDF), so no file of the
+WebP, and SVG as `guard.svg.clean_svg` cleaned it for the PDF), so no file of the
 article's folder is served to readers' browsers as a page of its own (`published_files`).
 
 Every path under ``dist/`` this module reads or writes must stay inside it: an archive
@@ -213,7 +213,7 @@ def source_bytes(folder: Path, names) -> list[tuple[str, bytes]]:
     """The bytes to publish for `names` (`published_files`): an SVG as `clean_svg` makes
     it; a file that is not what its name says (an "image" holding HTML), is not a regular
     file of `folder`, or cannot be cleaned, is left out."""
-    from handouts.guard import sanitize
+    from handouts.guard import svg
 
     out = []
     for rel in names:
@@ -226,10 +226,10 @@ def source_bytes(folder: Path, names) -> list[tuple[str, bytes]]:
             continue
         suffix = path.suffix.lower()
         if suffix in PUBLISHED_IMAGES:
-            if suffix == ".svg" or sanitize.looks_like_xml(data):
+            if suffix == ".svg" or svg.looks_like_xml(data):
                 try:
-                    data = sanitize.clean_svg(data).encode("utf-8")
-                except (sanitize.UnsafeSVG, ValueError):
+                    data = svg.clean_svg(data).encode("utf-8")
+                except (svg.UnsafeSVG, ValueError):
                     continue
         out.append((rel, data))
     return out
