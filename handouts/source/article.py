@@ -24,7 +24,7 @@ from handouts.references.readers import References
 from handouts.project.config import Config
 from handouts.guard.limits import SafeLoader
 from handouts.errors import did_you_mean
-from handouts.dist.editions import MAX_EDITION
+from handouts.source.dates import MAX_EDITION, next_review_due
 from handouts.errors import BIDI, INVISIBLE, Diagnostic, InputError, warning
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
@@ -918,8 +918,6 @@ def load_article(path: Path, config: Config) -> Article:
         raise InputError(*sorted(problems, key=lambda p: (p.line or 0)))
     values.pop("references")
     values.pop("_references_line", None)
-    from handouts.dist.editions import next_review_due
-
     content = content_fingerprint(values["title"], values["subtitle"], values["summary"], body,
                                   references, cited, path.parent, images, limits)
     return Article(slug=path.parent.name, path=path, body=body, body_line=body_line,
