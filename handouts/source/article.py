@@ -30,7 +30,6 @@ from handouts.guard import limits as limits_mod
 from handouts.guard import paths
 from handouts.guard import sanitize
 from handouts.guard.textscan import ProseText, prose_lines
-from handouts.source.discover import ARTICLE_FILE
 
 
 
@@ -137,40 +136,6 @@ class Article:
     @property
     def folder(self) -> Path:
         return self.path.parent
-
-
-# ---------------------------------------------------------------------------------------
-# Finding articles
-
-
-def find_articles(source_dir: Path) -> list[Path]:
-    """Every ``<slug>/article.md`` under `source_dir`, sorted by slug."""
-    return sorted(source_dir.glob(f"*/{ARTICLE_FILE}"))
-
-
-def resolve_targets(config: Config, targets: list[str]) -> list[Path]:
-    """Turn command-line targets (slugs, folders or article files) into article paths."""
-    if not targets:
-        found = find_articles(config.source_dir)
-        if not found:
-            raise InputError.at(config.source_dir, None, "no articles found",
-                                f"add a folder with an {ARTICLE_FILE} under it")
-        return found
-    paths = []
-    for target in targets:
-        candidates = [Path(target), config.source_dir / target]
-        for cand in candidates:
-            if cand.is_dir() and (cand / ARTICLE_FILE).is_file():
-                paths.append(cand / ARTICLE_FILE)
-                break
-            if cand.is_file():
-                paths.append(cand)
-                break
-        else:
-            slugs = [p.parent.name for p in find_articles(config.source_dir)]
-            hint = did_you_mean(target, slugs) or f"articles live in {config.source_dir}/<slug>/{ARTICLE_FILE}"
-            raise InputError.at(target, None, "no such article", hint)
-    return paths
 
 
 # ---------------------------------------------------------------------------------------
