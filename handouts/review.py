@@ -216,7 +216,8 @@ class Version:
 
 
 def _front(path: Path) -> tuple[dict, str]:
-    from handouts.source.article import _read_text, split_front_matter
+    from handouts.source.article import _read_text
+    from handouts.source.frontmatter import split_front_matter
 
     text = _read_text(path)
     yaml_text, body, _ = split_front_matter(path, text)

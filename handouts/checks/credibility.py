@@ -49,7 +49,7 @@ def reviewer(ctx, opts):
 def review_overdue(ctx, opts):
     """The latest review is older than `interval_months` (default 36, or the project's
     ``review_interval_months``)."""
-    from handouts.dist.editions import add_months
+    from handouts.source.dates import add_months
 
     last = latest_review(ctx.article)
     if last is None:
