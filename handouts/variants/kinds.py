@@ -119,7 +119,7 @@ class Variant:
             what = f"a clinic build (clinic '{clinic.id}')"
         else:
             return
-        raise InputError.at(article.path, _draft_line(article.path),
+        raise InputError.at(article.path, article.line_of("draft"),
                             f"a draft ('draft: true') cannot go to print: refused for {what}",
                             "finish the medical review and remove 'draft: true', or pass "
                             "--allow-draft for a proof")
