@@ -19,8 +19,11 @@ from handouts.guard.textscan import ProseText
 # it cannot belong to, so a line of 150,000 "![" or 40,000 "<img " is one linear pass
 # (the obvious patterns re-scan the rest of the line from every start: quadratic).
 _ALT = r"[^\]\n!]*(?:!(?!\[)[^\]\n!]*)*"
-_MD_IMAGE = re.compile(r"!\[" + _ALT + r"\]\(\s*(?:<([^<>\n]+)>|([^)\s\[<]+))")
-_HTML_IMAGE = re.compile(r"<img\b[^<>]*?\bsrc\s*=\s*[\"']?([^\"'\s<>]+)", re.IGNORECASE)
+_MD_IMAGE = re.compile(r"!\[(" + _ALT + r")\]\(\s*(?:<([^<>\n]+)>|([^)\s\[<]+))")
+# An <img> tag up to the next "<" or ">", then its src and alt inside it.
+_HTML_IMAGE = re.compile(r"<img\b[^<>]*", re.IGNORECASE)
+_HTML_SRC = re.compile(r"\bsrc\s*=\s*[\"']?([^\"'\s<>]+)", re.IGNORECASE)
+_HTML_ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _MD_IMAGE_REF = re.compile(r"!\[(" + _ALT + r")\](?:\[([^\[\]\n]*)\])?(?!\()")
 _LINK_DEF = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*<?([^\s>]+)", re.M)
 REMOTE_SCHEMES = ("http", "https")
@@ -44,21 +47,33 @@ def _data_bytes(src: str) -> bytes | None:
         return None
 
 
-def image_sources(body: str, body_line: int) -> tuple[ProseText, list[tuple[int, str]]]:
-    """Every image address of the body (Markdown, reference-style and ``<img>``) as
-    ``(offset in the prose text, address)``, with the prose text for line numbers."""
+def image_refs(body: str, body_line: int) -> tuple[ProseText, list[tuple[int, str | None, str]]]:
+    """Every image of the body (Markdown, reference-style and ``<img>``) as ``(offset in
+    the prose text, alt text or None when absent, address or "" when absent)``, with the
+    prose text for line numbers. One linear pass, whatever the line holds."""
     # One text for the whole prose: an <img> tag may span lines, and a reference-style
     # image's address sits on its definition's line.
     prose = ProseText(body, body_line)
     text = prose.text
     defs = {m.group(1).strip().lower(): m.group(2) for m in _LINK_DEF.finditer(text)}
-    found = [(m.start(), m.group(1) or m.group(2)) for m in _MD_IMAGE.finditer(text)]
-    found += [(m.start(), m.group(1)) for m in _HTML_IMAGE.finditer(text)]
+    found = [(m.start(), m.group(1), m.group(2) or m.group(3)) for m in _MD_IMAGE.finditer(text)]
+    for m in _HTML_IMAGE.finditer(text):
+        src = _HTML_SRC.search(text, m.start(), m.end())
+        alts = list(_HTML_ALT.finditer(text, m.start(), m.end()))
+        alt = next(g for g in alts[-1].groups() if g is not None) if alts else None
+        found.append((m.start(), alt, src.group(1) if src else ""))
     for m in _MD_IMAGE_REF.finditer(text):
         label = (m.group(2) or m.group(1)).strip().lower()
         if label in defs:
-            found.append((m.start(), defs[label]))
+            found.append((m.start(), m.group(1), defs[label]))
     return prose, found
+
+
+def image_sources(body: str, body_line: int) -> tuple[ProseText, list[tuple[int, str]]]:
+    """Every image address of the body as ``(offset in the prose text, address)``, with
+    the prose text for line numbers (`image_refs` without the alt texts)."""
+    prose, found = image_refs(body, body_line)
+    return prose, [(start, src) for start, _, src in found if src]
 
 
 def local_image_name(src: str) -> str | None:
