@@ -52,8 +52,7 @@ class Article:
     warnings: tuple[Diagnostic, ...] = ()
     next_review_due: dt.date | None = None  # latest review + review_interval_months (editions)
     content: Fingerprint | None = None  # what a patient reads (`content_fingerprint`)
-    edition_line: int | None = None  # the line of 'edition:' (None: not given)
-    lines: tuple[tuple[str, int], ...] = ()  # (front-matter field, the line of its key)
+    field_lines: tuple[tuple[str, int], ...] = ()  # (front-matter field, the line of its key)
 
     @property
     def folder(self) -> Path:
@@ -61,7 +60,11 @@ class Article:
 
     def line_of(self, key: str) -> int | None:
         """The line of the front-matter field `key` in article.md (None: not given)."""
-        return dict(self.lines).get(key)
+        return dict(self.field_lines).get(key)
+
+    @property
+    def edition_line(self) -> int | None:
+        return self.line_of("edition")
 
 
 def _check_article_file(path: Path, config: Config, limits) -> bytes:
@@ -123,7 +126,7 @@ def load_article(path: Path, config: Config) -> Article:
     yaml_text, body, body_line = split_front_matter(path, text)
     values, problems = parse_front_matter(path, yaml_text, config)
     warnings: list[Diagnostic] = list(values.pop("_warnings", ()))
-    lines = tuple(values.pop("_lines").items())
+    field_lines = tuple(values.pop("_lines").items())
     bounds = check_body_bounds(path, body, body_line, limits)
     if bounds:  # the later scans would take the time the limits are there to prevent
         raise InputError(*sorted(problems + bounds, key=lambda p: (p.line or 0)))
@@ -149,5 +152,5 @@ def load_article(path: Path, config: Config) -> Article:
                                   references, cited, path.parent, images, limits)
     return Article(slug=path.parent.name, path=path, body=body, body_line=body_line,
                    references=references, cited=cited, warnings=tuple(warnings), content=content,
-                   lines=lines,
+                   field_lines=field_lines,
                    next_review_due=next_review_due(values["reviewers"], config), **values)

@@ -289,7 +289,6 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
     _texts(check, top, config, values)
     values["updated"] = check.date(top, "updated", "front matter", required=not draft)
     values["edition"] = _edition(check, top)
-    values["edition_line"] = check.line(top["edition"][1]) if "edition" in top else None
     values["authors"] = _authors(check, top)
     values["reviewers"] = _reviewers(check, top)
     if not draft:
