@@ -278,7 +278,8 @@ class Version:
 
 
 def _front(path: Path) -> tuple[dict, str]:
-    from handouts.source.article import _read_text, split_front_matter
+    from handouts.source.article import _read_text
+    from handouts.source.frontmatter import split_front_matter
 
     text = _read_text(path)
     yaml_text, body, _ = split_front_matter(path, text)
@@ -375,12 +376,13 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
     import jinja2
 
     from handouts.source import article as load
+    from handouts.source.discover import ARTICLE_FILE, find_articles
     from handouts.checks.report import check_article, format_finding
 
     today = today or dt.date.today()
-    path = Path(config.source_dir) / slug / load.ARTICLE_FILE
+    path = Path(config.source_dir) / slug / ARTICLE_FILE
     if not path.is_file():
-        slugs = [p.parent.name for p in load.find_articles(Path(config.source_dir))]
+        slugs = [p.parent.name for p in find_articles(Path(config.source_dir))]
         from handouts.errors import did_you_mean
 
         raise InputError.at(path, None, f"no article '{slug}'",

@@ -33,6 +33,7 @@ from handouts.project.config import Config
 from handouts.errors import Diagnostic, InputError
 from handouts.batch.executors import execute
 from handouts.batch.jobs import Job
+from handouts.source.discover import resolve_targets
 from handouts.batch.publishing import publish_article_set, publish_site
 from handouts.batch.report import BatchOptions, BatchReport, Failure, Progress
 
@@ -91,7 +92,7 @@ def _refused(refused: dict, report: BatchReport, progress: Progress) -> None:
 def _plan(config: Config, targets, options: BatchOptions, report: BatchReport,
           progress: Progress) -> list[Job]:
     """plan: targets -> articles -> jobs; the drafts ``--clinic all`` leaves out are said."""
-    articles = planning.resolve_targets(config, list(targets))
+    articles = resolve_targets(config, list(targets))
     clinics = _clinics(config, options.clinics)
     planned, refused, drafts = planning.plan(
         config, articles, variants=tuple(options.variants), paper=options.paper,

@@ -10,18 +10,6 @@ import datetime as dt
 from handouts.checks.registry import Hit, rule
 
 
-def _front_matter_line(ctx, key: str) -> int | None:
-    """The line of ``key:`` in the front matter (1-based), or None."""
-    try:
-        lines = ctx.article.path.read_text(encoding="utf-8").split("\n")[: ctx.article.body_line]
-    except OSError:
-        return None
-    for i, line in enumerate(lines, 1):
-        if line.lstrip(" -").startswith(f"{key}:"):
-            return i
-    return None
-
-
 def latest_review(article) -> dt.date | None:
     dates = [r.reviewed for r in article.reviewers if getattr(r, "reviewed", None)]
     return max(dates) if dates else None
@@ -33,7 +21,7 @@ def reviewer(ctx, opts):
     have none yet: then this is a warning of what is missing before printing)."""
     a = ctx.article
     if not a.reviewers:
-        yield Hit(_front_matter_line(ctx, "reviewers") or 1,
+        yield Hit(ctx.article.line_of("reviewers") or 1,
                   "no medical reviewer" + (" (draft: needed before printing)" if a.draft else ""),
                   "add 'reviewers:' with name, credential, specialty and reviewed date",
                   severity="warning" if a.draft else None)
@@ -41,7 +29,7 @@ def reviewer(ctx, opts):
     for r in a.reviewers:
         missing = [f for f in ("name", "credential", "specialty", "reviewed") if not getattr(r, f, None)]
         if missing:
-            yield Hit(_front_matter_line(ctx, "reviewers"), f"reviewer {r.name or '?'} has no "
+            yield Hit(ctx.article.line_of("reviewers"), f"reviewer {r.name or '?'} has no "
                       + ", ".join(missing), "complete the reviewer's entry")
 
 
@@ -49,7 +37,7 @@ def reviewer(ctx, opts):
 def review_overdue(ctx, opts):
     """The latest review is older than `interval_months` (default 36, or the project's
     ``review_interval_months``)."""
-    from handouts.dist.editions import add_months
+    from handouts.source.dates import add_months
 
     last = latest_review(ctx.article)
     if last is None:
@@ -57,7 +45,7 @@ def review_overdue(ctx, opts):
     months = getattr(ctx.config, "review_interval_months", None) or opts["interval_months"]
     due = getattr(ctx.article, "next_review_due", None) or add_months(last, months)
     if due < ctx.today:
-        yield Hit(_front_matter_line(ctx, "reviewed"),
+        yield Hit(ctx.article.reviewers[0].line,
                   f"review overdue: reviewed {last.isoformat()}, due again {due.isoformat()}",
                   "have the article re-reviewed and add the new date under 'reviewers:'")
 
@@ -97,6 +85,6 @@ def updated_before_review(ctx, opts):
     text newer than its own date)."""
     last, updated = latest_review(ctx.article), ctx.article.updated
     if last and updated and updated < last:
-        yield Hit(_front_matter_line(ctx, "updated"),
+        yield Hit(ctx.article.line_of("updated"),
                   f"'updated' ({updated.isoformat()}) is before the medical review ({last.isoformat()})",
                   f"set 'updated: {last.isoformat()}' or later")

@@ -12,34 +12,18 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from handouts.guard.textscan import ProseText
 from handouts.guard.limits import raster_size
 from handouts.checks.registry import Hit, rule
+from handouts.source.images import image_refs, local_image_name
 
-_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*(?:<([^>\n]+)>|([^)\s]+))")
-_MD_IMAGE_REF = re.compile(r"!\[([^\]\n]*)\](?:\[([^\]\n]*)\])?(?!\()")
-_LINK_DEF = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*<?([^\s>]+)", re.M)
-_HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.I)
-_ATTR = re.compile(r"""\b(src|alt)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _FILE_NAME = re.compile(r"^\S+\.(png|jpe?g|gif|svg|webp|tiff?|bmp|heic)$"
                         r"|^(img|dsc|dscn|pxl|screenshot|image|photo|picture|figure|fig)[-_ ]?\d*$", re.I)
 
 
 def find_images(article) -> list[tuple[int, str | None, str]]:
     """(line, alt or None when absent, src) of every image in the body."""
-    prose = ProseText(article.body, article.body_line)
-    text = prose.text
-    defs = {m.group(1).strip().lower(): m.group(2) for m in _LINK_DEF.finditer(text)}
-    found = [(m.start(), m.group(1), m.group(2) or m.group(3)) for m in _MD_IMAGE.finditer(text)]
-    for m in _MD_IMAGE_REF.finditer(text):
-        label = (m.group(2) or m.group(1)).strip().lower()
-        if label in defs:
-            found.append((m.start(), m.group(1), defs[label]))
-    for m in _HTML_IMAGE.finditer(text):
-        attrs = {a.group(1).lower(): next(g for g in a.groups()[1:] if g is not None)
-                 for a in _ATTR.finditer(m.group(0))}
-        found.append((m.start(), attrs.get("alt"), attrs.get("src", "")))
-    return [(prose.line(start), alt, src) for start, alt, src in sorted(found)]
+    prose, found = image_refs(article.body, article.body_line)
+    return [(prose.line(start), alt, src) for start, alt, src in sorted(found, key=lambda f: f[0])]
 
 
 NO_ALT_HINT = ("describe what the image shows for readers who cannot see it: ![A nurse "
@@ -69,9 +53,10 @@ def resolution(ctx, opts):
     """A raster image that prints below `min_ppi` (default 150) pixels per inch."""
     folder = ctx.article.folder.resolve()
     for line, _alt, src in find_images(ctx.article):
-        if urlsplit(src).scheme or src.startswith("//"):
+        name = local_image_name(src)
+        if not name:  # remote, data: or another scheme
             continue
-        path = (folder / unquote(src.split("#")[0].split("?")[0])).resolve()
+        path = (folder / name).resolve()
         if not path.is_relative_to(folder) or not path.is_file() or path.suffix.lower() == ".svg":
             continue
         try:

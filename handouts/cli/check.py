@@ -21,7 +21,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from handouts.batch.jobs import resolve_targets
+    from handouts.source.discover import resolve_targets
     from handouts.checks import check_command
 
     config = project_of(args)

@@ -125,7 +125,7 @@ def version() -> str:
 
 def find_root(args_root: Path | None, targets: list[str]) -> Path:
     """--root, else the project of the first target that is a path, else of the cwd."""
-    from handouts.batch.jobs import find_project
+    from handouts.source.discover import find_project
 
     if args_root is not None:
         return args_root

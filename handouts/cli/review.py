@@ -17,7 +17,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from handouts.batch.jobs import resolve_targets
+    from handouts.source.discover import resolve_targets
     from handouts.review import make_packet
 
     config = project_of(args)

@@ -17,54 +17,13 @@ The archive of earlier editions and the publishing of an article's set are in
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from handouts.errors import Diagnostic, warning
 from handouts.dist.archive import archived_editions, archived_entry, article_path
-
-DEFAULT_INTERVAL = 36
-#: The highest edition number (it names files: ``<slug>-edition-<N>.pdf``).
-MAX_EDITION = 9999
-
-
-# ---------------------------------------------------------------------------------------
-# Review dates
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """`day` plus `months` calendar months (31 Jan + 1 month = 28/29 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def latest_review(reviewers) -> dt.date | None:
-    dates = [r.reviewed for r in reviewers or () if getattr(r, "reviewed", None)]
-    return max(dates) if dates else None
-
-
-def next_review_due(reviewers, config=None) -> dt.date | None:
-    """The latest reviewer's date + ``review_interval_months`` (None: never reviewed)."""
-    last = latest_review(reviewers)
-    months = getattr(config, "review_interval_months", DEFAULT_INTERVAL) or DEFAULT_INTERVAL
-    return add_months(last, months) if last else None
-
-
-def document_date(article) -> str | None:
-    """The date the PDF's metadata carries, as a W3C date: the article's ``updated``
-    date ("2024-03-02"), else — a draft without a date — ``SOURCE_DATE_EPOCH``
-    ("2026-11-26T05:00:00Z"), else None (no date at all: the bytes stay the same)."""
-    if getattr(article, "updated", None):
-        return article.updated.isoformat()
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return None
 
 
 def review_warnings(config, slug: str, new_entry: dict, manifest: dict, *, today: dt.date | None = None,

@@ -42,7 +42,8 @@ from pathlib import Path
 from handouts.errors import Diagnostic, warning
 from handouts.guard import limits as limits_mod
 from handouts.dist.archive import published_files
-from handouts.dist.editions import content_sha256, latest_review, next_review_due, review_status
+from handouts.dist.editions import content_sha256, review_status
+from handouts.source.dates import latest_review, next_review_due
 from handouts.dist.publish import TooLarge, publish_set, read_regular
 from handouts.dist.records import (FORMAT, VERSION, empty_manifest, inside_output, manifest_path, recover_manifest,
                                    safe_relative, scan_archive, valid_manifest)

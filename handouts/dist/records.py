@@ -20,7 +20,7 @@ from handouts.errors import warning
 from handouts.guard import limits as limits_mod
 from handouts.guard.paths import inside, slug_problem
 from handouts.dist.archive import ARCHIVE
-from handouts.dist.editions import MAX_EDITION
+from handouts.source.dates import MAX_EDITION
 from handouts.dist.publish import TooLarge, read_regular
 
 FORMAT = "handouts-manifest"

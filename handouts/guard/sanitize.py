@@ -190,8 +190,3 @@ def attr_list_problems(content: str) -> list[str]:
         elif key not in ATTR_LIST_KEYS:
             problems.append(f"attribute '{key}'")
     return problems
-
-
-# The SVG cleaner's names, for the modules that still import them from here
-# (source/article.py, dist/editions.py); import them from `handouts.guard.svg`.
-from handouts.guard.svg import UnsafeSVG, clean_svg, looks_like_xml  # noqa: E402,F401

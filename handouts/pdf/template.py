@@ -19,6 +19,7 @@ from handouts.project import i18n
 from handouts.pdf import qr
 from handouts.theme import Theme
 from handouts.source.article import Article
+from handouts.source.dates import document_date
 from handouts.markdown.body import Body
 from handouts.references.bibliography import Bibliography
 from handouts.project.i18n import label_table
@@ -114,30 +115,20 @@ def _unbreakable_phones(text: str) -> str:
     return PHONE_RE.sub(lambda m: m.group(0).replace(" ", "\u00a0"), text)
 
 
-def _document_date(article) -> str | None:
-    from handouts.dist.editions import document_date
-
-    return document_date(article)
-
-
 #: The stamp of a proof of unreviewed content (`--allow-unreviewed`): for editors, in English.
 PROOF_STAMP = "Changed since medical review — not for patients"
 
 
-def credited(article: Article, status=None, proof: bool = False) -> tuple:
-    """The reviewers the handout credits: those whose sign-off covers its content; none on
-    a draft or a proof."""
+def credited(article: Article, status, proof: bool = False) -> tuple:
+    """The reviewers the handout credits: those whose sign-off covers its content
+    (`status`, an `editions.ReviewStatus`); none on a draft or a proof."""
     if article.draft or proof:
         return ()
-    if status is None:
-        from handouts.dist.editions import review_status
-
-        status = review_status(article)
     return status.covering
 
 
 def render_document(article: Article, body: Body, bibliography: Bibliography, variant: Variant,
-                    theme: Theme, clinic=None, *, status=None, proof: bool = False) -> Document:
+                    theme: Theme, clinic=None, *, status, proof: bool = False) -> Document:
     """Fill the variant's template and the page-furniture stylesheet. `status` (an
     `editions.ReviewStatus`) decides the review credit; `proof` stamps every page."""
     labels = load_labels(theme, article.lang)
@@ -156,7 +147,7 @@ def render_document(article: Article, body: Body, bibliography: Bibliography, va
         else (lambda d: Markup('<span class="nowrap">%s</span>') % format_date(d, article.lang)),
         plain_date=lambda d: format_date(d, article.lang),
         next_review_due=getattr(article, "next_review_due", None),
-        document_date=_document_date(article),  # PDF dates: updated, else SOURCE_DATE_EPOCH
+        document_date=document_date(article),  # PDF dates: updated, else SOURCE_DATE_EPOCH
         variant=variant,
         clinic=clinic,
         clinic_logo_alt=i18n.fill(labels["clinic_logo"], clinic=clinic.name) if clinic else "",

@@ -28,7 +28,7 @@ from handouts.printing.cups import (STOPPED, Printer, Submission, default_queue,
                                     printer_attributes, submit, tell_dry_run)
 from handouts.printing.duplex import print_both_sides
 from handouts.project.config import Config
-from handouts.variants.kinds import draft_line, make_variant
+from handouts.variants.kinds import make_variant
 from handouts.variants.paper import MM, SHEETS
 
 #: What each printable variant needs from a duplex unit (None: press is not printed here).
@@ -84,7 +84,9 @@ def print_article(config: Config, slug: str, options: PrintOptions, *,
     manifest = read_manifest(config.output_dir)
     article = (manifest.get("articles") or {}).get(job.slug) or {}
     if article.get("draft"):
-        raise InputError.at(job.article, draft_line(job.article),
+        from handouts.source.article import load_article
+
+        raise InputError.at(job.article, load_article(job.article, config).line_of("draft"),
                             "a draft ('draft: true') is not printed for patients",
                             "finish the medical review and remove 'draft: true'")
     variant = make_variant(job.variant, job.paper, config=config)

@@ -14,13 +14,12 @@ Sizes are in millimetres. pypdf is imported only when finishing.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, ClassVar, NamedTuple
 
 from handouts.errors import InputError, warning
-from handouts.project.config import BOOKLET_PADDING, PAPERS
+from handouts.project.config import PAPERS
 from handouts.variants.paper import DEFAULT_BLEED, HALF_SHEETS, MM, SHEETS
 
 VARIANTS = ("handout", "booklet", "press", "large-print")
@@ -117,7 +116,7 @@ class Variant:
             what = f"a clinic build (clinic '{clinic.id}')"
         else:
             return
-        raise InputError.at(article.path, draft_line(article.path),
+        raise InputError.at(article.path, article.line_of("draft"),
                             f"a draft ('draft: true') cannot go to print: refused for {what}",
                             "finish the medical review and remove 'draft: true', or pass "
                             "--allow-draft for a proof")
@@ -277,21 +276,3 @@ def expand_variants(names: list[str]) -> list[str]:
             if item not in out:
                 out.append(item)
     return out
-
-
-def draft_line(path: Path) -> int | None:
-    """The line of ``draft:`` in the article's front matter (for the error's location)."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").split("\n")
-    except (OSError, UnicodeDecodeError):
-        return None
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip() in ("---", "..."):
-            break
-        if re.match(r"draft\s*:", line):
-            return number
-    return None
-
-
-__all__ = ["VARIANTS", "Variant", "Booklet", "Press", "LargePrint", "Piece", "make_variant",
-           "expand_variants", "BOOKLET_MAX_PAGES", "BOOKLET_PADDING"]

@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from handouts.batch import run as batch
 from handouts.dist import archive, editions
+from handouts.source import dates
 from handouts.project.config import load_config
 from handouts.errors import InputError
 from handouts.dist.manifest import read_manifest
@@ -240,9 +241,9 @@ def test_review_warnings_use_the_day_they_are_given(project):
 
 
 def test_next_review_due_adds_calendar_months():
-    assert editions.add_months(dt.date(2022, 7, 26), 36) == dt.date(2025, 7, 26)
-    assert editions.add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
-    assert editions.add_months(dt.date(2023, 11, 30), 3) == dt.date(2024, 2, 29)
+    assert dates.add_months(dt.date(2022, 7, 26), 36) == dt.date(2025, 7, 26)
+    assert dates.add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
+    assert dates.add_months(dt.date(2023, 11, 30), 3) == dt.date(2024, 2, 29)
 
 
 def test_a_failed_set_leaves_the_previous_set_and_manifest_byte_identical(project):

@@ -969,7 +969,7 @@ KINDS = {
 @given(kind=st.sampled_from(sorted(KINDS)), depth=st.integers(0, 400),
        repeat=st.integers(1, 40))
 def test_any_nesting_is_built_or_refused_quickly(tmp_path_factory, kind, depth, repeat):
-    from handouts.source.article import check_body_bounds
+    from handouts.source.bounds import check_body_bounds
     from handouts.markdown.body import convert
 
     body = "\n\n".join([KINDS[kind](depth)] * repeat)
@@ -984,7 +984,7 @@ def test_any_nesting_is_built_or_refused_quickly(tmp_path_factory, kind, depth, 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(depth=st.integers(1, 3000), flow=st.booleans(), alias=st.booleans())
 def test_any_front_matter_nesting_is_refused_or_parsed(depth, flow, alias):
-    from handouts.source.article import parse_front_matter
+    from handouts.source.frontmatter import parse_front_matter
     from handouts.project.config import Config
     from handouts.errors import InputError
 
@@ -1002,7 +1002,8 @@ def test_any_front_matter_nesting_is_refused_or_parsed(depth, flow, alias):
 def test_load_stage_is_linear(unit):
     """Four times the input, about four times the time (a quadratic scan would take
     sixteen): the load stage's scans of a line of 40,000 image openers."""
-    from handouts.source.article import check_body_bounds, check_images
+    from handouts.source.bounds import check_body_bounds
+    from handouts.source.images import check_images
 
     def cost(n: int) -> float:
         body = unit * n

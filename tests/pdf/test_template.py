@@ -14,6 +14,7 @@ from handouts.markdown.body import convert
 from handouts.references.bibliography import format_bibliography
 from handouts.project.config import load_config
 from handouts.pdf.template import render_document
+from handouts.dist.editions import review_status
 from handouts.variants.kinds import Variant
 
 from pdfcheck import FICTIONAL, FIXTURES, REPO
@@ -27,7 +28,8 @@ def _html(project, slug=FICTIONAL, clinic=None, **changes) -> str:
     article = replace(article, **changes)
     bib = format_bibliography(article.references, article.cited, config.csl_style, lang=article.lang)
     body = convert(article.body, bib.numbers)
-    doc = render_document(article, body, bib, Variant(), config.theme, config.clinic(clinic))
+    doc = render_document(article, body, bib, Variant(), config.theme, config.clinic(clinic),
+                          status=review_status(article))
     return doc.html + "\n<!-- page.css -->\n" + doc.page_css
 
 
