@@ -23,7 +23,7 @@ from handouts.batch import run as batch
 from handouts.project.config import load_config
 from handouts.dist.manifest import read_manifest
 from handouts.dist.site import site_files
-from pdfcheck import FICTIONAL as SLUG, REPO
+from pdfcheck import FICTIONAL as SLUG
 
 
 def build(root: Path, *, site: bool = True):

@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass
 from html import escape
 from html.parser import HTMLParser
-from pathlib import Path
 from textwrap import dedent
 
 import pytest

@@ -17,7 +17,7 @@ from handouts.pdf.template import render_document
 from handouts.dist.editions import review_status
 from handouts.variants.kinds import Variant
 
-from pdfcheck import FICTIONAL, FIXTURES, REPO
+from pdfcheck import FICTIONAL, FIXTURES
 
 GOLDEN = FIXTURES / "golden" / f"{FICTIONAL}.html"
 

@@ -22,8 +22,6 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from pdfcheck import REPO
-
 SLUG = "fictional-wheeze"
 TODAY = dt.date.today().isoformat()
 STAMP = "Changed since medical review — not for patients"
