@@ -319,14 +319,15 @@ def test_the_jargon_list_is_editable(proj):
     ('[checks."readability/grade"]\nseverity = "fatal"\n', "severity must be one of", "severity ="),
 ])
 def test_bad_checks_settings_are_reported_with_their_line(proj, toml, message, needle):
-    from handouts.project.config import load_config
+    from handouts.checks import validate_checks
     from handouts.errors import InputError
+    from handouts.project.config import load_config
 
     path = proj / "handouts.toml"
     base = path.read_text()
     path.write_text(base + "\n" + toml)
-    with pytest.raises(InputError) as info:
-        load_config(proj)
+    with pytest.raises(InputError) as info:  # as the command line loads the project
+        load_config(proj, validators={"checks": validate_checks})
     (problem,) = info.value.problems
     assert message in problem.message
     assert problem.line == line_of(path, needle)
