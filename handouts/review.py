@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
-import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,6 +23,7 @@ import yaml
 
 from handouts.guard import paths
 from handouts.errors import InputError
+from handouts.dist.manifest import html_to_text
 from handouts.markdown.body import footnote_letter
 
 # --------------------------------------------------------------------------------------
@@ -290,12 +290,6 @@ def _front(path: Path) -> tuple[dict, str]:
     return (meta if isinstance(meta, dict) else {}), body
 
 
-def _plain(html: str) -> str:
-    import html as _html
-
-    return " ".join(_html.unescape(re.sub(r"<[^>]+>", "", html)).split())
-
-
 def _references(config, path: Path, fallback: list[dict] | None = None) -> list[str]:
     """The formatted references of the article at `path` (as printed on the handout)."""
     from handouts.source import article as load
@@ -307,9 +301,9 @@ def _references(config, path: Path, fallback: list[dict] | None = None) -> list[
             bib = format_bibliography(art.references, art.cited, config.csl_style, lang=art.lang)
         except TypeError:  # an older signature without lang
             bib = format_bibliography(art.references, art.cited, config.csl_style)
-        return [_plain(e.html) for e in bib.entries]
+        return [html_to_text(e.html) for e in bib.entries]
     except InputError:
-        return [r.get("text") or _plain(r.get("html", "")) for r in (fallback or [])]
+        return [r.get("text") or html_to_text(r.get("html", "")) for r in (fallback or [])]
 
 
 @dataclass(frozen=True)

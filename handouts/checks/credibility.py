@@ -5,14 +5,9 @@ that a sign-off covers (its fingerprint, see `handouts.dist.editions`), a discla
 
 from __future__ import annotations
 
-import datetime as dt
 
 from handouts.checks.registry import Hit, rule
-
-
-def latest_review(article) -> dt.date | None:
-    dates = [r.reviewed for r in article.reviewers if getattr(r, "reviewed", None)]
-    return max(dates) if dates else None
+from handouts.source.dates import latest_review
 
 
 @rule("credibility/reviewer", severity="error")
@@ -39,7 +34,7 @@ def review_overdue(ctx, opts):
     ``review_interval_months``)."""
     from handouts.source.dates import add_months
 
-    last = latest_review(ctx.article)
+    last = latest_review(ctx.article.reviewers)
     if last is None:
         return
     months = getattr(ctx.config, "review_interval_months", None) or opts["interval_months"]
@@ -83,7 +78,7 @@ def disclaimer(ctx, opts):
 def updated_before_review(ctx, opts):
     """``updated`` is earlier than the latest review (the handout would show a review of
     text newer than its own date)."""
-    last, updated = latest_review(ctx.article), ctx.article.updated
+    last, updated = latest_review(ctx.article.reviewers), ctx.article.updated
     if last and updated and updated < last:
         yield Hit(ctx.article.line_of("updated"),
                   f"'updated' ({updated.isoformat()}) is before the medical review ({last.isoformat()})",

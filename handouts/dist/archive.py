@@ -59,15 +59,21 @@ def archive_dir(config, slug: str, n: int | None = None) -> Path:
     return folder
 
 
+def edition_number(folder_name: str) -> int | None:
+    """``edition-3`` -> 3; anything else (``edition-x``, ``notes``) -> None."""
+    number = folder_name.removeprefix("edition-")
+    return int(number) if folder_name.startswith("edition-") and number.isdigit() else None
+
+
 def archived_editions(config, slug: str) -> list[int]:
     """The edition numbers archived for `slug`, ascending (real folders, not links)."""
     folder = archive_dir(config, slug)
     out = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
-            name = entry.name
-            if entry.is_dir(follow_symlinks=False) and name.startswith("edition-") and name[8:].isdigit():
-                out.append(int(name[8:]))
+            number = edition_number(entry.name)
+            if number is not None and entry.is_dir(follow_symlinks=False):
+                out.append(number)
     return sorted(out)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from handouts.errors import warning
 from handouts.guard import limits as limits_mod
 from handouts.guard.paths import inside, slug_problem
-from handouts.dist.archive import ARCHIVE
+from handouts.dist.archive import ARCHIVE, edition_number
 from handouts.source.dates import MAX_EDITION
 from handouts.dist.publish import TooLarge, read_regular
 
@@ -293,13 +293,12 @@ def scan_archive(output_dir: Path) -> dict:
     for slug_dir in sorted(p for p in root.iterdir() if slug_ok(p.name) and _real_dir(p)):
         editions = []
         for ed in slug_dir.iterdir():
-            name = ed.name
-            if not (_real_dir(ed) and name.startswith("edition-") and name[8:].isdigit()
-                    and _edition(int(name[8:]))):
+            number = edition_number(ed.name)
+            if not (number is not None and _real_dir(ed) and _edition(number)):
                 continue
             files = sorted(Path(d, n).relative_to(ed).as_posix() for d, _, names in os.walk(ed)
                            for n in names if Path(d, n).is_file() and not Path(d, n).is_symlink())
-            editions.append({"edition": int(name[8:]), "path": ed.relative_to(output_dir).as_posix(),
+            editions.append({"edition": number, "path": ed.relative_to(output_dir).as_posix(),
                              "files": files})
         if editions:
             out[slug_dir.name] = sorted(editions, key=lambda e: e["edition"])
