@@ -198,7 +198,7 @@ def published_files(article) -> list[str]:
     references files and the images its text embeds (`PUBLISHED_IMAGES`), as posix
     paths relative to the article's folder, sorted. Any other file (notes, a page the
     text merely names) stays private."""
-    from handouts.source.article import image_sources, local_image_name
+    from handouts.source.images import image_sources, local_image_name
     from handouts.references.readers import FORMATS
 
     folder = Path(article.path).parent
