@@ -297,10 +297,7 @@ def _references(config, path: Path, fallback: list[dict] | None = None) -> list[
 
     try:
         art = load.load_article(path, config)
-        try:
-            bib = format_bibliography(art.references, art.cited, config.csl_style, lang=art.lang)
-        except TypeError:  # an older signature without lang
-            bib = format_bibliography(art.references, art.cited, config.csl_style)
+        bib = format_bibliography(art.references, art.cited, config.csl_style, lang=art.lang)
         return [html_to_text(e.html) for e in bib.entries]
     except InputError:
         return [r.get("text") or html_to_text(r.get("html", "")) for r in (fallback or [])]

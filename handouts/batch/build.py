@@ -43,9 +43,6 @@ class Options:
     allow_draft: bool = False  # drafts may go to print (booklet/press)
 
 
-Result = JobResult
-
-
 class _Clock:
     def __init__(self):
         self.timings: dict[str, float] = {}
@@ -108,7 +105,7 @@ def build_job(config: Config, job: Job) -> JobResult:
                                        "check the image or HTML it names")
                                for message in dict.fromkeys(pdf.messages))
         for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
-            suffix, data, pages, note = _piece(piece)
+            suffix, data, pages, note = piece
             result.files.append(BuiltFile(job.output_name(suffix, result.proof), data, pages, note))
         clock.lap("finish")
         _fail_if_strict(job, result)
@@ -124,13 +121,6 @@ def build_job(config: Config, job: Job) -> JobResult:
     result.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result.worker = f"{socket.gethostname()}:{os.getpid()}"
     return result
-
-
-def _piece(piece) -> tuple[str, bytes, int, str]:
-    """A finishing piece as (suffix, bytes, pages, note): a tuple or an object."""
-    if isinstance(piece, tuple):
-        return piece
-    return piece.suffix, piece.data, piece.pages, getattr(piece, "note", "")
 
 
 def _binding_notes(article, status) -> list[Diagnostic]:

@@ -221,11 +221,6 @@ def summary_line(report: Report, strict: bool = False) -> str:
             f"{sum(map(warned, checked))} with warnings")
 
 
-def render_text(report: Report, config=None, strict: bool = False) -> str:
-    """The whole text report as one string (both streams, in order)."""
-    return "\n".join([line for _, line in text_lines(report)] + [summary_line(report, strict)]) + "\n"
-
-
 def _rel(path, root: Path) -> str:
     try:
         return Path(path).resolve().relative_to(root.resolve()).as_posix()

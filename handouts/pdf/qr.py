@@ -34,12 +34,6 @@ def modules(url: str) -> int:
     return segno.make(url, error="m", micro=False).symbol_size(border=QUIET_ZONE)[0]
 
 
-def code_width_mm(url: str, size_mm: float = SIZE_MM) -> float:
-    """How wide the code prints without its quiet zone."""
-    total = modules(url)
-    return size_mm * (total - 2 * QUIET_ZONE) / total
-
-
 def qr_data_uri(url: str) -> str:
     """The QR code for `url` as a ``data:image/svg+xml;base64,…`` URI."""
     return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url).encode("utf-8")).decode("ascii")

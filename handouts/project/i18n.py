@@ -94,7 +94,7 @@ def primary(lang: str) -> str:
 
 
 def _load_label_file(file: Path):
-    """One labels file's YAML; a broken file is a one-line located InputError (harden)."""
+    """One labels file's YAML; a broken file is a one-line located InputError."""
     from handouts.errors import InputError
 
     try:
