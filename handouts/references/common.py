@@ -68,3 +68,18 @@ def generated_key(csl: dict, used: set, taken: dict[str, int]) -> str:
         if key + suffix not in used:
             taken[key] = index
             return key + suffix
+
+
+def keyed_records(items, problems) -> list[Record]:
+    """``(line, csl, key or "")`` of a RIS or MEDLINE file -> `Record`s: a record without
+    an ID gets a generated key (``doe2019``, ``doe2019a`` …); one without a title is a
+    problem at its line."""
+    records, used, taken = [], set(), {}
+    for line, csl, key in items:
+        key = key or generated_key(csl, used, taken)
+        used.add(key)
+        csl["id"] = key
+        if not csl.get("title"):
+            problems.add(line, f"entry '{key}': has no title (TI)", "add a 'TI  - ' line")
+        records.append(Record(key, line, csl))
+    return records

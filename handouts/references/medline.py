@@ -15,7 +15,7 @@ from pathlib import Path
 
 from handouts.errors import InputError
 from handouts.guard import limits as limits_mod
-from handouts.references.common import Problems, Record, generated_key, limit_hint
+from handouts.references.common import Problems, Record, keyed_records, limit_hint
 from handouts.references.dates import MONTHS, parse_date_text, valid_parts
 
 _MEDLINE_LINE = re.compile(r"([A-Z][A-Z0-9]{1,3}) {0,3}- ?(.*)")
@@ -71,16 +71,8 @@ def read_medline(path: Path, text: str, limits, problems: Problems) -> list[Reco
                             "Send to > Citation manager")
     if not records:
         return []
-    entries, used, taken = [], set(), {}
-    for line, fields in records:
-        csl = _medline_to_csl(fields, line, problems)
-        key = generated_key(csl, used, taken)
-        used.add(key)
-        csl["id"] = key
-        if not csl.get("title"):
-            problems.add(line, f"entry '{key}': has no title (TI)", "add a 'TI  - ' line")
-        entries.append(Record(key, line, csl))
-    return entries
+    return keyed_records(((line, _medline_to_csl(fields, line, problems), "")
+                          for line, fields in records), problems)
 
 
 def _medline_name(full: str, short: str) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from handouts.errors import InputError
 from handouts.guard import limits as limits_mod
-from handouts.references.common import Lines, Problems, Record, generated_key, limit_hint
+from handouts.references.common import Lines, Problems, Record, keyed_records, limit_hint
 from handouts.references.dates import parse_date_text
 from handouts.references.medline import MEDLINE_START
 
@@ -62,17 +62,10 @@ def read_ris(path: Path, text: str, limits, problems: Problems) -> list[Record]:
         m = re.search(r"line (\d+)", message)
         raise InputError.at(path, int(m.group(1)) if m else None, f"RIS syntax: {message}",
                             "each record runs from 'TY  - ' to 'ER  - '") from None
-    entries, used, taken = [], set(), {}
-    for index, record in enumerate(records):
-        line = starts[index] if index < len(starts) else None
-        csl = _ris_to_csl(record, line, problems)
-        key = str(record.get("id") or "").strip() or generated_key(csl, used, taken)
-        used.add(key)
-        csl["id"] = key
-        if not csl.get("title"):
-            problems.add(line, f"entry '{key}': has no title (TI)", "add a 'TI  - ' line")
-        entries.append(Record(key, line, csl))
-    return entries
+    lines = [starts[i] if i < len(starts) else None for i in range(len(records))]
+    return keyed_records(((line, _ris_to_csl(record, line, problems),
+                           str(record.get("id") or "").strip())
+                          for line, record in zip(lines, records)), problems)
 
 
 def _ris_names(values) -> list[dict]:
