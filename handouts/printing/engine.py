@@ -76,7 +76,9 @@ def print_article(config: Config, slug: str, options: PrintOptions, *,
                                               clinics=(options.clinic,)), progress=progress)
     if report.failed:
         return report.exit_status
-    job = (report.unchanged or [r.job for r in report.built])[0]
+    # The run may rebuild the article's whole set (a new edition): take the asked-for output.
+    wanted = (slug, options.variant, paper, options.clinic)
+    job = next(j for j in [*report.unchanged, *(r.job for r in report.built)] if j.key == wanted)
 
     # the published file
     from handouts.dist.manifest import read_manifest

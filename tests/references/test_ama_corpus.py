@@ -8,7 +8,7 @@ defects fixed in handouts/references/cslfix.py each have a case here (marked "de
 To see what citeproc-py prints without the fixes (the "before" texts in the notes)::
 
     python3 -c "
-    from handouts.references.readers import cslfix; cslfix._applied = True
+    from handouts.references import cslfix; cslfix._applied = True
     from handouts.references.readers import load_references
     from handouts.references.bibliography import format_bibliography
     r = load_references('tests/fixtures/references/corpus.yaml')
@@ -193,7 +193,7 @@ def test_each_defect_shows_without_the_fixes():
     keys = sorted({k for ks in DEFECTS.values() for k in ks})
     code = (
         "import warnings; warnings.simplefilter('ignore')\n"
-        "from handouts.references.readers import cslfix; cslfix._applied = True\n"
+        "from handouts.references import cslfix; cslfix._applied = True\n"
         "from handouts.references.readers import load_references\n"
         "from handouts.references.bibliography import format_bibliography\n"
         f"r = load_references({str(CORPUS)!r})\n"
