@@ -318,12 +318,18 @@ def main(argv=None) -> int:
     }
     profiler = cProfile.Profile() if args.profile else None
     with tempfile.TemporaryDirectory(prefix="handouts-bench-") as tmp:
+        # A throw-away copy of the project (articles must lie inside the project they
+        # are built in), with the generated article beside the sample.
         tmp = Path(tmp)
-        config = dataclasses.replace(load_config(ROOT), output_dir=tmp / "dist")
+        shutil.copy(ROOT / "handouts.toml", tmp / "handouts.toml")
+        shutil.copytree(ROOT / "styles", tmp / "styles")
+        sample = tmp / "source" / SAMPLE.parent.name / SAMPLE.name
+        shutil.copytree(SAMPLE.parent, sample.parent)
+        config = load_config(tmp)
         generated = fictional.write_article(tmp / "source" / fictional.SLUG)
-        results = [measure("sample", SAMPLE, config, args.repeat, profiler),
+        results = [measure("sample", sample, config, args.repeat, profiler),
                    measure("fictional", generated, config, args.repeat, profiler)]
-        for result, path in zip(results, (SAMPLE, generated)):
+        for result, path in zip(results, (sample, generated)):
             result["variants"] = measure_variants(path, config, args.repeat)
     if args.json:
         json.dump({"meta": meta, "results": results}, sys.stdout, indent=2)
