@@ -100,6 +100,21 @@ def run_child(root: Path, jobs: int = 1, force: bool = False, dask: bool = False
 # Inputs
 
 
+def edit_as_the_editor_does(project: Path, article_md: Path) -> None:
+    """Change a sentence, then what the editor's workflow adds once the reviewer signs:
+    the sign-off bound to the new text (``content:``) and the next edition."""
+    from handouts.project.config import load_config
+    from handouts.source.article import load_article
+
+    text = article_md.read_text(encoding="utf-8").replace("This article is fictional.",
+                                                          "This article is still fictional.")
+    article_md.write_text(text, encoding="utf-8")
+    signed = load_article(article_md, load_config(project)).content.short
+    text = text.replace("    reviewed: 2026-01-01\n",
+                        f"    reviewed: 2026-01-01\n    content: {signed}\n", 1)
+    article_md.write_text(text.replace("\nedition: 1\n", "\nedition: 2\n", 1), encoding="utf-8")
+
+
 def make_project(folder: Path, count: int) -> Path:
     folder.mkdir(parents=True)
     shutil.copy(ROOT / "handouts.toml", folder / "handouts.toml")
@@ -215,8 +230,7 @@ def _measure(args, n: int) -> int:
         fig["python_startup_s"] = python_startup()
         print("python_startup_s:", fig["python_startup_s"], file=sys.stderr, flush=True)
         changed = articles[n // 2]
-        changed.write_text(changed.read_text().replace("This article is fictional.",
-                                                       "This article is still fictional."))
+        edit_as_the_editor_does(project, changed)
         fig["one_changed"] = run_child(project, jobs=2, site=True)
         print("one_changed:", fig["one_changed"], file=sys.stderr, flush=True)
         if not args.no_dask:

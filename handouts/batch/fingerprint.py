@@ -21,7 +21,6 @@ hash. The theme's part is the digest `Theme.load` took when the run loaded the p
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import functools
 import hashlib
@@ -84,29 +83,37 @@ def _module_file(package: Path, name: str) -> Path | None:
     return None
 
 
+#: ``from X import (a, b)`` and ``import X as y`` statements, anywhere in a module's text
+#: (a regular expression, not `ast`: the digest is taken on every run, even one with
+#: nothing to rebuild, and parsing the package costs ~0.4 s; a match inside a docstring
+#: only adds a module to the hash).
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.M)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]*)", re.M)
+
+
 def _imported(path: Path, name: str) -> set[str]:
     """The ``handouts`` modules that module `name` (at `path`) imports, anywhere in its
     source (inside functions too), with the packages whose ``__init__`` each runs."""
     is_package = path.name == "__init__.py"
+    text = path.read_text(encoding="utf-8")
+    targets: list[str] = []
+    for m in _IMPORT.finditer(text):
+        targets += [part.split()[0] for part in m.group(1).split(",") if part.strip()]
+    for m in _FROM.finditer(text):
+        dots, module = m.group(1), m.group(2)
+        if dots:
+            anchor = name.split(".")
+            anchor = anchor[:len(anchor) - len(dots) + (1 if is_package else 0)]
+            module = ".".join(anchor + ([module] if module else []))
+        # ``from handouts.x import y``: y is a module or a name of handouts.x.
+        names = [n.split()[0] for n in m.group(3).strip("()").replace("\n", " ").split(",")
+                 if n.strip()]
+        targets += [module] + [f"{module}.{n}" for n in names]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                anchor = name.split(".")
-                anchor = anchor[:len(anchor) - node.level + (1 if is_package else 0)]
-                module = ".".join(anchor + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
-            # ``from handouts.x import y``: y is a module or a name of handouts.x.
-            targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
-        else:
-            continue
-        for target in targets:
-            parts = target.split(".")
-            if parts[0] == "handouts":
-                found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    for target in targets:
+        parts = target.split(".")
+        if parts[0] == "handouts":
+            found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
     return found
 
 
