@@ -12,12 +12,13 @@ if command -v apt-get >/dev/null; then
   # qpdf checks PDF structure in the tests; libgs-common ships the CMYK output profile of
   # the press variant; Chromium runs the download site's browser tests (Playwright drives
   # Debian's build: its own browser download cannot work offline); CUPS (the scheduler, lp,
-  # ipptool and the PDF printer driver) for `handouts print` and its tests.
+  # ipptool and the PDF printer driver) for `handouts print` and its tests; pandoc, which
+  # the benchmarks compare against.
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libthai0 \
     fonts-noto-core fonts-dejavu-core poppler-utils qpdf libgs-common chromium \
-    cups cups-client cups-ipp-utils cups-filters >/dev/null
+    cups cups-client cups-ipp-utils cups-filters pandoc >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,dask]'
 # axe-core audits the site's accessibility in the browser tests.
