@@ -19,8 +19,6 @@ SVG images are cleaned by `handouts.guard.svg`, CSL style files checked by
 
 from __future__ import annotations
 
-import functools
-import importlib
 import re
 from urllib.parse import urlsplit
 
@@ -45,19 +43,26 @@ ALLOWED_ATTRIBUTES = {
 }
 WEB_SCHEMES = {"http", "https", "mailto", "tel"}
 
+#: The safety callouts' kinds (``!!! warning``), styled by the theme's base.css.
+CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution")
+#: Figure widths an author may ask for (``{width=40%}``), in steps of 5 %.
+FIGURE_WIDTHS = tuple(range(5, 101, 5))
+
 #: Classes that may appear in the article body: what authors may write (``{: .x }``,
-#: ``class="x"``) and what the body stage generates. Everything else is dropped. Owners of
-#: generated markup add their classes here (one line each).
-ALLOWED_CLASSES = {
+#: ``class="x"``) and what the Markdown stage generates, i.e. the classes the theme
+#: styles. Everything else is dropped. This is the one list: the Markdown stage takes its
+#: callout kinds and figure widths from here.
+ALLOWED_CLASSES = frozenset({
     # Python-Markdown's own output (footnotes, admonitions before callouts convert them)
     "footnote", "footnote-ref", "footnote-backref", "admonition", "admonition-title",
-    # citations (handouts/citations.py)
+    # citations (references/inline.py)
     "citation", "citation-narrative",
-    # page breaks and wide tables (handouts/body.py)
-    "page-break", "table-wide",
-}
-#: Modules whose ``CLASSES`` tuple lists more generated classes (callouts, figures, …).
-CLASS_MODULES = ("handouts.markdown.body", "handouts.markdown.callouts", "handouts.markdown.figures")
+    # page breaks and wide tables (markdown/body.py)
+    "page-break", "table-wide", "table-many",
+    # safety callouts (markdown/callouts.py) and figures (markdown/figures.py)
+    "callout", "callout-title", *(f"callout-{kind}" for kind in CALLOUT_KINDS),
+    "figure", *(f"w-{step}" for step in FIGURE_WIDTHS),
+})
 #: Fenced code's ``language-x`` class (no style uses it; it is kept for the tags).
 _LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,32}")
 #: An id an author may set: a plain name, not one the template uses (``ref-3``).
@@ -67,17 +72,8 @@ _NUMBER = re.compile(r"\s*(\d{1,6})(?:\.\d+)?\s*(px|%)?\s*")
 ATTR_LIST_KEYS = {"id", "width", "height", "alt", "title", "lang"}
 
 
-@functools.lru_cache(maxsize=1)
-def allowed_classes() -> frozenset[str]:
-    """`ALLOWED_CLASSES` plus the ``CLASSES`` of the modules that generate markup."""
-    names = set(ALLOWED_CLASSES)
-    for module in CLASS_MODULES:
-        names.update(importlib.import_module(module).CLASSES)
-    return frozenset(names)
-
-
 def class_allowed(name: str) -> bool:
-    return name in allowed_classes() or bool(_LANGUAGE_CLASS.fullmatch(name))
+    return name in ALLOWED_CLASSES or bool(_LANGUAGE_CLASS.fullmatch(name))
 
 
 def keep_classes(value: str) -> str | None:

@@ -38,9 +38,6 @@ BASE_EXTENSIONS = ("footnotes", "fenced_code", "sane_lists")
 #: A table with this many columns or more is set smaller and never hyphenated.
 WIDE_TABLE_COLUMNS = 5
 MANY_TABLE_COLUMNS = 12  # and set smaller still (base.css table.table-many)
-#: Classes the body stage writes (the sanitizer must keep them), besides callouts' and
-#: figures'.
-CLASSES = ("page-break", "table-wide", "table-many")
 
 
 def new_markdown(extra_extensions: list | tuple = ()) -> markdown.Markdown:

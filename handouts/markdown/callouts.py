@@ -36,8 +36,11 @@ from markdown.extensions import Extension
 from markdown.extensions.admonition import AdmonitionExtension
 from markdown.treeprocessors import Treeprocessor
 
-#: The kinds a callout can have (GitHub's five), in CSS as ``callout-<kind>``.
-KINDS = ("note", "tip", "important", "warning", "caution")
+from handouts.guard.sanitize import CALLOUT_KINDS
+
+#: The kinds a callout can have (GitHub's five), in CSS as ``callout-<kind>`` (the
+#: sanitizer's allow-list holds them).
+KINDS = CALLOUT_KINDS
 #: Admonition types of Python-Markdown / MkDocs Material mapped onto `KINDS`.
 ALIASES = {
     "info": "note", "abstract": "note", "summary": "note", "seealso": "note", "todo": "note",
@@ -49,8 +52,6 @@ ALIASES = {
 }
 #: English titles, used until the language's labels say otherwise.
 DEFAULT_TITLES = {kind: kind.capitalize() for kind in KINDS}
-#: Every class this module writes (the sanitizer must keep them).
-CLASSES = ("callout", "callout-title", *(f"callout-{kind}" for kind in KINDS))
 
 #: ``[!WARNING]`` at the start of a block quote's first paragraph, then an optional title
 #: on the same line.

@@ -23,13 +23,13 @@ import xml.etree.ElementTree as etree
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from handouts.guard.sanitize import FIGURE_WIDTHS
+
 #: Width of the A4 handout's text column in mm (base.css: 210 mm - 2 x 30 mm).
 REFERENCE_COLUMN_MM = 150.0
 MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, "px": 25.4 / 96}
 WIDTH_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(%|mm|cm|in|pt|px)?\s*$", re.IGNORECASE)
-WIDTH_STEPS = tuple(range(5, 101, 5))
-#: Every class this module writes (the sanitizer must keep them).
-CLASSES = ("figure", *(f"w-{step}" for step in WIDTH_STEPS))
+WIDTH_STEPS = FIGURE_WIDTHS  # their classes (w-40) are in the sanitizer's allow-list
 
 
 def width_class(value: str) -> str | None:
