@@ -499,7 +499,9 @@ def test_a_ris_record_without_er_is_an_error_at_its_line(tmp_path, which):
 
 def test_ris_generated_keys_are_linear_in_the_number_of_records(tmp_path):
     """3,000 records by one author in one year: doe2019, doe2019a … doe2019z, doe20190 …,
-    all distinct, in about the time of 750 records times four (not sixteen)."""
+    all distinct, in about the time of 750 records times four, not sixteen (the best of
+    three runs each, and a margin of 2.5, so a busy machine cannot fail it; the quadratic
+    generator took over 60 s)."""
     def load(n: int) -> tuple[float, set]:
         path = tmp_path / f"r{n}.ris"
         path.write_text("".join(_ris_record(f"Report {i}") for i in range(n)), encoding="utf-8")
@@ -507,8 +509,8 @@ def test_ris_generated_keys_are_linear_in_the_number_of_records(tmp_path):
         keys = load_references(path).keys
         return time.perf_counter() - started, keys
 
-    small, _ = load(750)
-    large, keys = load(3_000)
+    small = min(load(750)[0] for _ in range(3))
+    large, keys = min(load(3_000) for _ in range(3))
     assert len(keys) == 3_000
     assert {"gum2019", "gum2019a", "gum2019z", "gum20190", "gum20192972"} <= keys
     assert large < max(small, 0.05) * 4 * 2.5, (small, large)
