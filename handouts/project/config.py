@@ -240,5 +240,7 @@ def load_config(root: Path, path: Path | None = None, *,
     if "paper" in values:
         values["paper"] = values["paper"].lower()
     known = {f.name for f in fields(Config)}
+    if "styles_dir" in values:  # another styles folder: its theme, not the default one's
+        values["theme"] = None
     return Config(**{**{k: getattr(base, k) for k in known}, **values, "clinics": clinics})
 

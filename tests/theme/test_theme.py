@@ -48,6 +48,19 @@ def test_one_css_and_one_label_file_override_the_built_in_ones(project, cli):
     assert "References" in _text(project) and "Sources we used" not in _text(project)
 
 
+def test_a_styles_dir_setting_is_the_folder_that_overrides(project, cli):
+    """``styles_dir = "brand"`` in handouts.toml: brand/ overrides the theme, styles/ not."""
+    brand = project / "brand"
+    brand.mkdir()
+    (brand / "base.css").write_text((THEME / "base.css").read_text(encoding="utf-8")
+                                    + '\nh1::before { content: "Brand mark: " }\n',
+                                    encoding="utf-8")
+    toml = project / "handouts.toml"
+    toml.write_text('styles_dir = "brand"\n' + toml.read_text(encoding="utf-8"), encoding="utf-8")
+    assert cli("--root", project, FICTIONAL, "-q")[0] == 0
+    assert "Brand mark: Resting Well" in _text(project)
+
+
 def test_theme_copy_starts_an_override_and_refuses_to_overwrite_it(project, cli):
     code, out, _ = cli("--root", project, "theme", "--copy", "labels/vi.yaml", "site/site.css")
     assert code == 0, out
