@@ -1,4 +1,5 @@
-"""Shared fixtures: a throw-away copy of the fictional test project, and the CLI."""
+"""Shared fixtures: a throw-away copy of the fictional test project, and the CLI (with the
+real build, or with the fast test builder of tests/fakebuild.py)."""
 
 from __future__ import annotations
 
@@ -32,14 +33,29 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path)
 
 
-@pytest.fixture
-def cli(capsys):
-    """Run the command line in-process; returns (exit code, stdout, stderr)."""
+def command_line(capsys, builder=None):
+    """The command line in-process, building with `builder` (None: the real build);
+    returns (exit code, stdout, stderr)."""
     from handouts.cli import main
 
     def run(*args: str):
-        code = main([str(a) for a in args])
+        code = main([str(a) for a in args], builder=builder)
         captured = capsys.readouterr()
         return int(code), captured.out, captured.err
 
     return run
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the command line in-process; returns (exit code, stdout, stderr)."""
+    return command_line(capsys)
+
+
+@pytest.fixture
+def fast_cli(capsys):
+    """`cli` with the fast test builder (tests/fakebuild.py): everything but WeasyPrint's
+    layout is real; for tests of what the batch publishes, not of what the page shows."""
+    import fakebuild
+
+    return command_line(capsys, fakebuild.build)

@@ -54,12 +54,16 @@ class _Clock:
         self._last = now
 
 
-def build_job(config: Config, job: Job) -> JobResult:
-    """Build one job into bytes; never raises (errors and bugs come back in the result)."""
+def build_job(config: Config, job: Job, renderer=None) -> JobResult:
+    """Build one job into bytes; never raises (errors and bugs come back in the result).
+
+    `renderer` lays the HTML document out into a `RenderedPDF` (None: WeasyPrint's
+    `render_pdf`; tests of what happens around the render give a fast one, same signature)."""
     result = JobResult(job)
     start = time.perf_counter()
     clock = _Clock()
     allow_remote = config.allow_remote  # --allow-remote or handouts.toml
+    renderer = renderer or render_pdf
     try:
         article = load.load_article(job.article, config)
         result.edition = article.edition
@@ -88,12 +92,12 @@ def build_job(config: Config, job: Job) -> JobResult:
                                   status=status, proof=result.proof)
             clock.lap("template")
             try:
-                pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
-                                 theme=config.theme,
-                                 stylesheets=[config.theme.path(s) or config.styles_dir / s
-                                              for s in v.stylesheets],
-                                 allow_remote=allow_remote, limits=config.limits,
-                                 min_image_ppi=getattr(v, "min_image_ppi", 150))
+                pdf = renderer(doc.html, page_css=doc.page_css, base_dir=article.folder,
+                               theme=config.theme,
+                               stylesheets=[config.theme.path(s) or config.styles_dir / s
+                                            for s in v.stylesheets],
+                               allow_remote=allow_remote, limits=config.limits,
+                               min_image_ppi=getattr(v, "min_image_ppi", 150))
             except InputError as exc:  # a layout problem (a table cut off): the article's
                 raise InputError(*(replace(p, path=p.path or article.path)
                                    for p in exc.problems)) from None
