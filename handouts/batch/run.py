@@ -230,7 +230,11 @@ def whole_sets(config: Config, planned: list[Job], manifest: dict,
             keys.add(key)
             extra.append(replace(first, variant=key[1], paper=key[2], clinic=clinic))
         else:
-            past = history(config, first.slug, manifest)
+            try:
+                past = history(config, first.slug, manifest)
+            except InputError as exc:  # its archive leads out of dist/: this article's problem
+                refused[article] = exc
+                continue
             jobs += [replace(j, history=past, allow_unreviewed=options.allow_unreviewed)
                      for j in group + extra]
     return jobs, refused
