@@ -22,6 +22,7 @@ import re
 import textwrap
 import zlib
 from html.parser import HTMLParser
+from pathlib import Path
 
 from handouts.batch.build import build_job
 from handouts.pdf.render import RenderedPDF
@@ -40,18 +41,40 @@ def build(config, job):
 
 def fake_render(html: str, *, base_dir, theme, stylesheets, page_css: str = "",
                 allow_remote: bool = False, limits=None, min_image_ppi: float = 150) -> RenderedPDF:
-    """The document as a PDF of text lines, paged as the page size allows: `render_pdf`'s
+    """The document as a PDF of text lines, paged as the page size allows and where the
+    stylesheets break pages (a booklet's cover, padding pages and back cover): `render_pdf`'s
     signature and result, without WeasyPrint."""
     width, height = page_size(page_css)
     furniture = " · ".join(css_strings(page_css))
     per_line, per_page = max(30, int(width / 6)), max(8, int(height / 16) - 4)
-    lines = [part for line in document_lines(html)
-             for part in textwrap.wrap(line, per_line) or [""]]
-    pages = [lines[i:i + per_page] for i in range(0, max(len(lines), 1), per_page)]
+    pages: list[list[str]] = [[]]
+    for line in document_lines(html, page_breaks(stylesheets)):
+        if line is None:  # a page break
+            if pages[-1]:
+                pages.append([])
+            continue
+        for part in textwrap.wrap(line, per_line) or [""]:
+            if len(pages[-1]) == per_page:
+                pages.append([])
+            pages[-1].append(part)
+    if len(pages) > 1 and not pages[-1]:
+        pages.pop()
     title = re.search(r"<title>(.*?)</title>", html, re.S)
     data = text_pdf([[furniture, *page] for page in pages], (width, height),
                     _html.unescape(title.group(1)).strip() if title else "")
     return RenderedPDF(data, len(pages))
+
+
+def page_breaks(stylesheets) -> frozenset[str]:
+    """The classes the stylesheets start a new page before (``.x { break-before: page }``)."""
+    classes: set[str] = set()
+    for sheet in stylesheets:
+        css = re.sub(r"/\*.*?\*/", "", Path(sheet).read_text(encoding="utf-8"), flags=re.S)
+        for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+            if re.search(r"(?:page-)?break-before:\s*(?:page|always)", body):
+                classes |= {m.group(1) for sel in selectors.split(",")
+                            if (m := re.fullmatch(r"\s*\.([\w-]+)\s*", sel))}
+    return frozenset(classes)
 
 
 def page_size(page_css: str) -> tuple[float, float]:
@@ -77,19 +100,26 @@ def css_strings(css: str) -> list[str]:
 
 
 class _Text(HTMLParser):
-    """The text of the body, a line per block; head, style and script left out."""
+    """The text of the body, a line per block (None where a page break comes); head, style
+    and script left out."""
 
-    def __init__(self):
+    def __init__(self, breaks: frozenset[str]):
         super().__init__(convert_charrefs=True)
-        self.lines, self.current, self.skip = [], [], 0
+        self.breaks = breaks
+        self.lines: list[str | None] = []
+        self.current: list[str] = []
+        self.skip = 0
 
     def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
         if tag in ("head", "style", "script"):
             self.skip += 1
         elif tag in BLOCKS:
             self._end_line()
-        if tag == "img" and (alt := dict(attrs).get("alt")):
-            self.current.append(alt)
+        if self.breaks.intersection((attrs.get("class") or "").split()):
+            self.lines += [None, ""]  # a new page, which this element occupies
+        if tag == "img" and attrs.get("alt"):
+            self.current.append(attrs["alt"])
 
     def handle_endtag(self, tag):
         if tag in ("head", "style", "script"):
@@ -108,8 +138,8 @@ class _Text(HTMLParser):
         self.current = []
 
 
-def document_lines(html: str) -> list[str]:
-    parser = _Text()
+def document_lines(html: str, breaks: frozenset[str] = frozenset()) -> list[str | None]:
+    parser = _Text(breaks)
     parser.feed(html)
     parser.close()
     parser._end_line()
