@@ -28,7 +28,7 @@ from handouts.dist.manifest import article_entry
 from handouts.batch.jobs import BuiltFile, Crash, Job, JobResult
 from handouts.pdf.render import render_pdf
 from handouts.pdf.template import load_labels, render_document
-from handouts.variants.kinds import make_variant
+from handouts.variants.kinds import make_variant, piece_suffix
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,8 @@ def build_job(config: Config, job: Job) -> JobResult:
                                        "check the image or HTML it names")
                                for message in dict.fromkeys(pdf.messages))
         for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
-            suffix, data, pages, note = piece
-            result.files.append(BuiltFile(job.output_name(suffix, result.proof), data, pages, note))
+            name = job.output_name(piece_suffix(piece.kind), result.proof)
+            result.files.append(BuiltFile(name, piece.data, piece.pages, piece.note, kind=piece.kind))
         clock.lap("finish")
         _fail_if_strict(job, result)
         result.article_entry = article_entry(article, bibliography, status)

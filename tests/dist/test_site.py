@@ -144,15 +144,16 @@ def test_thumbnail_is_small_png_with_alt_text(site):
 
 def test_site_escapes_article_text(tmp_path):
     """A title with markup is shown as text, and cannot close the JSON-LD script."""
+    from handouts.dist.manifest import valid_manifest
     from handouts.dist.site import site_files
     from handouts.theme import Theme
 
     from pdfcheck import REPO
 
     hostile = '</script><script>alert(1)</script><b>x</b>'
-    manifest = {"articles": {"a": {"title": hostile, "summary": hostile, "lang": "en",
-                                   "reviewers": [], "disclaimer": hostile, "edition": 1}},
-                "outputs": [], "archive": {}}
+    manifest = valid_manifest(tmp_path, {"articles": {"a": {
+        "title": hostile, "summary": hostile, "lang": "en", "reviewers": [], "disclaimer": hostile,
+        "edition": 1}}, "outputs": [], "archive": {}})
     files = dict(site_files(tmp_path, Theme.load(REPO / "styles"), manifest))
     page = files[tmp_path / "a" / "index.html"].decode()
     index = files[tmp_path / "index.html"].decode()
@@ -161,17 +162,18 @@ def test_site_escapes_article_text(tmp_path):
 
 
 def test_drafts_are_not_offered_to_patients(tmp_path):
+    from handouts.dist.manifest import valid_manifest
     from handouts.dist.site import site_files
     from handouts.theme import Theme
 
     from pdfcheck import REPO
 
-    manifest = {"articles": {
+    manifest = valid_manifest(tmp_path, {"articles": {
         "ready": {"title": "Reviewed handout", "lang": "en", "edition": 1,
                   "reviewers": [{"name": "A. Fictional", "credential": "MD",
                                  "specialty": "Pediatrics", "reviewed": "2024-01-02"}]},
         "wip": {"title": "Unreviewed draft", "lang": "en", "edition": 1, "draft": True}},
-        "outputs": [], "archive": {}}
+        "outputs": [], "archive": {}})
     files = dict(site_files(tmp_path, Theme.load(REPO / "styles"), manifest))
     index = files[tmp_path / "index.html"].decode()
     assert "Reviewed handout" in index and "Unreviewed draft" not in index
