@@ -254,18 +254,25 @@ class ArticleRecord:
         parts = tuple(sorted((k, v) for k, v in parts.items() if isinstance(k, str) and isinstance(v, str))
                       ) if isinstance(parts, dict) else ()
         return cls(
-            edition, _text(data.get("title")), _text(data.get("subtitle")),
-            _text(data.get("summary")), _tag(data.get("lang")) or "en", _texts(data.get("keywords")),
-            _texts(data.get("authors")), _records(ReviewerRecord, data.get("reviewers")),
-            _date(data.get("reviewed")), _date(data.get("updated")),
-            _date(data.get("next_review_due")), _text(data.get("publisher")),
-            _text(data.get("disclaimer")), _text(data.get("source_url")),
-            data.get("draft") is True, _text(data.get("source")),
-            tuple(f for f in _texts(data.get("source_files")) if safe_relative(f)),
-            _records(ReferenceRecord, data.get("references")), _text(data.get("content_sha256")),
-            _text(data.get("content_fingerprint")), _text(data.get("content")), parts,
-            _records(SignoffRecord, data.get("signoffs")),
-            ReviewBaseline.from_json(data.get("review_baseline")))
+            edition=edition,
+            **{key: _text(data.get(key)) for key in _ARTICLE_TEXTS},
+            lang=_tag(data.get("lang")) or "en",
+            keywords=_texts(data.get("keywords")),
+            authors=_texts(data.get("authors")),
+            reviewers=_records(ReviewerRecord, data.get("reviewers")),
+            **{key: _date(data.get(key)) for key in _DATES},
+            draft=data.get("draft") is True,
+            source_files=tuple(f for f in _texts(data.get("source_files")) if safe_relative(f)),
+            references=_records(ReferenceRecord, data.get("references")),
+            content_parts=parts,
+            signoffs=_records(SignoffRecord, data.get("signoffs")),
+            review_baseline=ReviewBaseline.from_json(data.get("review_baseline")))
+
+
+#: An article record's text fields ("" when missing or not text) and its ISO dates.
+_ARTICLE_TEXTS = ("title", "subtitle", "summary", "publisher", "disclaimer", "source_url", "source",
+                  "content_sha256", "content_fingerprint", "content")
+_DATES = ("reviewed", "updated", "next_review_due")
 
 
 def _records(kind, value) -> tuple:
@@ -324,18 +331,20 @@ class OutputRecord:
         if clinic is not None and not slug_ok(clinic):
             return None
         kind = data.get("kind")
-        if kind not in piece_kinds():
+        if not (isinstance(kind, str) and kind in piece_kinds()):
             kind = output_kind(path, slug)[0]
         sha256 = data.get("sha256")
         return cls(
-            path, slug, kind, _text(data.get("variant"), None), _text(data.get("paper"), None),
-            clinic, _text(data.get("title")),
-            _tag(data.get("lang")), valid_edition(data.get("edition")),
-            _text(data.get("content"), None), _date(data.get("updated")),
-            _date(data.get("reviewed")), _date(data.get("next_review_due")),
-            _count(data.get("pages")), _count(data.get("bytes")),
-            sha256 if isinstance(sha256, str) and _SHA256.fullmatch(sha256) else None,
-            _text(data.get("inputs_sha256"), None), _texts(data.get("warnings")))
+            path=path, slug=slug, kind=kind, clinic=clinic,
+            **{key: _text(data.get(key), None) for key in ("variant", "paper", "content", "inputs_sha256")},
+            title=_text(data.get("title")),
+            lang=_tag(data.get("lang")),
+            edition=valid_edition(data.get("edition")),
+            **{key: _date(data.get(key)) for key in _DATES},
+            pages=_count(data.get("pages")),
+            bytes=_count(data.get("bytes")),
+            sha256=sha256 if isinstance(sha256, str) and _SHA256.fullmatch(sha256) else None,
+            warnings=_texts(data.get("warnings")))
 
 
 @dataclass(frozen=True)
