@@ -232,7 +232,11 @@ def whole_sets(config: Config, planned: list[Job], manifest: Manifest,
             keys.add(key)
             extra.append(replace(first, variant=out.variant, paper=out.paper, clinic=clinic))
         else:
-            past = history(config, first.slug, manifest)
+            try:
+                past = history(config, first.slug, manifest)
+            except InputError as exc:  # its archive folder leads outside dist/
+                refused[article] = exc
+                continue
             jobs += [replace(j, history=past, allow_unreviewed=options.allow_unreviewed)
                      for j in group + extra]
     return jobs, refused
