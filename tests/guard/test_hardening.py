@@ -1,8 +1,9 @@
 """Hostile and broken input (issue 8): contained, bounded, never a crash.
 
 One test per class of attack or accident, each with its input generated here (nothing
-stored), each run as the real command line in a subprocess under a time and memory bound
-(60 s, 2 GiB address space): the build must end with exit 0 or 1, and a refusal must be
+stored), each run as the real command line in a process of its own under a time and memory
+bound (60 s, 2 GiB address space; forked from a server that imported the command line once,
+tests/clirun.py): the build must end with exit 0 or 1, and a refusal must be
 one line ``path[:line]: error: what — fix``, never a traceback, a signal or a hang.
 
 Also here: the pixel test (an SVG that brings a blank "Noto Sans" must not blank the
@@ -20,18 +21,16 @@ import http.server
 import io
 import os
 import re
-import resource
 import secrets
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+import clirun
 from handouts.theme import Theme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,19 +98,13 @@ class Project:
         return any(self.token.encode() in p.read_bytes() for p in self.out.rglob("*") if p.is_file())
 
 
-def _bounded():
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def run_cli(*args: str, timeout: float = TIMEOUT, cwd: Path | None = None,
             env: dict | None = None) -> tuple[int, str, str, float]:
-    """`build_pdf.py ARGS` in a subprocess, at most `timeout` seconds and 2 GiB."""
+    """`build_pdf.py ARGS` in a process of its own (tests/clirun.py), at most `timeout`
+    seconds and 2 GiB -> (exit status, stdout, stderr, seconds)."""
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, str(REPO / "build_pdf.py"), *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          preexec_fn=_bounded, env={**os.environ, **(env or {})})
-    return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+    code, out, err = clirun.run(args, cwd=cwd, env=env, timeout=timeout, memory=MEMORY)
+    return code, out, err, time.monotonic() - started
 
 
 def assert_one_error(code: int, err: str, *needles: str) -> re.Match:
@@ -437,44 +430,17 @@ def test_csl_file_symlinked_outside_is_refused(project):
 # ---------------------------------------------------------------------------------------
 # Refused before opened: the build never opens a file it is about to refuse
 
-#: Runs build_pdf.py with a Python audit hook that ends the process (exit 97) the moment
-#: anything opens a path under the watched folder, or a file whose inode is watched (a
-#: hard link has the outside file's inode under an inside name; /dev/zero is a device).
-_WATCHED_RUN = r"""
-import os, runpy, sys
-outside, inodes, script = sys.argv[1], sys.argv[2], sys.argv[3]
-watched = {tuple(map(int, pair.split(":"))) for pair in inodes.split(",") if pair}
-def hook(event, args):
-    if event != "open" or not args or not isinstance(args[0], (str, bytes)):
-        return
-    path = os.fsdecode(args[0])
-    try:
-        hit = os.path.realpath(path).startswith(outside)
-        if not hit:
-            st = os.stat(path)
-            hit = (st.st_dev, st.st_ino) in watched
-    except (OSError, ValueError):
-        return
-    if hit:
-        os.write(2, ("opened a refused file: " + path + "\n").encode())
-        os._exit(97)
-sys.addaudithook(hook)
-sys.argv = [script, *sys.argv[4:]]
-runpy.run_path(script, run_name="__main__")
-"""
-
-
 def run_watched(project: Project, *args: str, watched=(), timeout: float = 30):
-    """`build_pdf.py build …` for `project`, failing (exit 97) on any open of a file
-    under ``project.outside`` or of one of the `watched` paths (by inode)."""
-    inodes = ",".join(f"{os.stat(p).st_dev}:{os.stat(p).st_ino}" for p in watched)
+    """`build_pdf.py build …` for `project` in a process of its own, ended with exit 97 the
+    moment anything opens a path under ``project.outside`` or a file whose inode is one of
+    the `watched` paths' (a hard link has the outside file's inode under an inside name;
+    /dev/zero is a device): a Python audit hook on every open()."""
+    inodes = [(os.stat(p).st_dev, os.stat(p).st_ino) for p in watched]
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", _WATCHED_RUN, str(project.outside) + os.sep, inodes,
-                           str(REPO / "build_pdf.py"), "build", "--root", str(project.root),
-                           "--out", str(project.out), "-q", *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=project.root,
-                          preexec_fn=_bounded)
-    return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+    code, out, err = clirun.run(["build", "--root", str(project.root), "--out", str(project.out),
+                                 "-q", *args], cwd=project.root, timeout=timeout, memory=MEMORY,
+                                audit=(str(project.outside) + os.sep, inodes))
+    return code, out, err, time.monotonic() - started
 
 
 def _fifo(project: Project) -> Path:
