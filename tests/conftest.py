@@ -18,11 +18,18 @@ settings.load_profile("handouts")
 
 from pdfcheck import FIXTURES, REPO
 
-#: The test files that take longest, slowest first: pyproject.toml runs the suite on every
-#: core (pytest-xdist, one file per worker at a time), and a long file started last would
-#: keep one worker busy after the other has finished.
+#: The test files that take longest (10 s or more on a quiet 2-core machine), slowest
+#: first: pyproject.toml runs the suite on every core (pytest-xdist, a file per worker at a
+#: time), and a long file started last would keep one worker busy after the others are done.
 SLOW_FIRST = (
     "tests/e2e/test_install.py",
+    "tests/guard/test_hardening.py",
+    "tests/references/test_references.py",
+    "tests/e2e/test_reproducible.py",
+    "tests/pdf/test_pages.py",
+    "tests/guard/test_security.py",
+    "tests/batch/test_batch.py",
+    "tests/batch/test_dask.py",
 )
 
 
