@@ -75,6 +75,9 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         finally:
             # record (also after Ctrl-C: what was published is in the manifest)
             if report.built:
+                from handouts.dist.translations import bind_translations
+
+                bind_translations(manifest)
                 manifests.write_manifest(config.output_dir, manifest)
         if report.built and options.site:
             publish_site(config, manifest, report, progress)

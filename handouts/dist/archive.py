@@ -185,7 +185,12 @@ def publish_article(config, slug: str, edition: int, files, manifest: dict, *, a
     if entry.get("reviewed") and (baseline or {}).get("reviewed") != entry["reviewed"]:
         baseline = {"reviewed": entry["reviewed"], "content_sha256": entry.get("content_sha256"),
                     "edition": edition}
-    manifest.setdefault("articles", {})[slug] = {**entry, "review_baseline": baseline}
+    articles = manifest.setdefault("articles", {})
+    articles[slug] = {**entry, "review_baseline": baseline}
+    if entry.get("translation_of"):
+        from handouts.dist.translations import binding
+
+        articles[slug]["translates"] = binding(entry, old, articles)
     return written
 
 

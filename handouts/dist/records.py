@@ -111,6 +111,14 @@ def _valid_article(entry) -> dict | None:
                          and isinstance(r.get("number"), int) and not isinstance(r["number"], bool)
                          ] if isinstance(out.get("references"), list) else []
     out["source_files"] = [f for f in _texts(out.get("source_files")) if safe_relative(f)]
+    if not slug_ok(out.get("translation_of")):
+        out["translation_of"] = None
+    made = out.get("translates")
+    if made is not None and not (isinstance(made, dict) and slug_ok(made.get("slug"))
+                                 and _edition(made.get("edition"))
+                                 and all(isinstance(made.get(k), (str, type(None)))
+                                         for k in ("content_fingerprint", "content", "bound_to"))):
+        out["translates"] = None
     base = out.get("review_baseline")
     if base is not None and not (isinstance(base, dict) and _edition(base.get("edition"))
                                  and _date(base.get("reviewed"))

@@ -1,0 +1,53 @@
+"""Search without a server: a Pagefind index of the handout pages, searched in the browser.
+
+Pagefind (the PyPI package ships its binary, so indexing runs offline) indexes each
+handout page as the site renders it, from memory: only pages this site made are in the
+index, whatever else ``dist/`` holds. What a page offers the index is marked in its
+template: ``data-pagefind-body`` (the article, not the navigation or download lists), the
+title and language as metadata, and the language as the filter ``lang``.
+
+One index holds every language (``force_language``: Pagefind would otherwise keep one
+index per language and search only the one of the page searching, the English index
+page), so a reader finds a handout in any language and narrows by the ``lang`` filter.
+The bundle's files are returned as (path under ``pagefind/``, bytes) for the publish
+stage; the index page's own script (the theme's ``site/search.js``) shows results as
+text only, so nothing an article says can run in a reader's browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+#: The bundle's folder under dist/ (a reserved slug).
+BUNDLE = "pagefind"
+#: The language Pagefind stems and splits words by for every page (see above).
+INDEX_LANGUAGE = "en"
+#: Pagefind's ready-made interfaces: the site uses its own (`site/search.js`).
+_UNUSED = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
+
+
+def search_bundle(pages: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
+    """The Pagefind bundle for `pages` ((URL path from the site root, HTML)):
+    [(path relative to ``pagefind/``, bytes)]."""
+    with tempfile.TemporaryDirectory(prefix="handouts-search-") as tmp:
+        asyncio.run(_index(pages, Path(tmp) / BUNDLE))
+        out = []
+        for folder, _, names in os.walk(Path(tmp) / BUNDLE):
+            for name in names:
+                path = Path(folder, name)
+                if not name.startswith(_UNUSED):
+                    out.append((path.relative_to(Path(tmp) / BUNDLE).as_posix(), path.read_bytes()))
+    return sorted(out)
+
+
+async def _index(pages: list[tuple[str, str]], output: Path) -> None:
+    from pagefind.index import IndexConfig, PagefindIndex
+
+    config = IndexConfig(force_language=INDEX_LANGUAGE, output_path=str(output),
+                         keep_index_url=True)
+    async with PagefindIndex(config) as index:
+        for url, html in pages:
+            await index.add_html_file(content=html, url=url)
