@@ -54,16 +54,9 @@ def index_pages(theme, found: dict[str, dict], default_paper: str, *, search: bo
     `canonical`: the site's address (``site_url``), for the first page's canonical link."""
     listed = groups(found, default_paper)
     pages = [listed[i:i + PAGE_SIZE] for i in range(0, len(listed), PAGE_SIZE)] or [[]]
-    languages: dict[str, dict] = {}
-    for number, chunk in enumerate(pages, 1):
-        for group in chunk:
-            lang = group.lead["article"]["lang"]
-            languages.setdefault(lang, {"name": group.lead["language"], "id": _section_id(lang),
-                                        "page": number, "count": 0})["count"] += 1
-    counts: dict[str, int] = {}
-    for entry in found.values():
-        counts[entry["article"]["lang"]] = counts.get(entry["article"]["lang"], 0) + 1
-    search_languages = sorted(((lang, _filter_label(lang)) for lang in counts), key=lambda x: x[1].casefold())
+    languages = _languages(pages)
+    search_languages = sorted(((lang, _filter_label(lang)) for lang in languages),
+                              key=lambda x: x[1].casefold())
     publishers = sorted({e["article"].get("publisher") or "" for e in found.values()} - {""})
     env = environment(theme)
     out = []
@@ -81,6 +74,28 @@ def index_pages(theme, found: dict[str, dict], default_paper: str, *, search: bo
             if canonical else "")
         out.append((page_name(number), html.encode()))
     return out
+
+
+def _languages(pages: list[list[Group]]) -> dict[str, dict]:
+    """Each language's name, how many handouts are in it, and where the list shows the
+    first of them: its section (``lang-xx`` on the page where it starts) or, for a
+    language only translations are in, the card of the first such translation."""
+    languages: dict[str, dict] = {}
+    for number, chunk in enumerate(pages, 1):
+        for group in chunk:
+            lang = group.lead["article"]["lang"]
+            if lang not in languages or languages[lang]["section"] is None:
+                languages[lang] = {"name": group.lead["language"], "id": _section_id(lang),
+                                   "section": number, "page": number, "anchor": _section_id(lang),
+                                   "count": languages.get(lang, {}).get("count", 0)}
+    for number, chunk in enumerate(pages, 1):
+        for group in chunk:
+            for entry in (group.lead, *group.translations):
+                lang = entry["article"]["lang"]
+                languages.setdefault(lang, {"name": entry["language"], "id": _section_id(lang),
+                                            "section": None, "page": number,
+                                            "anchor": group.lead["slug"], "count": 0})["count"] += 1
+    return languages
 
 
 def _section_id(lang: str) -> str:

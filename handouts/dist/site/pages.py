@@ -13,10 +13,11 @@ is not valid Open Graph, so without it there is none.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from collections import defaultdict
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from markupsafe import Markup
