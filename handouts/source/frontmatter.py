@@ -339,7 +339,7 @@ def _translation_of(check: _Checker, top: dict) -> str:
 
     slug = check.text(top, "translation_of", "front matter")
     if slug and (problem := slug_problem(slug)) is not None:
-        check.error(top["translation_of"][1], f"'translation_of': {shown_src(slug)!s} is not an "
+        check.error(top["translation_of"][1], f"'translation_of': {shown_src(slug)!r} is not an "
                     f"article's folder name: it {problem}",
                     "write the folder name of the article this one translates, e.g. "
                     "'translation_of: dengue'")
