@@ -32,8 +32,12 @@ _UNUSED = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagef
 def search_bundle(pages: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
     """The Pagefind bundle for `pages` ((URL path from the site root, HTML)):
     [(path relative to ``pagefind/``, bytes)]."""
+    import concurrent.futures
+
     with tempfile.TemporaryDirectory(prefix="handouts-search-") as tmp:
-        asyncio.run(_index(pages, Path(tmp) / BUNDLE))
+        # In a thread of its own: the caller may be running an event loop already.
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, _index(pages, Path(tmp) / BUNDLE)).result()
         out = []
         for folder, _, names in os.walk(Path(tmp) / BUNDLE):
             for name in names:

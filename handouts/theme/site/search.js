@@ -57,6 +57,7 @@
 
   function show(query, results, total) {
     list.textContent = "";
+    list.removeAttribute("aria-busy");
     results.forEach(function (data) {
       var href = link(data.url);
       if (!href) { return; }
@@ -66,7 +67,7 @@
       var a = document.createElement("a");
       a.href = href;
       a.textContent = (data.meta && data.meta.title) || href;
-      var h = document.createElement("h3");
+      var h = document.createElement("h2");
       h.appendChild(a);
       item.appendChild(h);
       if (data.meta && data.meta.language) {
@@ -90,7 +91,8 @@
     var query = input.value.trim();
     var mine = ++asked;
     browse.hidden = query !== "";
-    if (!query) { list.textContent = ""; say(""); return; }
+    if (!query) { list.textContent = ""; list.removeAttribute("aria-busy"); say(""); return; }
+    list.setAttribute("aria-busy", "true");
     var filters = language.value ? { lang: language.value } : {};
     load().then(function (pagefind) {
       return pagefind.debouncedSearch(query, { filters: filters }, 150);
@@ -101,6 +103,7 @@
           if (mine === asked) { show(query, results, search.results.length); }
         });
     }).catch(function () {
+      list.removeAttribute("aria-busy");
       say("The search could not be loaded. The list of all handouts is below.");
       browse.hidden = false;
     });
