@@ -1,8 +1,8 @@
 """Search without a server: a Pagefind index of the handout pages, searched in the browser.
 
 Pagefind (the PyPI package ships its binary, so indexing runs offline) indexes each
-handout page as the site renders it, from memory: only pages this site made are in the
-index, whatever else ``dist/`` holds. What a page offers the index is marked in its
+handout page as the site renders it, copied to a private temporary folder: only pages
+this site made are in the index, whatever else ``dist/`` holds. What a page offers the index is marked in its
 template: ``data-pagefind-body`` (the article, not the navigation or download lists), the
 title and language as metadata, and the language as the filter ``lang``.
 
@@ -30,28 +30,34 @@ _UNUSED = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagef
 
 
 def search_bundle(pages: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
-    """The Pagefind bundle for `pages` ((URL path from the site root, HTML)):
-    [(path relative to ``pagefind/``, bytes)]."""
+    """The Pagefind bundle for `pages` ((path from the site root, HTML)):
+    [(path relative to ``pagefind/``, bytes)]. The pages are written to a private
+    temporary folder and indexed there in one pass (a page at a time through Pagefind's
+    service costs ~0.1 s each)."""
     import concurrent.futures
 
     with tempfile.TemporaryDirectory(prefix="handouts-search-") as tmp:
+        site, output = Path(tmp) / "site", Path(tmp) / BUNDLE
+        for path, html in pages:
+            target = site / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
         # In a thread of its own: the caller may be running an event loop already.
         with concurrent.futures.ThreadPoolExecutor(1) as thread:
-            thread.submit(asyncio.run, _index(pages, Path(tmp) / BUNDLE)).result()
+            thread.submit(asyncio.run, _index(site, output)).result()
         out = []
-        for folder, _, names in os.walk(Path(tmp) / BUNDLE):
+        for folder, _, names in os.walk(output):
             for name in names:
                 path = Path(folder, name)
                 if not name.startswith(_UNUSED):
-                    out.append((path.relative_to(Path(tmp) / BUNDLE).as_posix(), path.read_bytes()))
+                    out.append((path.relative_to(output).as_posix(), path.read_bytes()))
     return sorted(out)
 
 
-async def _index(pages: list[tuple[str, str]], output: Path) -> None:
+async def _index(site: Path, output: Path) -> None:
     from pagefind.index import IndexConfig, PagefindIndex
 
     config = IndexConfig(force_language=INDEX_LANGUAGE, output_path=str(output),
                          keep_index_url=True)
     async with PagefindIndex(config) as index:
-        for url, html in pages:
-            await index.add_html_file(content=html, url=url)
+        await index.add_directory(str(site))
