@@ -177,6 +177,9 @@ def test_typing_a_query_finds_the_handout_in_the_language_chosen(multilingual, b
     assert "No handout matches" in page.text_content("#search-status")
     results = _search(page, "rest", "en")
     assert [(r["lang"], r["title"]) for r in results] == [("en", "Resting Well After a Fictional Illness")]
+    # Thai writes no spaces between words: a word inside a run, and a run of two words.
+    for thai in ("ล้างมือ", "เจ็บหน้าอก", "แพร่กระจาย"):
+        assert [r["lang"] for r in _search(page, thai)] == ["th"], thai
     page.fill("#search-input", "")
     page.wait_for_function("() => !document.getElementById('browse').hidden")
     results = _search(page, "nước")

@@ -35,6 +35,15 @@
 
   function say(text) { status.textContent = text; }
 
+  /* Thai has no spaces between words; the index has one at each word break. */
+  function words(query) {
+    if (!/[\u0e01-\u0e5b]/.test(query) || !window.Intl || !Intl.Segmenter) { return query; }
+    var parts = [];
+    var segments = new Intl.Segmenter("th", { granularity: "word" }).segment(query);
+    for (var s of segments) { if (s.segment.trim()) { parts.push(s.segment.trim()); } }
+    return parts.join(" ");
+  }
+
   function excerpt(html) {
     var p = document.createElement("p");
     var parsed = new DOMParser().parseFromString("<body>" + html, "text/html").body;
@@ -95,7 +104,7 @@
     list.setAttribute("aria-busy", "true");
     var filters = language.value ? { lang: language.value } : {};
     load().then(function (pagefind) {
-      return pagefind.debouncedSearch(query, { filters: filters }, 150);
+      return pagefind.debouncedSearch(words(query), { filters: filters }, 150);
     }).then(function (search) {
       if (search === null || mine !== asked) { return null; }
       return Promise.all(search.results.slice(0, MAX).map(function (r) { return r.data(); }))
