@@ -420,3 +420,9 @@ def test_an_incremental_build_rewrites_only_the_pages_that_changed(tmp_path):
     again = publish_site(config.output_dir, config.theme, read_manifest(config.output_dir), config.paper)
     assert (again.written, again.indexed) == (0, 0)  # nothing changed: nothing written, no indexing
     assert stamps() == after
+    # dist/ is not trusted: a page edited by hand keeps its stamp but not its bytes.
+    page = dist / "th-rest-guide" / "index.html"
+    good = page.read_bytes()
+    page.write_bytes(good.replace(b"</h1>", b"<script>alert(1)</script></h1>", 1))
+    fixed = publish_site(config.output_dir, config.theme, read_manifest(config.output_dir), config.paper)
+    assert page.read_bytes() == good and fixed.written == 1 and fixed.indexed == 3

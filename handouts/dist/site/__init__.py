@@ -11,10 +11,11 @@
     search    a Pagefind index of the handout pages under ``pagefind/``        search.py
 
 `site_files` is pure with respect to the output folder (it reads thumbnails, archived
-editions and ``web.json`` files, and returns (path, bytes) pairs); `publish_site` writes
-them with the publish stage. Every page is rendered each time and compared with what is
-there: only the pages whose bytes changed are written, and the search index is rebuilt
-once, when a handout page changed (or the index is missing).
+editions, ``web.json`` files and the pages it made before, and returns (path, bytes)
+pairs); `publish_site` writes them with the publish stage. A handout page is rendered
+only when what it is made from changed (`stamp.py`), and written only when its bytes
+changed; the search index is rebuilt once, when a handout page changed (or the index is
+missing).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from handouts.dist.site.index import index_pages
 from handouts.dist.site.pages import PAGE, entries, handout_page
 from handouts.dist.site.search import BUNDLE, search_bundle
 from handouts.dist.site.sitemap import sitemap_files
+from handouts.dist.site.stamp import kept, page_key, placeholder, stamped
 
 #: The theme's files copied to the site as they are.
 ASSETS = ("site.css", "search.js")
@@ -48,8 +50,13 @@ def site_files(output_dir: Path, theme, manifest: dict, default_paper: str = "a4
     for slug, entry in found.items():
         if entry["thumb_png"]:
             files.append((output_dir / slug / THUMB_NAME, entry["thumb_png"]))
-        files.append((output_dir / slug / PAGE, handout_page(output_dir, theme, entry, found,
-                                                             default_paper, site_url)))
+        path, key = output_dir / slug / PAGE, page_key(entry, found, output_dir, theme,
+                                                       default_paper, site_url)
+        page = kept(path, key)
+        if page is None:
+            page = stamped(handout_page(output_dir, theme, entry, found, default_paper, site_url,
+                                        stamp=placeholder(key)), key)
+        files.append((path, page))
     index = index_pages(theme, found, default_paper, search=search and bool(found), canonical=site_url)
     files += [(output_dir / name, data) for name, data in index]
     files += [(output_dir / name, data) for name, data in

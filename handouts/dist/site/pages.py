@@ -201,8 +201,9 @@ def entries(output_dir: Path, theme, manifest: dict, default_paper: str, names: 
 
 
 def handout_page(output_dir: Path, theme, entry: dict, found: dict[str, dict],
-                 default_paper: str, site_url: str) -> bytes:
-    """``dist/<slug>/index.html``: the web version of the handout with its downloads."""
+                 default_paper: str, site_url: str, stamp: str = "") -> bytes:
+    """``dist/<slug>/index.html``: the web version of the handout with its downloads.
+    `stamp`: what the page records of its inputs (`handouts.dist.site.stamp`)."""
     slug, article = entry["slug"], entry["article"]
     family = [found[s] for s in entry["family"]]
     others = [dict(lang=e["article"]["lang"], name=e["native_language"], title=e["article"]["title"],
@@ -219,4 +220,4 @@ def handout_page(output_dir: Path, theme, entry: dict, found: dict[str, dict],
         x_default=(original["url"] or relative(f"{original['slug']}/{PAGE}", slug)) if others else "",
         body=web_body(output_dir, slug, article),
         references=[(r["number"], reference_html(r["html"])) for r in article.get("references", [])],
-        thumb_href=THUMB_NAME if entry["thumb"] else None).encode()
+        thumb_href=THUMB_NAME if entry["thumb"] else None, stamp=stamp).encode()

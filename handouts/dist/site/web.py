@@ -78,6 +78,8 @@ class _Images(HTMLParser):
 def _web_images(fragment: str, output_dir: Path, slug: str, published) -> str:
     """`fragment` with each image pointed at its published copy under
     ``dist/source/<slug>/``, or replaced by its alt text when it has none there."""
+    if "<img" not in fragment:
+        return fragment
     parser = _Images()
     parser.feed(fragment)
     parser.close()
