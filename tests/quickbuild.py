@@ -51,7 +51,7 @@ def quick_build(config, job) -> JobResult:
                                            lang=article.lang)
         body = convert(article.body, bibliography.numbers, labels=load_labels(config.theme, article.lang))
         result.web_html = body.html
-        result.files.append(BuiltFile(job.output_name(), blank_pdf(), 1))
+        result.files.append(BuiltFile(job.output_name(), blank_pdf(), 1, kind=job.variant))
         result.article_entry = article_entry(article, bibliography, status)
     except InputError as exc:
         result.error = exc

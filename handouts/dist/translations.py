@@ -12,37 +12,36 @@ the ``handouts serve`` preview), never shown to readers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from handouts.dist.records import ArticleRecord, Manifest, TranslationSource
 from handouts.source.translations import original_of
 
 
-def binding(entry: dict, old: dict | None, articles: dict) -> dict | None:
-    """The ``translates`` record for a translation's new manifest `entry` (`old`: its
-    entry before, `articles`: the manifest's articles); None for an original, or while
-    the original has no published entry."""
-    source = entry.get("translation_of")
-    if not source:
+def binding(entry: ArticleRecord, old: ArticleRecord | None,
+            articles: dict[str, ArticleRecord]) -> TranslationSource | None:
+    """The ``translates`` record for a translation's new record `entry` (`old`: its
+    record before, `articles`: the manifest's); None for an original, or while the
+    original has no published record."""
+    if not entry.translation_of:
         return None
-    kept = (old or {}).get("translates")
-    if isinstance(kept, dict) and kept.get("slug") == source \
-            and kept.get("bound_to") == entry.get("content_fingerprint"):
+    kept = old.translates if old else None
+    if kept is not None and kept.slug == entry.translation_of \
+            and kept.bound_to == entry.content_fingerprint:
         return kept
-    original = articles.get(source)
-    if not isinstance(original, dict) or original.get("draft") or not original.get("edition"):
+    original = articles.get(entry.translation_of)
+    if original is None or original.draft:
         return None
-    return {"slug": source, "edition": original["edition"],
-            "content_fingerprint": original.get("content_fingerprint"),
-            "content": original.get("content"), "bound_to": entry.get("content_fingerprint")}
+    return TranslationSource(entry.translation_of, original.edition, original.content_fingerprint,
+                             original.content, entry.content_fingerprint)
 
 
-def bind_translations(manifest: dict) -> None:
-    """Give every translation still without a ``translates`` record one (its original
-    was published after it, or in the same run)."""
-    articles = manifest.get("articles") or {}
-    for entry in articles.values():
-        if entry.get("translation_of") and not entry.get("translates"):
-            entry["translates"] = binding(entry, None, articles)
+def bind_translations(manifest: Manifest) -> Manifest:
+    """`manifest` with every translation still without a ``translates`` record given one
+    (its original was published after it, or in the same run)."""
+    bound = {slug: replace(a, translates=binding(a, None, manifest.articles))
+             for slug, a in manifest.articles.items() if a.translation_of and a.translates is None}
+    return replace(manifest, articles={**manifest.articles, **bound}) if bound else manifest
 
 
 @dataclass(frozen=True)
@@ -54,33 +53,30 @@ class Stale:
     message: str  # "vi/dengue translates en/dengue edition 2; edition 3 is out since 2025-11-02"
 
 
-def stale_translations(manifest: dict) -> list[Stale]:
+def stale_translations(manifest: Manifest) -> list[Stale]:
     """The published translations that are behind their original, by slug."""
-    articles = manifest.get("articles") or {}
     out = []
-    for slug, entry in sorted(articles.items()):
-        made = entry.get("translates")
-        original = articles.get(entry.get("translation_of") or "")
-        if not isinstance(made, dict) or not isinstance(original, dict) or original.get("draft"):
+    for slug, entry in sorted(manifest.articles.items()):
+        made = entry.translates
+        original = manifest.articles.get(entry.translation_of or "")
+        if made is None or original is None or original.draft:
             continue
-        who = f"{entry.get('lang') or '?'}/{slug} translates {original.get('lang') or '?'}/{made['slug']}"
-        now = original.get("edition")
-        if isinstance(now, int) and isinstance(made.get("edition"), int) and now > made["edition"]:
-            since = original.get("updated") or original.get("reviewed")
-            out.append(Stale(slug, made["slug"], f"{who} edition {made['edition']}; edition {now} "
-                             "is out" + (f" since {since}" if since else "")))
-        elif made.get("content_fingerprint") and original.get("content_fingerprint") \
-                and made["content_fingerprint"] != original["content_fingerprint"]:
-            out.append(Stale(slug, made["slug"], f"{who} content {made.get('content')}; its "
-                             f"published content is now {original.get('content')}"))
+        who = f"{entry.lang}/{slug} translates {original.lang}/{made.slug}"
+        if original.edition > made.edition:
+            since = original.updated or original.reviewed
+            out.append(Stale(slug, made.slug, f"{who} edition {made.edition}; edition "
+                             f"{original.edition} is out" + (f" since {since}" if since else "")))
+        elif made.content_fingerprint and original.content_fingerprint \
+                and made.content_fingerprint != original.content_fingerprint:
+            out.append(Stale(slug, made.slug, f"{who} content {made.content}; its published "
+                             f"content is now {original.content}"))
     return out
 
 
-def families(articles: dict) -> dict[str, list[str]]:
+def families(articles: dict[str, ArticleRecord]) -> dict[str, list[str]]:
     """Slugs grouped by their original: {original: [original, translations…]}; a
     translation whose original is not in `articles` heads a family of its own."""
-    sources = {slug: a.get("translation_of") for slug, a in articles.items()
-               if a.get("translation_of") in articles}
+    sources = {slug: a.translation_of for slug, a in articles.items() if a.translation_of in articles}
     out: dict[str, list[str]] = {}
     for slug in sorted(articles):
         out.setdefault(original_of(slug, sources), []).append(slug)

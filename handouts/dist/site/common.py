@@ -20,13 +20,15 @@ import jinja2
 import nh3
 from markupsafe import Markup
 
+from handouts.dist.records import OutputRecord
+
 #: The index's own words are English; each handout's entry and page are in its `lang`.
 SITE_LANG = "en"
 THUMB_NAME = "thumb.png"
 THUMB_WIDTH = 240  # px; ~30 KB as an 8-bit palette PNG
 #: Variants offered to readers and clinics, in this order; press is for print shops only.
 READER_VARIANTS = ("handout", "large-print", "booklet")
-#: Variant -> its label key (labels/<lang>.yaml).
+#: An output's kind (`variants.kinds.piece_kinds`) -> its label key (labels/<lang>.yaml).
 VARIANT_LABELS = {
     "handout": "site_handout",
     "large-print": "site_large_print",
@@ -34,12 +36,6 @@ VARIANT_LABELS = {
     "booklet-pages": "site_booklet_pages",
     "press": "site_press",
 }
-
-
-#: Article facts the templates read; a manifest from an older build may lack some.
-ARTICLE_DEFAULTS = dict(title="", subtitle="", summary="", lang="en", keywords=[], authors=[],
-                         reviewers=[], reviewed="", updated="", edition=1, next_review_due="",
-                         publisher="", disclaimer="", source_url="", references=[], content="")
 
 
 @dataclass(frozen=True)
@@ -117,12 +113,6 @@ def native_name(tag: str) -> str:
     return locale.get_display_name(locale) or tag
 
 
-def variant_key(output: dict) -> str:
-    if "-booklet-pages" in PurePosixPath(output["path"]).stem:
-        return "booklet-pages"
-    return output["variant"]
-
-
 @functools.lru_cache(maxsize=4)
 def environment(theme) -> jinja2.Environment:
     env = jinja2.Environment(loader=theme.loader("site"),
@@ -159,23 +149,22 @@ def reference_html(fragment) -> Markup:
                             url_schemes={"http", "https"}, link_rel="noopener noreferrer"))
 
 
-def downloads(outputs: list[dict], from_dir: str, default_paper: str, labels: dict) -> dict:
-    """Group an article's outputs: reader variants, print-shop files, per clinic; labelled
-    in the article's language (`labels`)."""
+def downloads(outputs: list[OutputRecord], from_dir: str, default_paper: str, labels: dict,
+              names: dict[str, str]) -> dict:
+    """Group an article's outputs: reader variants, print-shop files, per clinic (by the
+    name readers know it by, `names`); labelled in the article's language (`labels`)."""
     groups: dict = {"reader": [], "press": [], "clinics": defaultdict(list)}
     order = {name: i for i, name in enumerate((*READER_VARIANTS, "booklet-pages", "press"))}
-    for out in sorted(outputs, key=lambda o: (o.get("clinic") or "", order.get(variant_key(o), 99),
-                                              o.get("paper") != default_paper, o["path"])):
-        key = variant_key(out)
-        paper = (out.get("paper") or "").upper() if out.get("paper") == "a4" else (out.get("paper") or "").title()
-        clinic = out.get("clinic_name") or out.get("clinic") or ""
+    for out in sorted(outputs, key=lambda o: (o.clinic or "", order.get(o.kind, 99),
+                                              o.paper != default_paper, o.path)):
+        key = out.kind
+        paper = (out.paper or "").upper() if out.paper == "a4" else (out.paper or "").title()
+        clinic = names.get(out.clinic, out.clinic) if out.clinic else ""
         label = labels.get(VARIANT_LABELS.get(key, ""), key)
         if clinic and key in ("press", "booklet-pages"):
             label += f" — {clinic}"
-        pages = int(out.get("pages") or 0)
-        item = Download(relative(out["path"], from_dir), label, key,
-                        paper, pages, human_size(int(out.get("bytes") or 0)),
-                        extent(key, pages, labels))
+        item = Download(relative(out.path, from_dir), label, key, paper, out.pages,
+                        human_size(out.bytes), extent(key, out.pages, labels))
         if key in ("press", "booklet-pages"):  # print shops only, whoever's copy it is
             groups["press"].append(item)
         elif clinic:
@@ -186,10 +175,8 @@ def downloads(outputs: list[dict], from_dir: str, default_paper: str, labels: di
     return groups
 
 
-def main_output(outputs: list[dict], default_paper: str) -> dict | None:
+def main_output(outputs: list[OutputRecord], default_paper: str) -> OutputRecord | None:
     """The plain handout on the default paper, else the first reader output."""
-    plain = [o for o in outputs if not o.get("clinic") and variant_key(o) in READER_VARIANTS]
-    plain.sort(key=lambda o: (variant_key(o) != "handout", o.get("paper") != default_paper))
+    plain = [o for o in outputs if not o.clinic and o.kind in READER_VARIANTS]
+    plain.sort(key=lambda o: (o.kind != "handout", o.paper != default_paper))
     return plain[0] if plain else None
-
-

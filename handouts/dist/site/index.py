@@ -42,8 +42,9 @@ def groups(found: dict[str, dict], default_paper: str) -> list[Group]:
         if entry["original"] != slug:
             continue
         translations = tuple(found[s] for s in entry["family"] if s != slug)
-        out.append(Group(entry, translations, downloads(entry["outputs"], "", default_paper, entry["t"])))
-    out.sort(key=lambda g: (g.lead["language"].casefold(), g.lead["article"]["title"].casefold(),
+        out.append(Group(entry, translations, downloads(entry["outputs"], "", default_paper, entry["t"],
+                                                        entry["names"])))
+    out.sort(key=lambda g: (g.lead["language"].casefold(), g.lead["article"].title.casefold(),
                             g.lead["slug"]))
     return out
 
@@ -57,13 +58,13 @@ def index_pages(theme, found: dict[str, dict], default_paper: str, *, search: bo
     languages = _languages(pages)
     search_languages = sorted(((lang, _filter_label(lang)) for lang in languages),
                               key=lambda x: x[1].casefold())
-    publishers = sorted({e["article"].get("publisher") or "" for e in found.values()} - {""})
+    publishers = sorted({e["article"].publisher for e in found.values()} - {""})
     env = environment(theme)
     out = []
     for number, chunk in enumerate(pages, 1):
         sections: dict[str, list[Group]] = {}
         for group in chunk:
-            sections.setdefault(group.lead["article"]["lang"], []).append(group)
+            sections.setdefault(group.lead["article"].lang, []).append(group)
         html = env.get_template("index.html.j2").render(
             sections=[(languages[lang], items) for lang, items in sections.items()],
             languages=sorted(languages.items(), key=lambda kv: kv[1]["name"].casefold()),
@@ -83,7 +84,7 @@ def _languages(pages: list[list[Group]]) -> dict[str, dict]:
     languages: dict[str, dict] = {}
     for number, chunk in enumerate(pages, 1):
         for group in chunk:
-            lang = group.lead["article"]["lang"]
+            lang = group.lead["article"].lang
             if lang not in languages or languages[lang]["section"] is None:
                 languages[lang] = {"name": group.lead["language"], "id": _section_id(lang),
                                    "section": number, "page": number, "anchor": _section_id(lang),
@@ -91,7 +92,7 @@ def _languages(pages: list[list[Group]]) -> dict[str, dict]:
     for number, chunk in enumerate(pages, 1):
         for group in chunk:
             for entry in (group.lead, *group.translations):
-                lang = entry["article"]["lang"]
+                lang = entry["article"].lang
                 languages.setdefault(lang, {"name": entry["language"], "id": _section_id(lang),
                                             "section": None, "page": number,
                                             "anchor": group.lead["slug"], "count": 0})["count"] += 1

@@ -13,7 +13,6 @@ is not valid Open Graph, so without it there is none.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 from collections import defaultdict
@@ -22,9 +21,10 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from handouts.dist.site.common import (ARTICLE_DEFAULTS, THUMB_NAME, THUMB_WIDTH, downloads, environment,
+from handouts.dist.records import ArchiveEntry, ArticleRecord, Manifest
+from handouts.dist.site.common import (THUMB_NAME, THUMB_WIDTH, VARIANT_LABELS, downloads, environment,
                                        extent, href, language_name, main_output, native_name, og_locale,
-                                       reference_html, relative, variant_key, VARIANT_LABELS)
+                                       reference_html, relative)
 from handouts.dist.site.web import web_body
 
 PAGE = "index.html"
@@ -35,23 +35,21 @@ def page_url(slug: str, site_url: str) -> str:
     return f"{site_url.rstrip('/')}/{quote(slug, safe='')}/" if site_url else ""
 
 
-def _json_ld(article: dict, url: str, original_url: str) -> Markup:
+def _json_ld(article: ArticleRecord, url: str, original_url: str) -> Markup:
     """schema.org MedicalWebPage; ``<`` escaped so no value can close the script."""
     data = {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
-        "name": article["title"],
-        "description": article.get("summary") or "",
-        "inLanguage": article["lang"],
-        "dateModified": article.get("updated") or None,
-        "lastReviewed": article.get("reviewed") or None,
-        "reviewedBy": [{"@type": "Person", "name": r["name"],
-                        "honorificSuffix": r.get("credential", ""),
-                        "knowsAbout": r.get("specialty", "")} for r in article.get("reviewers", [])
-                       if r.get("covers", True)],
-        "author": [{"@type": "Person", "name": name} for name in article.get("authors", [])],
-        "publisher": {"@type": "Organization", "name": article.get("publisher", "")},
-        "keywords": ", ".join(article.get("keywords", [])),
+        "name": article.title,
+        "description": article.summary,
+        "inLanguage": article.lang,
+        "dateModified": article.updated,
+        "lastReviewed": article.reviewed,
+        "reviewedBy": [{"@type": "Person", "name": r.name, "honorificSuffix": r.credential,
+                        "knowsAbout": r.specialty} for r in article.reviewers if r.covers],
+        "author": [{"@type": "Person", "name": name} for name in article.authors],
+        "publisher": {"@type": "Organization", "name": article.publisher},
+        "keywords": ", ".join(article.keywords),
         "audience": {"@type": "PeopleAudience", "audienceType": "Patient"},
         "url": url or None,
         "translationOfWork": {"@id": original_url} if original_url and original_url != url else None,
@@ -61,66 +59,42 @@ def _json_ld(article: dict, url: str, original_url: str) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-
-def _edition_facts(output_dir: Path, folder: str) -> dict:
-    """An archived edition's ``edition.json`` ({} when missing or not an object)."""
-    try:
-        info = json.loads((Path(output_dir) / folder / "edition.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return info if isinstance(info, dict) else {}
-
-
-def _is_date(value) -> bool:
-    try:
-        dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _file_kind(path: str, slug: str, default_paper: str) -> dict:
-    """What an output file is, from its name (for an archive that did not record it)."""
-    from handouts.project.config import PAPERS
+def _file_kind(path: str, slug: str, default_paper: str) -> tuple[str, str, str | None]:
+    """(kind, paper, clinic) of an archived file its edition did not record, from its
+    name (a name no variant makes is shown as it is)."""
+    from handouts.variants.kinds import output_kind
 
     parts = path.split("/")
     clinic = parts[1] if len(parts) == 3 and parts[0] == "clinics" else None
-    stem = PurePosixPath(parts[-1]).stem
-    rest = stem[len(slug):] if stem.startswith(slug) else stem
-    paper = next((p for p in PAPERS if rest.endswith(f"-{p}")), default_paper)
-    rest = rest.removesuffix(f"-{paper}") if rest.endswith(f"-{paper}") else rest
-    return {"path": path, "variant": rest.lstrip("-") or "handout", "paper": paper, "clinic": clinic}
+    kind, paper = output_kind(path, slug) or (PurePosixPath(parts[-1]).stem, None)
+    return kind, paper or default_paper, clinic
 
 
-def _earlier_editions(output_dir: Path, slug: str, archived: list, from_dir: str,
+def _earlier_editions(output_dir: Path, slug: str, archived: tuple[ArchiveEntry, ...], from_dir: str,
                       default_paper: str, names: dict, labels: dict) -> list[dict]:
     """The archived editions, newest first: who reviewed each, its content fingerprint, and
     each of its PDFs named by what it is ("Large print · A4 — Riverside Clinic")."""
+    from handouts.dist.archive import read_edition
+
     out = []
-    for e in sorted(archived, key=lambda e: -int(e["edition"])):
-        info = _edition_facts(output_dir, e["path"])
-        known = {o["path"]: o for o in info.get("outputs") or ()
-                 if isinstance(o, dict) and isinstance(o.get("path"), str)}
+    for e in sorted(archived, key=lambda e: -e.edition):
+        info = read_edition(Path(output_dir) / e.path, slug)
+        known = {o.path: (o.kind, o.paper or "", o.clinic) for o in info.outputs} if info else {}
         files = []
-        for f in e["files"]:
+        for f in e.files:
             if not f.endswith(".pdf") or f.startswith("source/"):
                 continue
-            kind = known.get(f) or _file_kind(f, slug, default_paper)
-            key = variant_key(kind)
-            paper = str(kind.get("paper") or "")
+            key, paper, clinic = known.get(f) or _file_kind(f, slug, default_paper)
             label = labels.get(VARIANT_LABELS.get(key, ""), key) + (
                 f" · {paper.upper() if paper == 'a4' else paper.title()}" if paper else "")
-            if kind.get("clinic"):
-                label += f" — {names.get(kind['clinic'], kind['clinic'])}"
-            files.append({"href": relative(f"{e['path']}/{f}", from_dir), "label": label,
+            if clinic:
+                label += f" — {names.get(clinic, clinic)}"
+            files.append({"href": relative(f"{e.path}/{f}", from_dir), "label": label,
                           "name": f})
-        reviewers = [{"name": r["name"], "credential": str(r.get("credential") or ""),
-                      "reviewed": r.get("reviewed") if _is_date(r.get("reviewed")) else ""}
-                     for r in info.get("reviewers") or ()
-                     if isinstance(r, dict) and isinstance(r.get("name"), str) and r.get("covers", True)]
-        content = info.get("content") or str(info.get("content_fingerprint") or "")[:12]
-        out.append({"edition": e["edition"], "files": files, "reviewers": reviewers,
-                    "content": content if isinstance(content, str) else ""})
+        article = info.article if info else None
+        out.append({"edition": e.edition, "files": files,
+                    "reviewers": [r for r in article.reviewers if r.covers] if article else [],
+                    "content": (article.content or article.content_fingerprint[:12]) if article else ""})
     return out
 
 
@@ -160,7 +134,7 @@ def _thumbnail(pdf_path: Path, sha256: str = "", previous: Path | None = None) -
 
 
 
-def entries(output_dir: Path, theme, manifest: dict, default_paper: str, names: dict,
+def entries(output_dir: Path, theme, manifest: Manifest, default_paper: str, names: dict,
             site_url: str) -> dict[str, dict]:
     """One entry per article offered to readers, by slug, in title order. A draft is not
     medically reviewed: it is never offered (its PDF, stamped DRAFT, stays in dist/ for the
@@ -169,30 +143,27 @@ def entries(output_dir: Path, theme, manifest: dict, default_paper: str, names: 
     from handouts.project.i18n import label_table, labels_for
 
     table = label_table(theme)
-    by_slug: dict[str, list[dict]] = defaultdict(list)
-    for out in manifest.get("outputs", []):
-        by_slug[out["slug"]].append({**out, "clinic_name": names.get(out.get("clinic") or "",
-                                                                      out.get("clinic_name"))})
-    archive = manifest.get("archive", {})
-    articles = {slug: {**ARTICLE_DEFAULTS, **article}
-                for slug, article in manifest.get("articles", {}).items() if not article.get("draft")}
+    by_slug: dict[str, list] = defaultdict(list)
+    for out in manifest.outputs:
+        by_slug[out.slug].append(out)
+    articles = {slug: article for slug, article in manifest.articles.items() if not article.draft}
     found: dict[str, dict] = {}
-    for slug, article in sorted(articles.items(), key=lambda kv: (kv[1]["title"].casefold(), kv[0])):
+    for slug, article in sorted(articles.items(), key=lambda kv: (kv[1].title.casefold(), kv[0])):
         outputs = by_slug.get(slug, [])
         main = main_output(outputs, default_paper)
         png = None
         if main is not None:
-            png = _thumbnail(Path(output_dir) / main["path"], main.get("sha256", ""),
+            png = _thumbnail(Path(output_dir) / main.path, main.sha256 or "",
                              Path(output_dir) / slug / THUMB_NAME)
-        labels = labels_for(table, article["lang"])
+        labels = labels_for(table, article.lang)
         found[slug] = dict(
             slug=slug, article=article, outputs=outputs, main=main, thumb_png=png,
             thumb=href(slug, THUMB_NAME) if png else None, page=href(slug, PAGE),
-            url=page_url(slug, site_url), language=language_name(article["lang"]),
-            native_language=native_name(article["lang"]), t=labels,
-            main_extent=extent(variant_key(main), int(main.get("pages") or 0), labels) if main else "",
-            editions=_earlier_editions(output_dir, slug, archive.get(slug, []), slug, default_paper,
-                                       names, labels))
+            url=page_url(slug, site_url), language=language_name(article.lang),
+            native_language=native_name(article.lang), t=labels,
+            main_extent=extent(main.kind, main.pages, labels) if main else "",
+            editions=_earlier_editions(output_dir, slug, manifest.archive.get(slug, ()), slug,
+                                       default_paper, names, labels), names=names)
     for original, members in families(articles).items():
         for slug in members:
             found[slug]["original"] = original
@@ -206,18 +177,19 @@ def handout_page(output_dir: Path, theme, entry: dict, found: dict[str, dict],
     `stamp`: what the page records of its inputs (`handouts.dist.site.stamp`)."""
     slug, article = entry["slug"], entry["article"]
     family = [found[s] for s in entry["family"]]
-    others = [dict(lang=e["article"]["lang"], name=e["native_language"], title=e["article"]["title"],
+    others = [dict(lang=e["article"].lang, name=e["native_language"], title=e["article"].title,
                    href=relative(f"{e['slug']}/{PAGE}", slug))
               for e in family if e is not entry]
-    alternates = [(e["article"]["lang"], e["url"] or relative(f"{e['slug']}/{PAGE}", slug))
+    alternates = [(e["article"].lang, e["url"] or relative(f"{e['slug']}/{PAGE}", slug))
                   for e in family] if others else []
     original = found[entry["original"]]
     og_image = (page_url(slug, site_url) + THUMB_NAME) if entry["thumb"] and site_url else ""
     return environment(theme).get_template("article.html.j2").render(
-        **entry, root="../", downloads=downloads(entry["outputs"], slug, default_paper, entry["t"]),
-        json_ld=_json_ld(article, entry["url"], original["url"]), og_locale=og_locale(article["lang"]),
+        **entry, root="../", downloads=downloads(entry["outputs"], slug, default_paper, entry["t"],
+                                                 entry["names"]),
+        json_ld=_json_ld(article, entry["url"], original["url"]), og_locale=og_locale(article.lang),
         og_image=og_image, canonical=entry["url"], translations=others, alternates=alternates,
         x_default=(original["url"] or relative(f"{original['slug']}/{PAGE}", slug)) if others else "",
         body=web_body(output_dir, slug, article),
-        references=[(r["number"], reference_html(r["html"])) for r in article.get("references", [])],
+        references=[(r.number, reference_html(r.html)) for r in article.references],
         thumb_href=THUMB_NAME if entry["thumb"] else None, stamp=stamp).encode()

@@ -27,12 +27,12 @@ def sitemap_files(found: dict[str, dict], index_names: list[str], site_url: str)
         lines.append(f"<url><loc>{_text(base if name == 'index.html' else base + name)}</loc></url>")
     for slug, entry in sorted(found.items()):
         lines.append(f"<url><loc>{_text(page_url(slug, site_url))}</loc>")
-        if entry["article"].get("updated"):
-            lines.append(f"  <lastmod>{_text(entry['article']['updated'])}</lastmod>")
+        if entry["article"].updated:
+            lines.append(f"  <lastmod>{_text(entry['article'].updated)}</lastmod>")
         family = entry["family"]
         if len(family) > 1:
             for member in family:
-                lines.append(f'  <xhtml:link rel="alternate" hreflang={quoteattr(found[member]["article"]["lang"])} '
+                lines.append(f'  <xhtml:link rel="alternate" hreflang={quoteattr(found[member]["article"].lang)} '
                              f"href={quoteattr(page_url(member, site_url))}/>")
             lines.append(f'  <xhtml:link rel="alternate" hreflang="x-default" '
                          f"href={quoteattr(page_url(entry['original'], site_url))}/>")

@@ -45,9 +45,10 @@ def page_key(entry: dict, found: dict[str, dict], output_dir: Path, theme, defau
         web = hashlib.sha256((Path(output_dir) / entry["slug"] / WEB_FILE).read_bytes()).hexdigest()
     except OSError:
         web = ""
-    family = [(s, found[s]["article"].get("lang"), found[s]["article"].get("title"), found[s]["url"])
+    family = [(s, found[s]["article"].lang, found[s]["article"].title, found[s]["url"])
               for s in entry["family"]]
-    facts = {k: v for k, v in entry.items() if k != "thumb_png"}
+    facts = {k: v for k, v in entry.items() if k not in ("thumb_png", "names")}
+    facts["names"] = {o.clinic: entry["names"].get(o.clinic) for o in entry["outputs"] if o.clinic}
     data = json.dumps(_plain([facts, family, web, bool(entry["thumb_png"]), theme.site_digest,
                               default_paper, site_url, _code_digest()]),
                       sort_keys=True, default=str, ensure_ascii=False)
@@ -55,8 +56,9 @@ def page_key(entry: dict, found: dict[str, dict], output_dir: Path, theme, defau
 
 
 def _plain(value):
-    """`value` without null entries: a manifest read back drops them, the one in memory
-    after publishing may still hold them, and the page is the same."""
+    """`value` as plain JSON data (records by their JSON), without null entries."""
+    if hasattr(value, "to_json"):
+        return _plain(value.to_json())
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):

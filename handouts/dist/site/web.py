@@ -39,8 +39,8 @@ def web_file(output_dir: Path, slug: str, content_fingerprint: str, body_html: s
                                                + "\n").encode()
 
 
-def web_body(output_dir: Path, slug: str, article: dict) -> Markup | None:
-    """The body to show on `slug`'s page (`article`: its manifest entry), or None when
+def web_body(output_dir: Path, slug: str, article) -> Markup | None:
+    """The body to show on `slug`'s page (`article`: its `ArticleRecord`), or None when
     ``web.json`` is missing, unreadable, or of other content than the credited one."""
     from handouts.dist.publish import TooLarge, read_regular
     from handouts.guard.paths import inside
@@ -54,11 +54,11 @@ def web_body(output_dir: Path, slug: str, article: dict) -> Markup | None:
     except (OSError, TooLarge, ValueError):
         return None
     if not (isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("html"), str)
-            and data.get("content_fingerprint") == article.get("content_fingerprint")
-            and article.get("content_fingerprint")):
+            and data.get("content_fingerprint") == article.content_fingerprint
+            and article.content_fingerprint):
         return None
     clean = sanitize(data["html"])
-    return Markup(_web_images(clean, output_dir, slug, article.get("source_files") or ()))
+    return Markup(_web_images(clean, output_dir, slug, article.source_files))
 
 
 class _Images(HTMLParser):
