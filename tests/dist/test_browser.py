@@ -91,9 +91,9 @@ def test_phone_width_has_no_horizontal_scroll(server, browser, path):
     page.close()
 
 
-def _audited_page(browser):
+def _audited_page(browser, width: int = 1280):
     """A page that may run axe-core: the site's own pages allow no injected script (CSP)."""
-    return browser.new_context(bypass_csp=True).new_page()
+    return browser.new_context(bypass_csp=True, viewport={"width": width, "height": 800}).new_page()
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -223,9 +223,10 @@ def test_the_web_version_reads_at_phone_width_without_sideways_scroll(multilingu
     page.close()
 
 
+@pytest.mark.parametrize("width", [1280, 360])
 @pytest.mark.parametrize("where", ["index", "handout", "translation", "search results"])
-def test_axe_finds_no_violations_on_the_multilingual_site(multilingual, browser, where):
-    page = _audited_page(browser)
+def test_axe_finds_no_violations_on_the_multilingual_site(multilingual, browser, where, width):
+    page = _audited_page(browser, width)
     if where == "search results":
         page.goto(multilingual + "index.html")
         assert _search(page, "rest")
