@@ -20,6 +20,7 @@ missing).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,10 +67,12 @@ def site_files(output_dir: Path, theme, manifest: dict, default_paper: str = "a4
 
 @dataclass(frozen=True)
 class Published:
-    """What `publish_site` did: pages written (their bytes changed), pages indexed."""
+    """What `publish_site` did: files written (their bytes changed), pages indexed, and
+    the seconds the search index took."""
 
     written: int
     indexed: int
+    index_seconds: float = 0.0
 
 
 def publish_site(output_dir: Path, theme, manifest: dict, default_paper: str = "a4",
@@ -90,15 +93,17 @@ def publish_site(output_dir: Path, theme, manifest: dict, default_paper: str = "
     stale_index = [p for p in output_dir.glob("index-*.html")
                    if p.is_file() and p not in {path for path, _ in files}]
     remove: list[Path] = list(stale_index)
-    indexed = 0
+    indexed, seconds = 0, 0.0
     if pages and (any(path in {p for p, _ in pages} for path, _ in changed) or not old_bundle):
+        started = time.perf_counter()
         bundle = search_bundle([("/" + path.relative_to(output_dir).as_posix(), data.decode())
                                 for path, data in pages])
+        seconds = time.perf_counter() - started
         indexed = len(pages)
         files += [(bundle_dir / name, data) for name, data in bundle]
         remove += sorted(old_bundle - {bundle_dir / name for name, _ in bundle})
     publish_set(files, remove=remove, within=output_dir)
-    return Published(len(changed), indexed)
+    return Published(len(changed), indexed, seconds)
 
 
 def _files_under(folder: Path) -> set[Path]:
