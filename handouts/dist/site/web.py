@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import posixpath
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from markupsafe import Markup
 from handouts.dist.site.common import relative
 
 WEB_FILE = "web.json"
+_TABLE = re.compile(r"<table(?=[\s>])")
 FORMAT = "handouts-web"
 #: web.json of one article at most (a long handout's body is ~40 KB of HTML).
 MAX_BYTES = 4 * 2**20
@@ -58,6 +60,8 @@ def web_body(output_dir: Path, slug: str, article) -> Markup | None:
             and article.content_fingerprint):
         return None
     clean = sanitize(data["html"])
+    # A table wider than a phone scrolls in its own box: the keyboard must reach it too.
+    clean = _TABLE.sub('<table tabindex="0"', clean)
     return Markup(_web_images(clean, output_dir, slug, article.source_files))
 
 
