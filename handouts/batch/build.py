@@ -71,6 +71,7 @@ def build_job(config: Config, job: Job, renderer=None) -> JobResult:
         body = convert(article.body, bibliography.numbers, allow_remote_images=allow_remote,
                        labels=load_labels(config.theme, article.lang))  # callout titles
         clock.lap("markdown")
+        result.web_html = body.html
         clinic = config.clinic(job.clinic)
         variant = make_variant(job.variant, job.paper, job.bleed_mm, config)
         variant.check_article(article, clinic, job.allow_draft)  # drafts stay out of print
