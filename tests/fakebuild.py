@@ -5,7 +5,7 @@ bibliography, Markdown, template, the variant's lay-out and finishing) with one 
 replaced: instead of WeasyPrint laying the HTML out, `fake_render` writes a small PDF whose
 text layer is the document's text — the running header and footer the page CSS sets, then
 one line per block of the body — so a test reads the title, edition, clinic and body back
-with pypdf as from a real render. It takes milliseconds instead of seconds.
+with pypdf as from a real render. A job takes about a tenth of a second instead of one or more.
 
 For tests of publishing, editions, the manifest and the site, not of layout::
 
