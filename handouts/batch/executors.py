@@ -47,13 +47,26 @@ def work(config: Config, job: Job, builder=None):
     return build_job(config, job)
 
 
+_frozen = False  # `_init_worker` has frozen the imports
+
+
 def _init_worker() -> None:
     """Each pool worker imports WeasyPrint and the pipeline once, before its first job;
-    WeasyPrint's log goes nowhere (the render stage collects its warnings)."""
+    WeasyPrint's log goes nowhere (the render stage collects its warnings).
+
+    The first time, what the imports made goes to the garbage collector's permanent
+    generation (`gc.freeze`): modules live as long as the process, and the collections
+    the builds trigger then no longer walk them (~0.1 s less per build). Only once per
+    process, so no job's garbage is ever frozen."""
+    import gc
     import importlib
     import logging
 
+    global _frozen
     importlib.import_module("handouts.batch.build")  # WeasyPrint and the pipeline, once
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
 
     logger = logging.getLogger("weasyprint")
     logger.handlers[:] = [logging.NullHandler()]

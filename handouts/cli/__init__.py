@@ -12,6 +12,8 @@ under ``--traceback``). Every printed message has its control characters escaped
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import sys
 import traceback
 
@@ -82,6 +84,10 @@ def _split(argv: list[str], parsers: dict) -> tuple[str | None, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the process's own command line: the process ends after this
+        # Its exit then does not walk every object the run made in the interpreter's
+        # final collections (~0.15 s after a build).
+        atexit.register(gc.freeze)
     argv = list(sys.argv[1:] if argv is None else argv)
     top, parsers = _parsers()
     command, rest = _split(argv, parsers)
