@@ -54,30 +54,68 @@ class _Clock:
         self._last = now
 
 
+class _Shared:
+    """The work the jobs of one article share (load, review status, checks, citations,
+    the Markdown body): each piece done by the first job that needs it, its value or the
+    exception it raised kept for the others, so every job fails as it would alone."""
+
+    def __init__(self):
+        self._done: dict[str, tuple[bool, object]] = {}
+
+    def once(self, name: str, func):
+        if name not in self._done:
+            try:
+                self._done[name] = (True, func())
+            except Exception as exc:  # raised again for each job that needs it
+                self._done[name] = (False, exc)
+        ok, value = self._done[name]
+        if not ok:
+            raise value
+        return value
+
+
 def build_job(config: Config, job: Job) -> JobResult:
     """Build one job into bytes; never raises (errors and bugs come back in the result)."""
+    return build_jobs(config, [job])[0]
+
+
+def build_jobs(config: Config, jobs: list[Job]) -> list[JobResult]:
+    """Build `jobs` into bytes, a `JobResult` each, in order; never raises. The jobs of one
+    article (its variants, papers, clinics) share its load, checks, citations and Markdown
+    body: only the layout, render and finishing are done per job."""
+    shared: dict[tuple, _Shared] = {}
+    return [_build(config, job, shared.setdefault((job.article, job.history), _Shared()))
+            for job in jobs]
+
+
+def _build(config: Config, job: Job, shared: _Shared) -> JobResult:
+    """One job: the article's work from `shared`, then this job's layout and finishing.
+
+    Long because it is the pipeline, stage by stage, in the order a reader checks it."""
     result = JobResult(job)
     start = time.perf_counter()
     clock = _Clock()
     allow_remote = config.allow_remote  # --allow-remote or handouts.toml
     try:
-        article = load.load_article(job.article, config)
+        article = shared.once("load", lambda: load.load_article(job.article, config))
         result.edition = article.edition
-        status = editions.review_status(article, job.history)
-        refused = editions.publish_gate(article, status, job.history)
+        status = shared.once("status", lambda: editions.review_status(article, job.history))
+        refused = shared.once("gate", lambda: editions.publish_gate(article, status, job.history))
         if refused is not None and not (job.allow_unreviewed and not status.reviewed):
             raise InputError(refused)
         result.proof = refused is not None
-        result.notes.extend(_binding_notes(article, status))
-        _refuse_missing_alt(article)  # the handout is tagged: every figure needs its text
-        result.warnings.extend(_editorial_checks(article, config))  # loader + checks
+        result.notes.extend(shared.once("notes", lambda: _binding_notes(article, status)))
+        # the handout is tagged: every figure needs its text
+        shared.once("alt", lambda: _refuse_missing_alt(article))
+        result.warnings.extend(shared.once("checks", lambda: _editorial_checks(article, config)))
         _fail_if_strict(job, result)
         clock.lap("load")
-        bibliography = format_bibliography(article.references, article.cited, config.csl_style,
-                                           lang=article.lang)
+        bibliography = shared.once("cite", lambda: format_bibliography(
+            article.references, article.cited, config.csl_style, lang=article.lang))
         clock.lap("cite")
-        body = convert(article.body, bibliography.numbers, allow_remote_images=allow_remote,
-                       labels=load_labels(config.theme, article.lang))  # callout titles
+        body = shared.once("markdown", lambda: convert(
+            article.body, bibliography.numbers, allow_remote_images=allow_remote,
+            labels=load_labels(config.theme, article.lang)))  # callout titles
         clock.lap("markdown")
         clinic = config.clinic(job.clinic)
         variant = make_variant(job.variant, job.paper, job.bleed_mm, config)

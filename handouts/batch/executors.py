@@ -36,15 +36,34 @@ def from_url(url: str | None, limits=None):
         close()
 
 
-def work(config: Config, job: Job, builder=None):
-    """Build one job with `builder` (None: `build_job`, imported here) — in a worker
-    process, on a Dask worker, or in-process."""
+def work(config: Config, jobs: list[Job], builder=None) -> list[JobResult]:
+    """Build `jobs` (one task of `tasks`) with `builder`, job by job; by default with
+    `build_jobs` (imported here), which does each article's own work once for all its
+    jobs — in a worker process, on a Dask worker, or in-process."""
     if builder is not None:
-        return builder(config, job)
+        return [builder(config, job) for job in jobs]
     _init_worker()
-    from handouts.batch.build import build_job
+    from handouts.batch.build import build_jobs
 
-    return build_job(config, job)
+    return build_jobs(config, jobs)
+
+
+def tasks(todo: list[Job], workers: int) -> list[list[Job]]:
+    """The jobs grouped into what one worker builds at a time: all the jobs of an article
+    together (its load, checks, citations and Markdown body are then done once), in the
+    order of `todo`. When there are fewer articles than `workers`, the biggest groups are
+    halved until every worker has a task or every task is one job."""
+    groups: dict = {}
+    for job in todo:
+        groups.setdefault(job.article, []).append(job)
+    out = list(groups.values())
+    while len(out) < workers:
+        big = max(range(len(out)), key=lambda i: len(out[i]))
+        if len(out[big]) < 2:
+            break
+        task = out.pop(big)
+        out[big:big] = [task[:(len(task) + 1) // 2], task[(len(task) + 1) // 2:]]
+    return out
 
 
 _frozen = False  # `_init_worker` has frozen the imports
@@ -74,28 +93,29 @@ def _init_worker() -> None:
 
 
 def execute(config: Config, todo: list[Job], executor, workers: int | None, builder=None):
-    """Yield a `JobResult` per job, in the order they finish."""
+    """Yield a `JobResult` per job, an article's together, in the order they finish."""
     if not todo:
         return
+    workers = workers or planning.default_workers()
     if executor is not None:
-        yield from _from_executor(config, todo, executor, builder)
+        yield from _from_executor(config, tasks(todo, workers), executor, builder)
         return
-    workers = min(workers or planning.default_workers(), len(todo))
+    workers = min(workers, len(todo))
     if workers <= 1:
-        for job in todo:  # one job, or --jobs 1: no pool to start
-            yield work(config, job, builder)
+        for task in tasks(todo, 1):  # one job, or --jobs 1: no pool to start
+            yield from work(config, task, builder)
         return
     yield from _from_pool(config, todo, workers, builder)
 
 
-def _from_executor(config: Config, todo: list[Job], executor, builder=None):
-    futures = {executor.submit(work, config, job, builder): job for job in todo}
+def _from_executor(config: Config, todo: list[list[Job]], executor, builder=None):
+    futures = {executor.submit(work, config, task, builder): task for task in todo}
     try:
         for future in cf.as_completed(futures):
             try:
-                yield future.result()
-            except Exception as exc:  # the executor lost the job (a dead worker, …)
-                yield _lost(futures[future], exc)
+                yield from future.result()
+            except Exception as exc:  # the executor lost the task (a dead worker, …)
+                yield from (_lost(job, exc) for job in futures[future])
     finally:
         for future in futures:
             future.cancel()
@@ -233,20 +253,20 @@ def _from_pool(config: Config, todo: list[Job], workers: int, builder=None):
     """A process pool; a worker that dies (segfault, out of memory) breaks the pool:
     the jobs it took down are retried once in a fresh pool, then one at a time, so the
     job that kills its worker is the only one reported."""
-    queue, alone = list(todo), False
+    queue, alone = tasks(todo, workers), False
     while queue:
         broken: list[Job] = []
         batch, rest = (queue[:1], queue[1:]) if alone else (queue, [])
         pool = _pool(1 if alone else workers)
         try:
-            futures = {pool.submit(work, config, job, builder): job for job in batch}
+            futures = {pool.submit(work, config, task, builder): task for task in batch}
             for future in cf.as_completed(futures):
                 try:
-                    yield future.result()
+                    yield from future.result()
                 except cf.process.BrokenProcessPool:
-                    broken.append(futures[future])
+                    broken += futures[future]
                 except Exception as exc:
-                    yield _lost(futures[future], exc)
+                    yield from (_lost(job, exc) for job in futures[future])
         finally:  # Ctrl-C, or the caller stopped: drop the queued jobs, do not wait for them
             pool.shutdown(wait=True, cancel_futures=True)
         if alone:
@@ -255,7 +275,7 @@ def _from_pool(config: Config, todo: list[Job], workers: int, builder=None):
                                               "(a crash in a native library, or out of memory)"))
             queue = rest
         else:
-            queue, alone = [j for j in todo if j in broken], bool(broken)
+            queue, alone = [[j] for j in todo if j in broken], bool(broken)
 
 
 def _lost(job: Job, exc: BaseException):

@@ -49,9 +49,11 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
 
     `executor`: any `concurrent.futures.Executor` (e.g. Dask's
     ``Client(address).get_executor()``); by default a process pool of `options.jobs`
-    workers, or this process when there is only one job to build. `builder`: what turns a
-    job into a `JobResult` of bytes (None: `handouts.batch.build.build_job`; a picklable
-    function of (config, job) for another executor). Raises `InputError` only for
+    workers, or this process when there is only one job to build; the jobs of an article
+    go to one worker together (`executors.tasks`). `builder`: what turns a job into a
+    `JobResult` of bytes (None: `handouts.batch.build.build_jobs`, which does an article's
+    own work once for all its jobs; a picklable function of (config, job) for another
+    executor). Raises `InputError` only for
     problems of the whole run (an unknown target or clinic, a locked output folder); an
     article's problems are in `report.failed`.
     """

@@ -8,6 +8,7 @@ URLs, and ``http(s)`` only when remote resources were explicitly allowed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import threading
@@ -184,10 +185,40 @@ class RenderedPDF:
     messages: tuple[str, ...] = ()  # what WeasyPrint warned about
 
 
+class LaidOutPDF:
+    """A laid-out document: its page count at once, its PDF (`data`, `messages`: a
+    `RenderedPDF`'s) written and repaired when first asked for. A variant that lays out
+    more than once to choose (booklet padding) so writes only the layout it keeps."""
+
+    def __init__(self, document, fonts, html: str, messages: list[str]):
+        self._document, self._fonts, self._html = document, fonts, html  # fonts: alive till written
+        self._messages = messages
+        self.pages = len(document.pages)
+
+    @functools.cached_property
+    def _written(self) -> RenderedPDF:
+        pdf_id = hashlib.sha256(self._html.encode()).digest()[:16]  # the same input, the same ID
+        with _collect_warnings() as messages:
+            data = self._document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_id)
+        data = repair(data, self._html)
+        written = RenderedPDF(data, self.pages, tuple(self._messages + messages))
+        self._document = self._fonts = None
+        return written
+
+    @property
+    def data(self) -> bytes:
+        return self._written.data
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return self._written.messages
+
+
 def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
                page_css: str = "", allow_remote: bool = False, limits=None,
-               min_image_ppi: float = 150) -> RenderedPDF:
-    """Lay out `html` and write a tagged (PDF/UA-1) PDF with reproducible bytes.
+               min_image_ppi: float = 150) -> LaidOutPDF:
+    """Lay out `html`; its tagged (PDF/UA-1) PDF, with reproducible bytes, is written when
+    first read (`LaidOutPDF`).
 
     `page_css` comes first and the `stylesheets` files after it, so they may override it.
     Images printing below `min_image_ppi` and tables too wide for the page are reported
@@ -203,16 +234,19 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
     fonts = FontConfiguration()
     sheets = [CSS(string=page_css, url_fetcher=fetcher, font_config=fonts)] if page_css else []
     sheets += [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
-    pdf_id = hashlib.sha256(html.encode()).digest()[:16]  # the same input, the same ID
     with _collect_warnings() as messages:
         document = HTML(string=html, base_url=ARTICLE_BASE,
                         url_fetcher=fetcher).render(stylesheets=sheets, font_config=fonts)
         messages.extend(check_layout(document, min_image_ppi))
         if overflows := table_overflows(document):
             raise InputError(*(Diagnostic(None, None, what, fix) for what, fix in overflows))
-        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_id)
+    return LaidOutPDF(document, fonts, html, messages)
+
+
+def repair(data: bytes, html: str) -> bytes:
+    """The fixes a PDF WeasyPrint wrote needs, once per PDF kept."""
     # WeasyPrint 70 tags running headers/footers outside the structure tree: make them
-    # artifacts, as PDF/UA-1 requires (handouts/checks/tagfix.py).
+    # artifacts, as PDF/UA-1 requires (handouts/pdf/fixes/tags.py).
     from handouts.pdf.fixes.tags import mark_untagged_as_artifacts
 
     data = mark_untagged_as_artifacts(data, html)
@@ -221,7 +255,7 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
 
     if needs_repair(html):
         data = repair_sara_am(data)
-    return RenderedPDF(data, len(document.pages), tuple(messages))
+    return data
 
 
 @contextlib.contextmanager
