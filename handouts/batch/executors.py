@@ -243,8 +243,10 @@ def _bound_dask_frames(max_bytes: int) -> None:
 
 def _pool(workers: int) -> cf.ProcessPoolExecutor:
     # forkserver: workers start from a clean interpreter that has imported the
-    # pipeline once (no fork of a parent holding threads or a progress bar).
+    # pipeline once (no fork of a parent holding threads or a progress bar): the fork
+    # server imports it (preload) and each worker is a fork of it, sharing those pages.
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["handouts.batch.build"])
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                   initializer=_init_worker)
 
