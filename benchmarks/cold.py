@@ -185,7 +185,7 @@ def snapshot(checkout: Path, folder: Path) -> Path:
     return folder
 
 
-def _cpu() -> float:
+def cpu() -> float:
     """User + system CPU seconds of this process's finished children."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -194,10 +194,10 @@ def _cpu() -> float:
 def ours(engine: Path, project: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of one cold build."""
     shutil.rmtree(project / "dist", ignore_errors=True)
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu0 = time.perf_counter(), cpu()
     subprocess.run([PY, str(engine / "build_pdf.py"), "--root", str(project), "--force", "-q"],
                    check=True, env={**ENV, "PYTHONPATH": str(engine)}, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start, _cpu() - cpu
+    return time.perf_counter() - start, cpu() - cpu0
 
 
 def ours_split(engine: Path, project: Path, scratch: Path) -> dict:
@@ -218,7 +218,7 @@ def ours_split(engine: Path, project: Path, scratch: Path) -> dict:
 def pandoc(article_md: Path, out: Path) -> tuple[float, float]:
     """pandoc (with citeproc) to standalone HTML, then the weasyprint command: (wall, CPU)."""
     html, pdf = out.with_suffix(".html"), out.with_suffix(".pdf")
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu0 = time.perf_counter(), cpu()
     cmd = ["pandoc", str(article_md), "-s", "-o", str(html)]
     refs = article_md.parent / "references.yaml"
     if refs.exists():
@@ -226,7 +226,7 @@ def pandoc(article_md: Path, out: Path) -> tuple[float, float]:
     subprocess.run(cmd, check=True, capture_output=True, cwd=article_md.parent)
     subprocess.run([PY, "-m", "weasyprint", str(html), str(pdf)], check=True,
                    capture_output=True, cwd=article_md.parent, env=ENV)
-    return time.perf_counter() - start, _cpu() - cpu
+    return time.perf_counter() - start, cpu() - cpu0
 
 
 def measure(name: str, tmp: Path, repeat: int, engine: Path, baseline: Path | None) -> dict:
