@@ -11,11 +11,12 @@ taking turns so that a busy machine slows all of them alike:
 - our cold build again, with the time split into exclusive parts (below).
 
 The split wraps ``import`` and the pipeline's stage functions in the child process and
-charges every moment to the innermost one running: "import X" is the time spent
+charges its CPU time (so that other processes' load does not count) to the innermost one
+running: "import X" is the time spent
 executing the modules of package X (wherever the import happens, lazily or not),
 "render" is WeasyPrint's layout and PDF writing without the imports it triggers, and so
 on; what no part claims (argument parsing, configuration, planning, the manifest) is
-"other". Python's own start-up and exit is the process's wall time minus the time
+"other". Python's own start-up and exit is the process's CPU time minus what was
 measured inside it. The wrappers cost a few milliseconds; the plain runs are the figure.
 
 Medians of ``--repeat`` runs (default 5). ``--json`` prints the raw figures.
@@ -78,22 +79,23 @@ SHOWN_IMPORTS = ("weasyprint", "fontTools", "cffi", "pycparser", "pydyf", "tinyc
 
 
 class Tally:
-    """Exclusive time per part: the innermost part running is charged."""
+    """Exclusive CPU time per part (this process's, so another process's load does not
+    count): the innermost part running is charged."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
         self.stack = ["other"]
-        self.last = time.perf_counter()
+        self.last = time.process_time()
 
     def enter(self, part: str) -> None:
-        now = time.perf_counter()
+        now = time.process_time()
         top = self.stack[-1]
         self.seconds[top] = self.seconds.get(top, 0.0) + now - self.last
         self.stack.append(part)
         self.last = now
 
     def leave(self) -> None:
-        now = time.perf_counter()
+        now = time.process_time()
         top = self.stack.pop()
         self.seconds[top] = self.seconds.get(top, 0.0) + now - self.last
         self.last = now
@@ -149,9 +151,10 @@ def child(root: Path, out: Path) -> None:
     missing = instrument(tally)
     from handouts.cli import main
 
-    code = main(["--root", str(root), "--force", "-q"])
+    sys.argv = ["build_pdf.py", "--root", str(root), "--force", "-q"]
+    code = main()  # as build_pdf.py calls it
     tally.leave()  # the base "other"
-    out.write_text(json.dumps({"code": code, "in_process_s": time.perf_counter() - started,
+    out.write_text(json.dumps({"code": code, "in_process_cpu_s": time.process_time() - started,
                                "parts": tally.seconds,
                                "not_found": [f"{m}.{a}" for m, a in missing]}))
 
@@ -203,15 +206,15 @@ def ours(engine: Path, project: Path) -> tuple[float, float]:
 def ours_split(engine: Path, project: Path, scratch: Path) -> dict:
     shutil.rmtree(project / "dist", ignore_errors=True)
     out = scratch / "split.json"
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), cpu()
     subprocess.run([PY, str(Path(__file__).resolve()), "--child", str(project), "--out", str(out)],
                    check=True, env={**ENV, "PYTHONPATH": str(engine)}, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
+    wall, used = time.perf_counter() - start, cpu() - cpu0
     figures = json.loads(out.read_text())
     if figures["code"] not in (0,):
         raise SystemExit(f"benchmarks/cold.py: the build of {project} exited {figures['code']}")
-    figures["parts"]["Python start-up and exit"] = wall - figures["in_process_s"]
-    figures["wall_s"] = wall
+    figures["parts"]["Python start-up and exit"] = used - figures["in_process_cpu_s"]
+    figures["wall_s"], figures["cpu_s"] = wall, used
     return figures
 
 
@@ -249,7 +252,7 @@ def measure(name: str, tmp: Path, repeat: int, engine: Path, baseline: Path | No
     return {"name": name, "ours_s": med("ours", 0), "ours_cpu_s": med("ours", 1),
             "pandoc_s": med("pandoc", 0), "pandoc_cpu_s": med("pandoc", 1),
             "baseline_s": med("baseline", 0), "baseline_cpu_s": med("baseline", 1),
-            "split_wall_s": statistics.median(s["wall_s"] for s in runs["split"]),
+            "split_cpu_s": statistics.median(s["cpu_s"] for s in runs["split"]),
             "parts": {p: statistics.median(s["parts"].get(p, 0.0) for s in runs["split"])
                       for p in parts},
             "not_found": sorted({n for s in runs["split"] for n in s["not_found"]}),
@@ -292,8 +295,8 @@ def table(results: list[dict], meta: dict) -> str:
         row("baseline: " + Path(meta["baseline"]).name[:23], [pair(r, "baseline") for r in results])
         row("baseline / pandoc", [f"{r['baseline_s'] / r['pandoc_s']:.2f}x/"
                                   f"{r['baseline_cpu_s'] / r['pandoc_cpu_s']:.2f}" for r in results])
-    walls = " / ".join(f"{r['split_wall_s']:.2f}" for r in results)
-    lines += ["", f"where the time goes (the runs with the split took {walls} s):"]
+    used = " / ".join(f"{r['split_cpu_s']:.2f}" for r in results)
+    lines += ["", f"where the CPU time goes (the runs with the split used {used} s):"]
     values = [dict(grouped(r["parts"])) for r in results]
     labels = list(dict.fromkeys(label for v in values for label in v))
     imports = sorted((label for label in labels if label.startswith("import ")
