@@ -67,6 +67,8 @@ def tasks(todo: list[Job], workers: int) -> list[list[Job]]:
 
 
 _frozen = False  # `_init_worker` has frozen the imports
+#: Allocations between two collections of the youngest generation in a worker (Python: 700).
+GC_YOUNG = 10_000
 
 
 def _init_worker() -> None:
@@ -75,8 +77,11 @@ def _init_worker() -> None:
 
     The first time, what the imports made goes to the garbage collector's permanent
     generation (`gc.freeze`): modules live as long as the process, and the collections
-    the builds trigger then no longer walk them (~0.1 s less per build). Only once per
-    process, so no job's garbage is ever frozen."""
+    the builds trigger then no longer walk them. Only once per process, so no job's
+    garbage is ever frozen. A build allocates a great many short-lived objects (layout
+    boxes): the youngest generation is collected every `GC_YOUNG` allocations instead of
+    Python's 700, so far fewer survivors are promoted and walked again (together ~0.1 s
+    less per build)."""
     import gc
     import importlib
     import logging
@@ -85,6 +90,7 @@ def _init_worker() -> None:
     importlib.import_module("handouts.batch.build")  # WeasyPrint and the pipeline, once
     if not _frozen:
         gc.freeze()
+        gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
         _frozen = True
 
     logger = logging.getLogger("weasyprint")
