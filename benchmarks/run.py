@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import dataclasses
 import gc
 import hashlib
 import io
@@ -30,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SAMPLE = ROOT / "source" / "recovering-mentally-from-a-miscarriage" / "article.md"
-#: The stages in pipeline order; any other stage `Result.timings` reports is listed too.
+#: The stages in pipeline order; any other stage `JobResult.timings` reports is listed too.
 STAGES = ("load", "cite", "markdown", "template", "render", "finish", "publish")
 GOAL_PERCENT = 10.0
 
@@ -43,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 _t = time.perf_counter()
 import handouts.batch.build as build_module
 import handouts.pdf.render as render_module
-from handouts.batch.build import Options, build_article  # noqa: E402
+from handouts.batch.build import build_one  # noqa: E402
+from handouts.dist.publish import output_lock, publish_set  # noqa: E402
 from handouts.project.config import load_config  # noqa: E402
 HANDOUTS_IMPORT = time.perf_counter() - _t
 
@@ -83,13 +83,23 @@ def _timed(func):
     return time.perf_counter() - start, value
 
 
-def build_options():
-    """Options for one PDF: the handout variant only (when the build knows variants)."""
-    names = {f.name for f in dataclasses.fields(Options)}
-    return Options(variants=("handout",)) if "variants" in names else Options()
+def build_and_write(config, path: Path, variant: str = "handout"):
+    """One article in one `variant` through the build's one path (`build_job`), then its
+    files put in place as the publish stage puts them (timed as the "publish" stage)."""
+    result = build_one(config, path, variant)
+    if result.crash is not None:
+        raise SystemExit(f"benchmark: {path}: the build crashed:\n{result.crash.traceback}")
+    if result.error is not None:
+        raise SystemExit(f"benchmark: {path}: the build failed:\n{result.error}")
+    clock = time.perf_counter()
+    with output_lock(config.output_dir):
+        publish_set([(config.output_dir / f.name, f.data) for f in result.files],
+                    within=config.output_dir)
+    result.timings["publish"] = time.perf_counter() - clock
+    return result
 
 
-def captured_render_input(config, path: Path, options) -> dict:
+def captured_render_input(config, path: Path) -> dict:
     """Run one build and capture what its render stage handed to WeasyPrint.
 
     `handouts.batch.build.render_pdf` and `handouts.pdf.render.CSS` are wrapped for this one call,
@@ -112,16 +122,14 @@ def captured_render_input(config, path: Path, options) -> dict:
 
     build_module.render_pdf, render_module.CSS = spy_render, spy_css
     try:
-        result = build_article(config, path, options)
+        result = build_and_write(config, path)
     finally:
         build_module.render_pdf, render_module.CSS = original_render, original_css
-    if not result.ok:
-        raise SystemExit(f"benchmark: {path}: the build failed:\n{result.error}")
-    if len(calls) != 1 or len(result.outputs) != 1:
+    if len(calls) != 1 or len(result.files) != 1:
         raise SystemExit(f"benchmark: expected one render and one PDF per build, got "
-                         f"{len(calls)} and {len(result.outputs)}")
+                         f"{len(calls)} and {len(result.files)}")
     return {"html": calls[0]["html"], "base_dir": calls[0]["base_dir"], "sheets": sheets,
-            "pdf": result.outputs[0].path.read_bytes()}
+            "pdf": result.files[0].data}
 
 
 def bare_weasyprint(html: str, folder: Path, sheets: list[dict], variant: str | None,
@@ -147,11 +155,10 @@ def pages(data: bytes) -> int:
 
 
 def measure(name: str, path: Path, config, repeat: int, profiler=None) -> dict:
-    options = build_options()
-    cold, captured = _timed(lambda: captured_render_input(config, path, options))
+    cold, captured = _timed(lambda: captured_render_input(config, path))
     html, folder, sheets = captured["html"], captured["base_dir"], captured["sheets"]
     runs = {
-        "build": lambda: build_article(config, path, options),
+        "build": lambda: build_and_write(config, path),
         "bare": lambda: bare_weasyprint(html, folder, sheets, None),
         "bare_ua": lambda: bare_weasyprint(html, folder, sheets, "pdf/ua-1"),
         "bare_ua_id": lambda: bare_weasyprint(html, folder, sheets, "pdf/ua-1", identifier=True),
@@ -160,8 +167,8 @@ def measure(name: str, path: Path, config, repeat: int, profiler=None) -> dict:
     for key, run in runs.items():  # warm-up (kept in the JSON, not in the medians)
         first[key], value = _timed(run)
         if key == "build":
-            out = value.outputs[0]
-            build_pages, build_size = out.pages, out.size
+            out = value.files[0]
+            build_pages, build_size = out.pages, len(out.data)
         else:
             first[key + "_pages"], first[key + "_size"] = pages(value), len(value)
             if key == "bare_ua_id":
@@ -212,11 +219,10 @@ def measure_variants(path: Path, config, repeat: int) -> dict:
 
     out = {}
     for variant in VARIANTS:
-        options = Options(variants=(variant,))
-        build_article(config, path, options)  # warm-up
+        build_and_write(config, path, variant)  # warm-up
         builds, finishes = [], []
         for _ in range(repeat):
-            seconds, result = _timed(lambda: build_article(config, path, options))
+            seconds, result = _timed(lambda: build_and_write(config, path, variant))
             builds.append(seconds)
             finishes.append(result.timings.get("finish", 0.0))
         out[variant] = {"build": statistics.median(builds), "finish": statistics.median(finishes)}
@@ -257,7 +263,7 @@ def table(results: list[dict], meta: dict) -> str:
         lines.append(row(f"  stage {stage}", [ms(r["stages_median"].get(stage, 0.0)) for r in results]))
     lines.append(row("  all stages but render", [ms(sum(v for k, v in r["stages_median"].items() if k != "render"))
                                                  for r in results]))
-    lines.append(row("whole build (build_article)", [ms(r["build_median"]) for r in results]))
+    lines.append(row("whole build (build_job + write)", [ms(r["build_median"]) for r in results]))
     lines.append(row("bare WeasyPrint, default", [ms(r["bare_median"]) for r in results]))
     lines.append(row("bare WeasyPrint, pdf/ua-1", [ms(r["bare_ua_median"]) for r in results]))
     lines.append(row("  same + pdf_identifier (as ours)", [ms(r["bare_ua_id_median"]) for r in results]))

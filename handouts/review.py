@@ -24,6 +24,7 @@ import yaml
 from handouts.guard import paths
 from handouts.errors import InputError
 from handouts.dist.manifest import html_to_text
+from handouts.dist.records import ArticleRecord, ReferenceRecord
 from handouts.markdown.body import footnote_letter
 
 # --------------------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def _front(path: Path) -> tuple[dict, str]:
     return (meta if isinstance(meta, dict) else {}), body
 
 
-def _references(config, path: Path, fallback: list[dict] | None = None) -> list[str]:
+def _references(config, path: Path, fallback: tuple[ReferenceRecord, ...] = ()) -> list[str]:
     """The formatted references of the article at `path` (as printed on the handout)."""
     from handouts.source import article as load
     from handouts.references.bibliography import format_bibliography
@@ -300,7 +301,7 @@ def _references(config, path: Path, fallback: list[dict] | None = None) -> list[
         bib = format_bibliography(art.references, art.cited, config.csl_style, lang=art.lang)
         return [html_to_text(e.html) for e in bib.entries]
     except InputError:
-        return [r.get("text") or html_to_text(r.get("html", "")) for r in (fallback or [])]
+        return [r.text or html_to_text(r.html) for r in fallback]
 
 
 @dataclass(frozen=True)
@@ -314,9 +315,9 @@ class Basis:
     content: str  # its fingerprint (12 hex digits), "" when unknown
 
 
-def _version(config, path: Path, n: int, entry: dict) -> Version:
+def _version(config, path: Path, n: int, entry: ArticleRecord | None) -> Version:
     meta, body = _front(path)
-    return Version(n, path, meta, body, _references(config, path, entry.get("references")))
+    return Version(n, path, meta, body, _references(config, path, entry.references if entry else ()))
 
 
 def basis(config, slug: str, art) -> Basis:
@@ -332,12 +333,13 @@ def basis(config, slug: str, art) -> Basis:
     if latest is None:
         return Basis(None, None, False, "", "")
     out = Path(config.output_dir)
-    current = (manifest.get("articles") or {}).get(slug) or {}
+    current = manifest.articles.get(slug)
 
-    def located(p) -> tuple[Path, dict]:
+    def located(p) -> tuple[Path, ArticleRecord | None]:
         if p.archived:
+            archived = archive.archived_entry(config, slug, p.edition)
             return (archive.archive_dir(config, slug, p.edition) / archive.SOURCE / "article.md",
-                    archive.archived_entry(config, slug, p.edition))
+                    archived.article if archived else None)
         return out / archive.SOURCE / slug / "article.md", current
 
     candidates = [p for p in reversed(past) if not p.draft]
@@ -391,8 +393,9 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
     else:
         blocks, changes = redline(blocks_of(base.body), new_blocks)
         meta_changes = []
-        for key, label in (("title", "Title"), ("subtitle", "Subtitle"), ("summary", "Summary")):
-            old, new = str(base.meta.get(key) or "").strip(), str(getattr(art, key) or "").strip()
+        for key, label, now in (("title", "Title", art.title), ("subtitle", "Subtitle", art.subtitle),
+                                ("summary", "Summary", art.summary)):
+            old, new = str(base.meta.get(key) or "").strip(), now.strip()
             if old != new:
                 parts, _ = redline([Block("p", old)] if old else [], [Block("p", new)] if new else [])
                 meta_changes.append((label, parts[0].parts if parts else []))

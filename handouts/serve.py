@@ -213,9 +213,7 @@ def batch_rebuild(load_project: Callable[[], object], options=None) -> Callable[
         report = batch.run(config, [], options or batch.BatchOptions())
         lines = []
         for failed in report.failed:
-            error = getattr(failed, "error", None)
-            problems = getattr(error, "problems", None) or getattr(failed, "problems", None) or [failed]
-            lines += [str(p) for p in problems]
+            lines += [str(p) for p in failed.problems or [failed]]
         return lines
 
     return rebuild

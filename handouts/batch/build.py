@@ -15,7 +15,7 @@ import resource
 import socket
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from handouts.source import article as load
@@ -28,19 +28,7 @@ from handouts.dist.manifest import article_entry
 from handouts.batch.jobs import BuiltFile, Crash, Job, JobResult
 from handouts.pdf.render import render_pdf
 from handouts.pdf.template import load_labels, render_document
-from handouts.variants.kinds import make_variant
-
-
-@dataclass(frozen=True)
-class Options:
-    """What the command line may change for one build."""
-
-    paper: str | None = None  # None: the project's paper
-    variants: tuple[str, ...] = ("handout",)
-    bleed_mm: float | None = None  # press variant; None: 3 mm (A4) or 1/8 in (Letter)
-    clinic: str | None = None  # a [clinics.<id>] of handouts.toml
-    strict: bool = False  # warnings fail the article
-    allow_draft: bool = False  # drafts may go to print (booklet/press)
+from handouts.variants.kinds import make_variant, piece_suffix
 
 
 class _Clock:
@@ -131,7 +119,7 @@ def _build(config: Config, job: Job, shared: _Shared) -> JobResult:
                                  stylesheets=[config.theme.path(s) or config.styles_dir / s
                                               for s in v.stylesheets],
                                  allow_remote=allow_remote, limits=config.limits,
-                                 min_image_ppi=getattr(v, "min_image_ppi", 150))
+                                 min_image_ppi=v.min_image_ppi)
             except InputError as exc:  # a layout problem (a table cut off): the article's
                 raise InputError(*(replace(p, path=p.path or article.path)
                                    for p in exc.problems)) from None
@@ -143,8 +131,8 @@ def _build(config: Config, job: Job, shared: _Shared) -> JobResult:
                                        "check the image or HTML it names")
                                for message in dict.fromkeys(pdf.messages))
         for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
-            suffix, data, pages, note = piece
-            result.files.append(BuiltFile(job.output_name(suffix, result.proof), data, pages, note))
+            name = job.output_name(piece_suffix(piece.kind), result.proof)
+            result.files.append(BuiltFile(name, piece.data, piece.pages, piece.note, kind=piece.kind))
         clock.lap("finish")
         _fail_if_strict(job, result)
         result.article_entry = article_entry(article, bibliography, status)
@@ -214,60 +202,3 @@ def build_one(config: Config, path: Path, variant: str = "handout", paper: str |
     slug = path.parent.name
     return build_job(config, Job(path, slug, variant, (paper or config.paper), clinic,
                                  default_paper=config.paper))
-
-
-@dataclass(frozen=True)
-class Output:
-    path: Path
-    pages: int
-    size: int
-    variant: str = "handout"
-    note: str = ""
-
-
-@dataclass
-class ArticleResult:
-    """`build_article`'s outcome: the files written, or the error."""
-
-    source: Path
-    outputs: list[Output]
-    warnings: list[Diagnostic]
-    error: InputError | None
-    seconds: float
-    timings: dict[str, float]
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def build_article(config: Config, path: Path, options: Options = Options()) -> ArticleResult:
-    """Build one article's variants in this process and write them (scripts, benchmarks).
-
-    The command line goes through `handouts.batch.run.run` (incremental, parallel, manifest).
-    """
-    from handouts.dist.publish import output_lock, publish_set
-
-    start, outputs, warnings, timings, files = time.perf_counter(), [], [], {}, []
-    paper = (options.paper or config.paper).lower()
-    for variant in options.variants:
-        job = Job(path, path.parent.name, variant, paper, options.clinic, options.bleed_mm,
-                  options.allow_draft, options.strict, config.paper)
-        result = build_job(config, job)
-        if result.crash:
-            raise RuntimeError(result.crash.traceback or result.crash.message)
-        warnings += [w for w in result.warnings if w not in warnings]
-        for stage, seconds in result.timings.items():
-            timings[stage] = timings.get(stage, 0.0) + seconds
-        if result.error:
-            return ArticleResult(path, [], warnings, result.error,
-                                 time.perf_counter() - start, timings)
-        for f in result.files:
-            target = config.output_dir / f.name
-            files.append((target, f.data))
-            outputs.append(Output(target, f.pages, len(f.data), variant, f.note))
-    clock = time.perf_counter()
-    with output_lock(config.output_dir):
-        publish_set(files, within=config.output_dir)
-    timings["publish"] = time.perf_counter() - clock
-    return ArticleResult(path, outputs, warnings, None, time.perf_counter() - start, timings)

@@ -322,9 +322,8 @@ def _article_digest_cached(article_md: Path, roots=None, max_bytes=None) -> tupl
 def _clinic(config, clinic_id):
     if clinic_id is None:
         return None
-    clinics = getattr(config, "clinics", None) or {}
-    if clinic_id in clinics:
-        return clinics[clinic_id]
+    if clinic_id in config.clinics:
+        return config.clinics[clinic_id]
     try:
         return config.clinic(clinic_id)
     except Exception:  # an unknown clinic: the build reports it
@@ -334,7 +333,7 @@ def _clinic(config, clinic_id):
 def _press_profile(config) -> str | None:
     """sha256 of the CMYK profile the press variant embeds (handouts.toml's
     ``press_profile``, else Ghostscript's default)."""
-    setting = getattr(config, "press_profile", None)
+    setting = config.press_profile
     if setting:
         path = Path(setting) if Path(setting).is_absolute() else Path(config.root) / setting
     else:
@@ -356,27 +355,23 @@ def _file_sha(path: str, _size: int, _mtime_ns: int) -> str:
 
 
 def inputs_sha256(config, job) -> str:
-    """The hex sha256 of everything `job`'s output is made from (see the module text).
-
-    `job` needs ``article`` (path of article.md); ``slug``, ``variant``, ``paper``,
-    ``clinic``, ``bleed_mm`` and ``allow_draft`` are used when present.
-    """
+    """The hex sha256 of everything `job` (a `batch.jobs.Job`)'s output is made from (see
+    the module text)."""
     article_md = Path(job.article)
-    roots = [config.root, getattr(config, "source_dir", config.root)]
+    roots = [config.root, config.source_dir]
     article_part, dated = _article_digest_cached(
-        article_md, roots, limits_mod.get(getattr(config, "limits", None), "article_bytes"))
+        article_md, roots, limits_mod.get(config.limits, "article_bytes"))
     root = Path(config.root).resolve()
-    clinic_id = getattr(job, "clinic", None)
     parts = {
         "project": project_digest(config),
         "article": article_part,
-        "slug": getattr(job, "slug", None) or article_md.parent.name,
-        "variant": getattr(job, "variant", None),
-        "paper": getattr(job, "paper", None),
-        "clinic": _plain(_clinic(config, clinic_id), root),
-        "bleed_mm": getattr(job, "bleed_mm", None),
-        "allow_draft": getattr(job, "allow_draft", None),
+        "slug": job.slug or article_md.parent.name,
+        "variant": job.variant,
+        "paper": job.paper,
+        "clinic": _plain(_clinic(config, job.clinic), root),
+        "bleed_mm": job.bleed_mm,
+        "allow_draft": job.allow_draft,
         "source_date_epoch": None if dated else os.environ.get("SOURCE_DATE_EPOCH"),
-        "press_profile": _press_profile(config) if getattr(job, "variant", None) == "press" else None,
+        "press_profile": _press_profile(config) if job.variant == "press" else None,
     }
     return _sha(json.dumps(parts, sort_keys=True, ensure_ascii=True, default=repr).encode())

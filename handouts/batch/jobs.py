@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from handouts.guard import paths
 from handouts.project.config import Config
 from handouts.errors import Diagnostic, InputError
+from handouts.dist.records import ArticleRecord
 from handouts.variants.kinds import output_suffixes
 from handouts.source.discover import find_articles, front_matter_draft, front_matter_lang
 
@@ -82,12 +83,15 @@ class Job:
 
 @dataclass(frozen=True)
 class BuiltFile:
-    """One PDF a job made, not yet written: `name` is its path relative to dist/."""
+    """One PDF a job made, not yet written: `name` is its path relative to dist/, `kind`
+    the piece of the variant it is (`variants.kinds.piece_kinds`: handout, booklet,
+    booklet-pages, press, large-print)."""
 
     name: str
     data: bytes
     pages: int
     note: str = ""  # how to print it, when that is not obvious
+    kind: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ class JobResult:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     edition: int | None = None
-    article_entry: dict | None = None  # the manifest's article record (handouts.dist.manifest)
+    article_entry: ArticleRecord | None = None  # the manifest's record of the article
     peak_rss_kib: int = 0  # the worker's peak resident memory so far
     worker: str = ""
     proof: bool = False  # stamped proof of unreviewed content: never published or recorded

@@ -8,11 +8,16 @@ from handouts.project.config import Config
 from handouts.errors import Diagnostic, InputError
 from handouts.batch.jobs import Crash
 from handouts.batch.report import BatchOptions, BatchReport, Failure, Progress, Written
+from handouts.dist.records import ArticleRecord, Manifest, PublishedSet
 
 
-def publish_article_set(config: Config, group: list, digests: dict, manifest: dict,
-                     options: BatchOptions, report: BatchReport, progress: Progress) -> None:
-    """Put one article's files in place as a set, or record why not."""
+def publish_article_set(config: Config, group: list, digests: dict, manifest: Manifest,
+                        options: BatchOptions, report: BatchReport,
+                        progress: Progress) -> PublishedSet | None:
+    """Put one article's files in place as a set, or record why not. Returns the
+    article's records as published (its record and all of its outputs), for the run to
+    put in the manifest; None when nothing was published (a failure) or nothing is
+    recorded (a proof)."""
     from handouts.dist import manifest as manifests
 
     article = group[0].job.article
@@ -26,7 +31,7 @@ def publish_article_set(config: Config, group: list, digests: dict, manifest: di
     notes = _unique(n for r in group for n in r.notes)
     proof = any(r.proof for r in group)
     if not problems and crash is None:
-        review = _review_warnings(config, slug, entry, manifest)
+        review = _review_warnings(config, slug, entry)
         if options.strict and review:
             problems += [Diagnostic(w.path, w.line, w.message, w.hint, "error") for w in review]
         else:
@@ -39,7 +44,7 @@ def publish_article_set(config: Config, group: list, digests: dict, manifest: di
 
                 publish_set(files, within=config.output_dir)
             else:
-                _publish_files(config, slug, edition, files, manifest, article, entry)
+                record, dropped = _publish_files(config, slug, edition, files, manifest, article, entry)
         except InputError as exc:
             problems += exc.problems
         except OSError as exc:
@@ -52,31 +57,32 @@ def publish_article_set(config: Config, group: list, digests: dict, manifest: di
         failure = Failure(article, tuple(problems), jobs, crash)
         report.failed.append(failure)
         progress.failed(failure, warnings)
-        return
+        return None
     if proof:
         written = [Written(config.output_dir / f.name, f.pages, len(f.data), f.note, r.job,
-                           r.seconds, len(r.warnings)) for r in group for f in r.files]
+                           r.seconds, len(r.warnings), kind=f.kind) for r in group for f in r.files]
         report.proofs += written
         progress.published(written, warnings)
-        return
+        return None
     report.notes += notes
-    written = []
+    written, outputs = [], []
     for result in group:
-        manifest["outputs"] = [o for o in manifest.get("outputs", [])
-                               if (o.get("slug"), o.get("variant"), o.get("paper"),
-                                   o.get("clinic")) != result.job.key]
         for f in result.files:
-            manifest["outputs"].append(manifests.output_entry(
-                path=f.name, slug=slug, variant=result.job.variant, paper=result.job.paper,
-                clinic=result.job.clinic, pages=f.pages, data=f.data,
-                inputs_sha256=digests[result.job], article_entry=entry or {},
-                warnings=result.warnings, root=config.root))
+            outputs.append(manifests.output_entry(
+                path=f.name, slug=slug, kind=f.kind, variant=result.job.variant,
+                paper=result.job.paper, clinic=result.job.clinic, pages=f.pages, data=f.data,
+                inputs_sha256=digests[result.job], article=record, warnings=result.warnings,
+                root=config.root))
             written.append(Written(config.output_dir / f.name, f.pages, len(f.data), f.note,
-                                   result.job, result.seconds, len(result.warnings)))
+                                   result.job, result.seconds, len(result.warnings), kind=f.kind))
         report.built.append(result)
-    manifest["outputs"].sort(key=lambda o: o.get("path", ""))
     report.outputs += written
     progress.published(written, warnings + notes)
+    # The article's outputs now: those this set did not rebuild or remove, and the new ones.
+    rebuilt, new = {r.job.key for r in group}, {o.path for o in outputs}
+    kept = tuple(o for o in manifest.outputs_of(slug)
+                 if o.key not in rebuilt and o.path not in dropped and o.path not in new)
+    return PublishedSet(slug, record, kept + tuple(outputs))
 
 
 def _unique(diagnostics) -> list:
@@ -87,21 +93,23 @@ def _unique(diagnostics) -> list:
     return list(seen.values())
 
 
-def _review_warnings(config: Config, slug: str, entry: dict | None, manifest: dict) -> list:
+def _review_warnings(config: Config, slug: str, entry: ArticleRecord | None) -> list:
     from handouts.dist.editions import review_warnings
 
     if entry is None:
         return []
-    return list(review_warnings(config, slug, entry, manifest))
+    return list(review_warnings(config, slug, entry))
 
 
-def _publish_files(config, slug, edition, files, manifest, article, entry) -> None:
+def _publish_files(config, slug, edition, files, manifest: Manifest, article,
+                   entry: ArticleRecord | None) -> tuple[ArticleRecord, frozenset[str]]:
     from handouts.dist.archive import publish_article
 
-    publish_article(config, slug, edition, files, manifest, article=article, entry=entry or {})
+    return publish_article(config, slug, edition, files, manifest, article=article,
+                           entry=entry or ArticleRecord(edition or 1))
 
 
-def publish_site(config: Config, manifest: dict, report: BatchReport,
+def publish_site(config: Config, manifest: Manifest, report: BatchReport,
                   progress: Progress) -> None:
     """The download site (index.html, a page and thumbnail per handout) for the manifest."""
     from handouts.dist.publish import publish_set

@@ -28,7 +28,8 @@ class BatchOptions:
 
 @dataclass(frozen=True)
 class Written:
-    """A file the publish stage put in place."""
+    """A file the publish stage put in place; `kind` is the piece of its variant it is
+    (`variants.kinds.piece_kinds`)."""
 
     path: Path
     pages: int
@@ -37,6 +38,7 @@ class Written:
     job: Job
     seconds: float  # the job's build time (shared by a booklet's two files)
     warnings: int = 0
+    kind: str = field(kw_only=True)
 
 
 @dataclass

@@ -9,7 +9,8 @@
               sign-off covers is refused there (or, --allow-unreviewed, a proof)
     publish   per article, once all its jobs are back and all succeeded: the set
               (archive of the previous edition, PDFs, sources) is moved into place
-              together                                                     publishing.py
+              together; its records replace the article's in the `Manifest` value
+                                                                           publishing.py
     record    manifest.json once, then the download site                          manifest.py
 
 `run` reads as these stages; where jobs run (this process, a pool, Dask) is
@@ -36,6 +37,7 @@ from handouts.batch.jobs import Job
 from handouts.source.discover import resolve_targets
 from handouts.batch.publishing import publish_article_set, publish_site
 from handouts.batch.report import BatchOptions, BatchReport, Failure, Progress
+from handouts.dist.records import Manifest, OutputRecord
 
 
 # ---------------------------------------------------------------------------------------
@@ -71,13 +73,18 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         manifest = _read_manifest(config, report, progress)
         planned = _sets(config, planned, manifest, options, report, progress)
         todo = _fresh(config, planned, manifest, options, report, progress)
+        digests = dict(todo)
         try:
-            _build_and_publish(config, todo, manifest, options, report, progress,
-                               executor=executor, builder=builder)
+            for group in _built_sets(config, todo, options, report, progress,
+                                     executor=executor, builder=builder):
+                published = publish_article_set(config, group, digests, manifest, options,
+                                                report, progress)
+                if published is not None:
+                    manifest = manifest.with_set(published)
         finally:
             # record (also after Ctrl-C: what was published is in the manifest)
             if report.built:
-                manifests.write_manifest(config.output_dir, manifest)
+                manifest = manifests.write_manifest(config.output_dir, manifest)
         if report.built and options.site:
             publish_site(config, manifest, report, progress)
     report.seconds = time.perf_counter() - started
@@ -112,7 +119,7 @@ def _plan(config: Config, targets, options: BatchOptions, report: BatchReport,
     return planned
 
 
-def _read_manifest(config: Config, report: BatchReport, progress: Progress) -> dict:
+def _read_manifest(config: Config, report: BatchReport, progress: Progress) -> Manifest:
     """The manifest as read; why it had to be rebuilt from dist/ is a warning."""
     from handouts.dist import manifest as manifests
 
@@ -124,7 +131,7 @@ def _read_manifest(config: Config, report: BatchReport, progress: Progress) -> d
     return manifest
 
 
-def _sets(config: Config, planned: list[Job], manifest: dict, options: BatchOptions,
+def _sets(config: Config, planned: list[Job], manifest: Manifest, options: BatchOptions,
           report: BatchReport, progress: Progress) -> list[Job]:
     """sets: what the articles published before joins the plan (`whole_sets`)."""
     planned, refused = whole_sets(config, planned, manifest, options)
@@ -133,7 +140,7 @@ def _sets(config: Config, planned: list[Job], manifest: dict, options: BatchOpti
     return planned
 
 
-def _fresh(config: Config, planned: list[Job], manifest: dict, options: BatchOptions,
+def _fresh(config: Config, planned: list[Job], manifest: Manifest, options: BatchOptions,
            report: BatchReport, progress: Progress) -> list[tuple[Job, str]]:
     """fresh?: the jobs to build, with their inputs hash; an unchanged job stops here and
     its recorded warnings, still true, are said again."""
@@ -141,18 +148,17 @@ def _fresh(config: Config, planned: list[Job], manifest: dict, options: BatchOpt
     from handouts.dist import manifest as manifests
 
     recorded = defaultdict(list)
-    for entry in manifest.get("outputs", []):
-        recorded[(entry.get("slug"), entry.get("variant"), entry.get("paper"),
-                  entry.get("clinic"))].append(entry)
+    for entry in manifest.outputs:
+        recorded[entry.key].append(entry)
     todo: list[tuple[Job, str]] = []
     replay: dict[str, None] = {}  # recorded warnings of unchanged outputs, in order
     for job in planned:
         digest = inputs.inputs_sha256(config, job)
         entries = recorded.get(job.key, [])
-        warned = options.strict and any(e.get("warnings") for e in entries)  # fail it again
+        warned = options.strict and any(e.warnings for e in entries)  # fail it again
         if not options.force and not warned and _unchanged(config, entries, digest):
             report.unchanged.append(job)
-            replay.update(dict.fromkeys(w for e in entries for w in e.get("warnings") or ()))
+            replay.update(dict.fromkeys(w for e in entries for w in e.warnings))
         else:
             todo.append((job, digest))
     progress.start(len(todo), len(report.unchanged))
@@ -163,11 +169,9 @@ def _fresh(config: Config, planned: list[Job], manifest: dict, options: BatchOpt
     return todo
 
 
-def _build_and_publish(config: Config, todo: list[tuple[Job, str]], manifest: dict,
-                       options: BatchOptions, report: BatchReport, progress: Progress, *,
-                       executor, builder) -> None:
-    """build, and publish each article as soon as all its jobs are back."""
-    digests = dict(todo)
+def _built_sets(config: Config, todo: list[tuple[Job, str]], options: BatchOptions,
+                report: BatchReport, progress: Progress, *, executor, builder):
+    """build: each article's results (in plan order) as soon as all its jobs are back."""
     order = {job: i for i, (job, _) in enumerate(todo)}
     waiting = defaultdict(int)
     for job, _ in todo:
@@ -181,8 +185,7 @@ def _build_and_publish(config: Config, todo: list[tuple[Job, str]], manifest: di
         done[result.job.article].append(result)
         waiting[result.job.article] -= 1
         if waiting[result.job.article] == 0:
-            group = sorted(done.pop(result.job.article), key=lambda r: order[r.job])
-            publish_article_set(config, group, digests, manifest, options, report, progress)
+            yield sorted(done.pop(result.job.article), key=lambda r: order[r.job])
 
 
 def _check_collisions(config: Config, planned: list[Job]) -> None:
@@ -194,7 +197,7 @@ def _check_collisions(config: Config, planned: list[Job]) -> None:
         raise InputError(*collisions)
 
 
-def whole_sets(config: Config, planned: list[Job], manifest: dict,
+def whole_sets(config: Config, planned: list[Job], manifest: Manifest,
                options: BatchOptions) -> tuple[list[Job], dict[Path, InputError]]:
     """The plan completed to whole sets: for each planned article, a job for every output
     the manifest lists for it (variant, paper, clinic) that the command did not name, so
@@ -206,7 +209,6 @@ def whole_sets(config: Config, planned: list[Job], manifest: dict,
 
     from handouts.project.config import PAPERS
     from handouts.dist.editions import history
-    from handouts.dist.manifest import outputs_of
     from handouts.variants.kinds import VARIANTS
 
     groups: dict[Path, list[Job]] = defaultdict(list)
@@ -216,23 +218,27 @@ def whole_sets(config: Config, planned: list[Job], manifest: dict,
     refused: dict[Path, InputError] = {}
     for article, group in groups.items():
         first, keys, extra = group[0], {j.key for j in group}, []
-        for out in outputs_of(manifest, first.slug):
-            key = (first.slug, out.get("variant"), out.get("paper"), out.get("clinic"))
-            if key in keys or key[1] not in VARIANTS or key[2] not in PAPERS:
+        for out in manifest.outputs_of(first.slug):
+            key = out.key
+            if key in keys or out.variant not in VARIANTS or out.paper not in PAPERS:
                 continue
-            clinic = key[3]
+            clinic = out.clinic
             if clinic is not None and clinic not in config.clinics:
                 refused[article] = InputError(Diagnostic(
-                    config.output_dir / out["path"], None,
+                    config.output_dir / out.path, None,
                     f"a copy for clinic '{clinic}' was published, and handouts.toml has no "
                     "such clinic any more: its copy would keep the old edition",
                     f"restore [clinics.{clinic}] in handouts.toml, or delete this file to "
                     "withdraw the clinic's copy"))
                 break
             keys.add(key)
-            extra.append(replace(first, variant=key[1], paper=key[2], clinic=clinic))
+            extra.append(replace(first, variant=out.variant, paper=out.paper, clinic=clinic))
         else:
-            past = history(config, first.slug, manifest)
+            try:
+                past = history(config, first.slug, manifest)
+            except InputError as exc:  # its archive folder leads outside dist/
+                refused[article] = exc
+                continue
             jobs += [replace(j, history=past, allow_unreviewed=options.allow_unreviewed)
                      for j in group + extra]
     return jobs, refused
@@ -263,12 +269,12 @@ def _expected_names(job: Job) -> list[str]:
             for suffix in make_variant(job.variant, job.paper, job.bleed_mm).piece_suffixes]
 
 
-def _unchanged(config: Config, entries: list[dict], digest: str) -> bool:
+def _unchanged(config: Config, entries: list[OutputRecord], digest: str) -> bool:
     """The manifest records the job's files with this inputs hash, and they are there,
     byte for byte (size and sha256)."""
     if not entries:
         return False
     from handouts.dist.manifest import output_intact
 
-    return all(entry.get("inputs_sha256") == digest and output_intact(config.output_dir, entry)
+    return all(entry.inputs_sha256 == digest and output_intact(config.output_dir, entry)
                for entry in entries)

@@ -30,7 +30,8 @@ def load_families() -> None:
 
 
 def settings_of(config) -> Settings:
-    return settings_from(getattr(config, "checks", None) or {})
+    """The rule settings of the project's ``[checks]`` (`config` None: the defaults)."""
+    return settings_from(config.checks if config is not None else {})
 
 
 def run_checks(article, config, *, today: dt.date | None = None, exclude=(),

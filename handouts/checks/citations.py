@@ -14,29 +14,14 @@ from handouts.checks.registry import Hit, rule
 
 
 def _entries(references) -> dict[str, dict]:
-    """key -> {field (lower case): plain text or Date}."""
+    """key -> {field (lower case): plain text or Date} of the article's CSL-JSON items."""
     out = {}
-    if hasattr(references, "csl") and hasattr(references, "items"):  # CSL-JSON items by key
-        for key in references.items:
-            try:
-                item = references.csl(key)
-            except Exception:  # an entry the reader could not decode: the loader reports it
-                item = references.items[key]
-            out[str(key)] = {str(k).lower(): v for k, v in item.items()}
-        return out
-    source = getattr(references, "source", None)  # older loader: citeproc references
-    if source is None:
-        return out
-    try:
-        keys = list(source)
-    except TypeError:
-        return out
-    for key in keys:
-        ref = source[key]
-        fields = {}
-        for name, value in dict(ref).items():
-            fields[str(name).lower().replace("_", "-")] = value
-        out[str(key)] = fields
+    for key in references.items:
+        try:
+            item = references.csl(key)
+        except Exception:  # an entry the reader could not decode: the loader reports it
+            item = references.items[key]
+        out[str(key)] = {str(k).lower(): v for k, v in item.items()}
     return out
 
 

@@ -22,7 +22,8 @@ def reviewer(ctx, opts):
                   severity="warning" if a.draft else None)
         return
     for r in a.reviewers:
-        missing = [f for f in ("name", "credential", "specialty", "reviewed") if not getattr(r, f, None)]
+        missing = [f for f, value in (("name", r.name), ("credential", r.credential),
+                                      ("specialty", r.specialty), ("reviewed", r.reviewed)) if not value]
         if missing:
             yield Hit(ctx.article.line_of("reviewers"), f"reviewer {r.name or '?'} has no "
                       + ", ".join(missing), "complete the reviewer's entry")
@@ -37,8 +38,8 @@ def review_overdue(ctx, opts):
     last = latest_review(ctx.article.reviewers)
     if last is None:
         return
-    months = getattr(ctx.config, "review_interval_months", None) or opts["interval_months"]
-    due = getattr(ctx.article, "next_review_due", None) or add_months(last, months)
+    months = ctx.config.review_interval_months or opts["interval_months"]
+    due = ctx.article.next_review_due or add_months(last, months)
     if due < ctx.today:
         yield Hit(ctx.article.reviewers[0].line,
                   f"review overdue: reviewed {last.isoformat()}, due again {due.isoformat()}",

@@ -234,7 +234,7 @@ class Context:
 
     @property
     def lang(self) -> str:
-        return (getattr(self.article, "lang", "en") or "en").lower()
+        return (self.article.lang or "en").lower()
 
     @property
     def english(self) -> bool:

@@ -78,7 +78,7 @@ class LinePrinter:
 
         # -q: problems only (an "info" note, e.g. a sign-off bound to the text, is not one)
         print_problems(w for w in warnings
-                       if not (self.args.quiet and getattr(w, "severity", "") == "info"))
+                       if not (self.args.quiet and w.severity == "info"))
         if self.args.quiet:
             return
         for out in written:
@@ -161,10 +161,9 @@ def _table(report) -> None:
 
     rows = [("article", "variant", "pages", "size", "time", "warnings")]
     for out in report.outputs:
-        name = shown(out.path)
-        rows.append((out.job.slug, name.rsplit("/", 1)[-1].removeprefix(out.job.slug).removesuffix(
-            ".pdf").lstrip("-") or out.job.variant, str(out.pages), human_size(out.size),
-            f"{out.seconds:.2f} s", str(out.warnings)))
+        paper = out.job.paper if out.job.paper != out.job.default_paper else ""
+        rows.append((out.job.slug, "-".join(filter(None, (out.kind, paper))), str(out.pages),
+                     human_size(out.size), f"{out.seconds:.2f} s", str(out.warnings)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         say("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)

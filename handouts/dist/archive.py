@@ -31,11 +31,14 @@ import contextlib
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from handouts.guard import paths
 from handouts.errors import InputError
 from handouts.dist.publish import check_within, publish_set, read_regular, temp_path
+from handouts.dist.records import (ArchiveEntry, ArchivedEdition, ArticleRecord, Manifest, OutputRecord,
+                                   ReviewBaseline, inside_output, slug_ok, valid_edition)
 
 ARCHIVE = "archive"
 SOURCE = "source"
@@ -89,34 +92,54 @@ def archived_source(config, slug: str, n: int) -> Path:
     return path
 
 
-def _edition_info(config, slug: str, n: int) -> dict:
-    """The manifest entry stored with an archived edition ({} when absent or not a JSON
-    object in a regular file of at most 16 MB)."""
+def read_edition(folder: Path, slug: str) -> ArchivedEdition | None:
+    """The ``edition.json`` of the archived edition in `folder`, checked (None when it is
+    absent, not a regular file of at most 16 MB, or holds no usable record)."""
     try:
-        data = json.loads(read_regular(archive_dir(config, slug, n) / EDITION_FILE, 16 * 2**20))
+        data = json.loads(read_regular(Path(folder) / EDITION_FILE, 16 * 2**20))
     except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        return None
+    return ArchivedEdition.from_json(data, slug)
 
 
-def archived_entry(config, slug: str, n: int) -> dict:
-    """The article's manifest entry as it was for edition `n` (title, reviewers,
-    reviewed, content_sha256, …) plus ``files``: the archived files, relative posix paths."""
-    return _edition_info(config, slug, n)
+def archived_entry(config, slug: str, n: int) -> ArchivedEdition | None:
+    """What was published as edition `n` of `slug`: the article's record as it was
+    (title, reviewers, content fingerprint, …), the archived files and their kinds."""
+    return read_edition(archive_dir(config, slug, n), slug)
+
+
+def scan_archive(output_dir: Path) -> dict[str, tuple[ArchiveEntry, ...]]:
+    """The archived editions of each article, from the folders under ``dist/archive/``
+    (symbolic links are not followed; an archive folder leading outside dist/ is empty)."""
+    root = Path(output_dir) / ARCHIVE
+    out: dict = {}
+    if not _real_dir(root) or not inside_output(root, output_dir):
+        return out
+    for slug_dir in sorted(p for p in root.iterdir() if slug_ok(p.name) and _real_dir(p)):
+        editions = []
+        for ed in slug_dir.iterdir():
+            number = edition_number(ed.name)
+            if not (number is not None and _real_dir(ed) and valid_edition(number)):
+                continue
+            files = sorted(Path(d, n).relative_to(ed).as_posix() for d, _, names in os.walk(ed)
+                           for n in names if Path(d, n).is_file() and not Path(d, n).is_symlink())
+            editions.append(ArchiveEntry(number, ed.relative_to(output_dir).as_posix(), tuple(files)))
+        if editions:
+            out[slug_dir.name] = tuple(sorted(editions, key=lambda e: e.edition))
+    return out
+
+
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
 
 
 # ---------------------------------------------------------------------------------------
 # Publishing an article's set
 
 
-def published_edition(manifest: dict, slug: str) -> int | None:
-    entry = (manifest.get("articles") or {}).get(slug)
-    return entry.get("edition") if entry else None
-
-
-def check_edition(config, slug: str, edition: int, manifest: dict, path=None) -> None:
+def check_edition(config, slug: str, edition: int, manifest: Manifest, path=None) -> None:
     """An `InputError` when `edition` is older than the published or archived one."""
-    published = published_edition(manifest, slug) or 0
+    published = manifest.articles[slug].edition if slug in manifest.articles else 0
     archived = max(archived_editions(config, slug), default=0)
     newest = max(published, archived)
     if edition < newest:
@@ -133,60 +156,55 @@ def _relative(config, path: Path) -> str:
     return Path(path).relative_to(Path(config.output_dir)).as_posix()
 
 
-def publish_article(config, slug: str, edition: int, files, manifest: dict, *, article,
-                    entry: dict) -> list[Path]:
+def publish_article(config, slug: str, edition: int, files, manifest: Manifest, *, article: Path,
+                    entry: ArticleRecord) -> tuple[ArticleRecord, frozenset[str]]:
     """Publish one article's outputs `files` ([(path, bytes)]) and its sources as one set.
 
-    Archives the previous edition first when `edition` went up; removes the previous
-    edition's outputs that the new set does not replace; updates ``manifest["articles"]``
-    (the batch adds the ``outputs`` entries). Raises `InputError`.
+    Archives the previous edition first when `edition` went up, and removes the previous
+    edition's outputs that the new set does not replace. Returns the article's record as
+    published (`entry` with its review baseline) and the paths of the outputs removed.
+    Raises `InputError`.
     """
     out_dir = Path(config.output_dir)
     article = Path(article)
-    edition = edition or entry.get("edition") or 1
+    edition = edition or entry.edition
     check_edition(config, slug, edition, manifest, article)
     files = [(Path(p), d) for p, d in files]
     new_paths = {_relative(config, p) for p, _ in files}
-    outputs = manifest.setdefault("outputs", [])
-    for item in outputs:  # a file another article owns (across runs)
-        if item.get("path") in new_paths and item.get("slug") != slug:
-            raise InputError.at(out_dir / item["path"], None,
+    for item in manifest.outputs:  # a file another article owns (across runs)
+        if item.path in new_paths and item.slug != slug:
+            raise InputError.at(out_dir / item.path, None,
                                 f"output name collision: '{slug}' would overwrite the "
-                                f"{item.get('variant')} of '{item['slug']}'",
+                                f"{item.variant} of '{item.slug}'",
                                 "rename one of the article folders (the slug)")
 
     # The sources, as published beside the PDFs (and archived with them).
     source_dir = out_dir / SOURCE / slug
     sources = [(source_dir / rel, data) for rel, data in source_bytes(
-        article.parent, entry.get("source_files") or ["article.md"])]
+        article.parent, entry.source_files or ["article.md"])]
     new_source = {_relative(config, p) for p, _ in sources}
-    old = (manifest.get("articles") or {}).get(slug) or {}
-    old_source = {f"{SOURCE}/{slug}/{rel}" for rel in old.get("source_files", [])}
+    old = manifest.articles.get(slug)
+    old_source = {f"{SOURCE}/{slug}/{rel}" for rel in (old.source_files if old else ())}
 
     remove: list[Path] = [out_dir / rel for rel in sorted(old_source - new_source)]
-    published = old.get("edition")
-    dropped: set[str] = set()
-    if published is not None and edition > published:
-        old_outputs = [o for o in outputs if o.get("slug") == slug and o.get("edition") == published]
-        archive_edition(config, slug, published, old, [o["path"] for o in old_outputs],
-                        records=old_outputs)
-        dropped = {o["path"] for o in old_outputs} - new_paths
+    dropped: frozenset[str] = frozenset()
+    if old is not None and edition > old.edition:
+        old_outputs = [o for o in manifest.outputs if o.slug == slug and o.edition == old.edition]
+        archive_edition(config, slug, old.edition, old, old_outputs)
+        dropped = frozenset(o.path for o in old_outputs) - new_paths
         remove += [out_dir / rel for rel in sorted(dropped)]
 
     home = out_dir.resolve()
     remove = [p for p in remove if p.parent.resolve().is_relative_to(home)]  # never outside dist/
-    written = publish_set(files + sources, remove=remove, within=out_dir)
+    publish_set(files + sources, remove=remove, within=out_dir)
     with contextlib.suppress(OSError):
         source_dir.is_dir() and not source_dir.is_symlink() and _prune_empty(source_dir)
-    manifest["outputs"] = [o for o in outputs if o.get("path") not in dropped]
     # `review_baseline`: kept for readers of older manifests (the first edition published
     # with the latest review date); `signoffs` is what this version reads.
-    baseline = old.get("review_baseline") if isinstance(old.get("review_baseline"), dict) else None
-    if entry.get("reviewed") and (baseline or {}).get("reviewed") != entry["reviewed"]:
-        baseline = {"reviewed": entry["reviewed"], "content_sha256": entry.get("content_sha256"),
-                    "edition": edition}
-    manifest.setdefault("articles", {})[slug] = {**entry, "review_baseline": baseline}
-    return written
+    baseline = old.review_baseline if old else None
+    if entry.reviewed and (baseline.reviewed if baseline else None) != entry.reviewed:
+        baseline = ReviewBaseline(entry.reviewed, entry.content_sha256, edition)
+    return replace(entry, review_baseline=baseline), dropped
 
 
 #: Image files published under dist/source/<slug>/ (what a static host serves as an image).
@@ -203,7 +221,7 @@ def published_files(article) -> list[str]:
 
     folder = Path(article.path).parent
     names = {"article.md"}
-    for ref in getattr(article.references, "paths", ()) or ():
+    for ref in article.references.paths:
         if Path(ref).suffix.lower() in FORMATS and paths.inside(ref, [folder]):
             names.add(Path(os.path.realpath(ref)).relative_to(os.path.realpath(folder)).as_posix())
     for _, src in image_sources(article.body, article.body_line)[1]:
@@ -247,13 +265,13 @@ def _prune_empty(folder: Path) -> None:
             os.rmdir(dirpath)
 
 
-def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[str], *,
-                    records=()) -> Path | None:
-    """Copy edition `n` (its outputs `output_paths`, relative to dist, and
-    ``dist/source/<slug>/``) to ``dist/archive/<slug>/edition-<n>/``: staged in a
-    temporary folder, fsynced, renamed into place. An edition already archived (a
-    previous run archived it and then failed) is kept as it is. `records`: the outputs'
-    manifest entries; ``edition.json`` keeps what each file is (variant, paper, clinic)."""
+def archive_edition(config, slug: str, n: int, entry: ArticleRecord,
+                    outputs: list[OutputRecord]) -> Path | None:
+    """Copy edition `n` (its `outputs` and ``dist/source/<slug>/``) to
+    ``dist/archive/<slug>/edition-<n>/``: staged in a temporary folder, fsynced, renamed
+    into place. An edition already archived (a previous run archived it and then failed)
+    is kept as it is. ``edition.json`` keeps the article's record `entry` and what each
+    file is (kind, variant, paper, clinic)."""
     out_dir = Path(config.output_dir)
     final = archive_dir(config, slug, n)
     if final.exists() or final.is_symlink():
@@ -263,7 +281,7 @@ def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[s
     copied: list[str] = []
     try:
         staged.mkdir()
-        for rel in sorted(set(output_paths)):
+        for rel in sorted({o.path for o in outputs}):
             src = out_dir / rel
             if src.is_file() and not src.is_symlink() and paths.inside(src, [out_dir]):
                 _copy(src, staged / rel)
@@ -276,12 +294,10 @@ def archive_edition(config, slug: str, n: int, entry: dict, output_paths: list[s
                         rel = f"{SOURCE}/{path.relative_to(source).as_posix()}"
                         _copy(path, staged / rel)
                         copied.append(rel)
-        kinds = [{k: r.get(k) for k in ("path", "variant", "paper", "clinic", "content")}
-                 for r in records if r.get("path") in copied]
-        info = {**{k: v for k, v in entry.items() if k != "review_baseline"},
-                "edition": n, "files": copied, "outputs": kinds}
-        _write(staged / EDITION_FILE, (json.dumps(info, indent=1, sort_keys=True, ensure_ascii=False)
-                                       + "\n").encode())
+        info = ArchivedEdition(replace(entry, edition=n), tuple(copied),
+                               tuple(o for o in outputs if o.path in copied))
+        _write(staged / EDITION_FILE, (json.dumps(info.to_json(), indent=1, sort_keys=True,
+                                                  ensure_ascii=False) + "\n").encode())
         os.rename(staged, final)
     except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)

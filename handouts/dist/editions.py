@@ -24,16 +24,17 @@ from pathlib import Path
 
 from handouts.errors import Diagnostic, warning
 from handouts.dist.archive import archived_editions, archived_entry, article_path
+from handouts.dist.records import ArticleRecord, Manifest
 
 
-def review_warnings(config, slug: str, new_entry: dict, manifest: dict, *, today: dt.date | None = None,
+def review_warnings(config, slug: str, new_entry: ArticleRecord, *, today: dt.date | None = None,
                     path=None) -> list[Diagnostic]:
     """Warnings for the article about to be published (`new_entry` is its
     `manifest.article_entry`): the review is overdue. (Content that no sign-off covers
     never gets here: the build refuses it, see `publish_gate`.)"""
     today = today or dt.date.today()
     where = article_path(config, slug, path)
-    due, reviewed = new_entry.get("next_review_due"), new_entry.get("reviewed")
+    due, reviewed = new_entry.next_review_due, new_entry.reviewed
     if due and dt.date.fromisoformat(due) < today:
         return [warning(where, None, f"review overdue: the medical review of {reviewed} was due "
                         f"for renewal on {due}",
@@ -59,27 +60,20 @@ class Published:
     v1_sha256: str = ""  # `manifest.content_sha256` (what versions without fingerprints kept)
 
 
-def _published(entry: dict, archived: bool) -> Published | None:
-    if not isinstance(entry, dict) or not isinstance(entry.get("edition"), int):
-        return None
-    parts = entry.get("content_parts")
-    signoffs = []
-    for s in entry.get("signoffs") or ():
-        if isinstance(s, dict) and all(isinstance(s.get(k), str) for k in ("name", "reviewed", "content")):
-            signoffs.append((s["name"], s["reviewed"], s["content"]))
-    text = lambda key: entry.get(key) if isinstance(entry.get(key), str) else ""  # noqa: E731
-    return Published(entry["edition"], text("content_fingerprint"),
-                     tuple(sorted(parts.items())) if isinstance(parts, dict) else (),
-                     tuple(signoffs), bool(entry.get("draft")), archived, text("reviewed"),
-                     text("content_sha256"))
+def _published(entry: ArticleRecord, archived: bool) -> Published:
+    return Published(entry.edition, entry.content_fingerprint, entry.content_parts,
+                     tuple((s.name, s.reviewed, s.content) for s in entry.signoffs), entry.draft,
+                     archived, entry.reviewed or "", entry.content_sha256)
 
 
-def history(config, slug: str, manifest: dict) -> tuple[Published, ...]:
+def history(config, slug: str, manifest: Manifest) -> tuple[Published, ...]:
     """What `slug` published, oldest first: its archived editions, then the edition now
     in dist/ (from the manifest)."""
-    out = [_published(archived_entry(config, slug, n), True) for n in archived_editions(config, slug)]
-    out.append(_published((manifest.get("articles") or {}).get(slug), False))
-    return tuple(p for p in out if p is not None)
+    archived = (archived_entry(config, slug, n) for n in archived_editions(config, slug))
+    out = [_published(e.article, True) for e in archived if e is not None]
+    if slug in manifest.articles:
+        out.append(_published(manifest.articles[slug], False))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -196,7 +190,7 @@ def content_sha256(article) -> str:
     body = "\n".join(line.rstrip() for line in article.body.strip("\n").split("\n"))
     for part in (article.title, article.subtitle, article.summary, body):
         h.update(part.encode() + b"\0")
-    path = getattr(getattr(article, "references", None), "path", None)
+    path = article.references.path
     if path:
         try:
             h.update(Path(path).read_bytes())

@@ -15,8 +15,9 @@ README, "The manifest")::
          content_fingerprint, content, content_parts: {part: sha256},
          signoffs: [{name, reviewed, content, legacy}],
          review_baseline: {reviewed, content_sha256, edition} | null}},
-     "outputs": [{path, slug, title, lang, edition, content, updated, reviewed, next_review_due,
-         variant, paper, clinic, pages, bytes, sha256, inputs_sha256, warnings: [text]}],
+     "outputs": [{path, slug, kind, title, lang, edition, content, updated, reviewed,
+         next_review_due, variant, paper, clinic, pages, bytes, sha256, inputs_sha256,
+         warnings: [text]}],
      "archive": {slug: [{edition, path, files: [relative to path]}]}}
 
 Dates are ISO strings (or null), paths posix and relative to the output folder. A
@@ -28,11 +29,19 @@ what a review approves), `content` its first 12 hex digits as printed on the han
 ``content:`` is recorded here when first published, and stays bound to that text);
 `covers` says whether a reviewer's sign-off covers the published content (the credit).
 `content_sha256` is the digest earlier versions kept (title, summary, body, references
-file), still written so sign-offs recorded by them can be matched.
+file), still written so sign-offs recorded by them can be matched. An output's `kind`
+is the piece of its variant it is (handout, booklet, booklet-pages, press, large-print:
+`variants.kinds.piece_kinds`); a record without one (written before kinds were recorded)
+gets the kind its file name says.
+
+The records are typed (`handouts.dist.records`): `read_manifest` checks every entry once
+and returns a `Manifest`; the batch replaces an article's records in that value as it
+publishes its set, and `write_manifest` writes it back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html as _html
 import json
@@ -41,14 +50,17 @@ from pathlib import Path
 
 from handouts.errors import Diagnostic, warning
 from handouts.guard import limits as limits_mod
-from handouts.dist.archive import published_files
+from handouts.dist.archive import published_files, scan_archive
 from handouts.dist.editions import content_sha256, review_status
+from handouts.dist.recover import recover_manifest
 from handouts.source.dates import latest_review, next_review_due
 from handouts.dist.publish import TooLarge, publish_set, read_regular
-from handouts.dist.records import (FORMAT, VERSION, empty_manifest, inside_output, manifest_path, recover_manifest,
-                                   safe_relative, scan_archive, valid_manifest)
+from handouts.dist.records import (FORMAT, VERSION, ArticleRecord, Manifest, OutputRecord, ReferenceRecord,
+                                   ReviewerRecord, SignoffRecord, inside_output, manifest_path, safe_relative,
+                                   slug_ok)
 
-def read_manifest(output_dir: Path, *, limits=None, warnings: list | None = None) -> dict:
+
+def read_manifest(output_dir: Path, *, limits=None, warnings: list | None = None) -> Manifest:
     """The manifest of `output_dir`, every entry checked (`valid_manifest`).
 
     The manifest is a cache in a folder anyone may have written to, not a source of truth.
@@ -82,25 +94,52 @@ def read_manifest(output_dir: Path, *, limits=None, warnings: list | None = None
     return valid_manifest(output_dir, data, warnings)
 
 
-def dumps(manifest: dict) -> bytes:
-    return (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+def valid_manifest(output_dir: Path, data: dict, warnings: list | None = None) -> Manifest:
+    """The `Manifest` `data` holds, every entry checked (`records`): an article under a
+    valid slug with a valid edition, outputs whose paths are theirs, fields of their
+    types (texts, ISO dates, language tags; others dropped or defaulted). The archive
+    section is read from ``dist/archive/`` itself (`scan_archive`). An article whose
+    record is unusable is recovered from its published sources, as when there is no
+    manifest."""
+    articles: dict[str, ArticleRecord] = {}
+    lost = []
+    entries = data.get("articles")
+    for slug, entry in entries.items() if isinstance(entries, dict) else ():
+        if slug_ok(slug):
+            if (record := ArticleRecord.from_json(entry)) is not None:
+                articles[slug] = record
+            else:
+                lost.append(slug)
+    outputs = data.get("outputs") if isinstance(data.get("outputs"), list) else []
+    checked = [o for o in map(OutputRecord.from_json, outputs) if o is not None and o.slug in articles]
+    if lost:
+        if warnings is not None:
+            warnings.append(warning(manifest_path(output_dir), None, "unusable record(s) of "
+                                    + ", ".join(f"'{slug}'" for slug in lost[:5]),
+                                    "they were rebuilt from the files in the output folder"))
+        found = recover_manifest(output_dir, only=set(lost))
+        articles.update(found.articles)
+        checked += found.outputs
+    return Manifest(articles, tuple(checked), scan_archive(output_dir))
 
 
-def write_manifest(output_dir: Path, manifest: dict) -> Path:
-    """Write `manifest` atomically: outputs whose file is gone are dropped, outputs are
-    sorted by path, and the archive section is read back from ``dist/archive/``."""
+def dumps(manifest: Manifest) -> bytes:
+    return (json.dumps(manifest.to_json(), indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def write_manifest(output_dir: Path, manifest: Manifest) -> Manifest:
+    """Write `manifest` atomically and return it as written: outputs whose file is gone are
+    dropped, outputs are sorted by path, and the archive section is read back from
+    ``dist/archive/``."""
     output_dir = Path(output_dir)
     outputs = {}
-    for item in manifest.get("outputs", []):
-        if (output_dir / item["path"]).is_file():
-            outputs[item["path"]] = item  # the last entry for a path wins
-    kept = {k: v for k, v in manifest.items() if k not in ("format", "version", "generator")}
-    data = {**empty_manifest(), **kept, "outputs": [outputs[p] for p in sorted(outputs)],
-            "archive": scan_archive(output_dir)}
-    manifest.update(data)
-    target = manifest_path(output_dir)
-    publish_set([(target, dumps(data))], within=output_dir)
-    return target
+    for item in manifest.outputs:
+        if (output_dir / item.path).is_file():
+            outputs[item.path] = item  # the last entry for a path wins
+    written = dataclasses.replace(manifest, outputs=tuple(outputs[p] for p in sorted(outputs)),
+                                  archive=scan_archive(output_dir))
+    publish_set([(manifest_path(output_dir), dumps(written))], within=output_dir)
+    return written
 
 
 # ---------------------------------------------------------------------------------------
@@ -118,85 +157,73 @@ def html_to_text(fragment: str) -> str:
     return re.sub(r"\s+", " ", _html.unescape(_TAG.sub("", fragment))).strip()
 
 
-def article_entry(article, bibliography=None, status=None) -> dict:
-    """The article's facts for the manifest (plain, picklable data; built in the worker).
-    `status`: its `editions.ReviewStatus` (default: bound without any publication record)."""
+def article_entry(article, bibliography, status=None) -> ArticleRecord:
+    """The article's record for the manifest (built in the worker, picklable), before it
+    is published (`archive.publish_article` adds its review baseline). `status`: its
+    `editions.ReviewStatus` (default: bound without any publication record)."""
     status = status or review_status(article)
-    refs = []
-    for e in getattr(bibliography, "entries", ()) or ():
-        fragment = getattr(e, "html", "")
-        text = getattr(e, "text", None) or html_to_text(fragment)
-        refs.append({"number": e.number, "html": fragment, "text": text})
-    files = published_files(article)
-    due = getattr(article, "next_review_due", None)
+    refs = tuple(ReferenceRecord(e.number, e.html, e.text or html_to_text(e.html))
+                 for e in bibliography.entries)
+    due = article.next_review_due
     if due is None and article.reviewers:
         due = next_review_due(article.reviewers)
-    return {
-        "title": article.title,
-        "subtitle": article.subtitle,
-        "summary": article.summary,
-        "lang": article.lang,
-        "keywords": list(article.keywords),
-        "authors": [a.name for a in article.authors],
-        "reviewers": [{"name": s.reviewer.name, "credential": s.reviewer.credential,
-                       "specialty": s.reviewer.specialty, "reviewed": _iso(s.reviewer.reviewed),
-                       "content": s.reviewer.content or None,
-                       "covers": not status.draft and status.content.matches(s.content)}
-                      for s in status.signoffs],
-        "reviewed": _iso(latest_review(article.reviewers)),
-        "updated": _iso(article.updated),
-        "edition": article.edition,
-        "next_review_due": _iso(due),
-        "publisher": article.publisher,
-        "disclaimer": article.disclaimer,
-        "source_url": article.source_url,
-        "draft": bool(article.draft),
-        "source": f"source/{article.slug}/article.md",
-        "source_files": files,
-        "references": refs,
-        "content_sha256": content_sha256(article),
-        "content_fingerprint": article.content.digest,
-        "content": article.content.short,
-        "content_parts": dict(article.content.parts),
-        "signoffs": [{"name": s.reviewer.name, "reviewed": _iso(s.reviewer.reviewed),
-                      "content": s.content, "legacy": s.legacy} for s in status.signoffs],
-    }
+    return ArticleRecord(
+        title=article.title,
+        subtitle=article.subtitle,
+        summary=article.summary,
+        lang=article.lang,
+        keywords=tuple(article.keywords),
+        authors=tuple(a.name for a in article.authors),
+        reviewers=tuple(ReviewerRecord(s.reviewer.name, s.reviewer.credential, s.reviewer.specialty,
+                                       _iso(s.reviewer.reviewed), s.reviewer.content or None,
+                                       not status.draft and status.content.matches(s.content))
+                        for s in status.signoffs),
+        reviewed=_iso(latest_review(article.reviewers)),
+        updated=_iso(article.updated),
+        edition=article.edition,
+        next_review_due=_iso(due),
+        publisher=article.publisher,
+        disclaimer=article.disclaimer,
+        source_url=article.source_url,
+        draft=bool(article.draft),
+        source=f"source/{article.slug}/article.md",
+        source_files=tuple(published_files(article)),
+        references=refs,
+        content_sha256=content_sha256(article),
+        content_fingerprint=article.content.digest,
+        content=article.content.short,
+        content_parts=tuple(sorted(article.content.parts)),
+        signoffs=tuple(SignoffRecord(s.reviewer.name, _iso(s.reviewer.reviewed), s.content, s.legacy)
+                       for s in status.signoffs),
+    )
 
 
-def output_entry(*, path: str, slug: str, variant: str, paper: str, clinic: str | None, pages: int,
-                 data: bytes, inputs_sha256: str, article_entry: dict, warnings=(),
-                 root: Path | None = None) -> dict:
+def output_entry(*, path: str, slug: str, kind: str, variant: str, paper: str, clinic: str | None,
+                 pages: int, data: bytes, inputs_sha256: str, article: ArticleRecord, warnings=(),
+                 root: Path | None = None) -> OutputRecord:
     """One published file's record (`path` posix, relative to the output folder).
     `warnings`: the job's warnings, as printed; an unchanged rebuild repeats them (and
     ``--strict`` rebuilds a job that had some, so they fail it). Their paths are written
     relative to the project `root`, so the manifest does not depend on the checkout folder."""
-    a = article_entry
-    return {
-        "path": path, "slug": slug, "title": a.get("title"), "lang": a.get("lang"),
-        "edition": a.get("edition"), "content": a.get("content"), "updated": a.get("updated"),
-        "reviewed": a.get("reviewed"),
-        "next_review_due": a.get("next_review_due"), "variant": variant, "paper": paper,
-        "clinic": clinic, "pages": pages, "bytes": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(), "inputs_sha256": inputs_sha256,
-        "warnings": [_portable(w, root) for w in warnings],
-    }
+    a = article
+    return OutputRecord(
+        path=path, slug=slug, kind=kind, title=a.title, lang=a.lang, edition=a.edition,
+        content=a.content, updated=a.updated, reviewed=a.reviewed,
+        next_review_due=a.next_review_due, variant=variant, paper=paper, clinic=clinic,
+        pages=pages, bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+        inputs_sha256=inputs_sha256, warnings=tuple(_portable(w, root) for w in warnings))
 
 
-def _portable(diagnostic, root: Path | None) -> str:
+def _portable(diagnostic: Diagnostic, root: Path | None) -> str:
     """A diagnostic's text with its path relative to the project (when it is inside)."""
-    path = getattr(diagnostic, "path", None)
+    path = diagnostic.path
     if root is not None and path is not None and Path(path).is_absolute():
         try:
             rel = Path(path).relative_to(Path(root)).as_posix()
         except ValueError:
             rel = None
         if rel is not None:
-            import dataclasses
-
-            try:
-                return str(dataclasses.replace(diagnostic, path=rel))
-            except TypeError:  # not a dataclass
-                return str(diagnostic).replace(str(path), rel, 1)
+            return str(dataclasses.replace(diagnostic, path=rel))
     return str(diagnostic)
 
 
@@ -216,19 +243,15 @@ def restored(text: str, root: Path):
                       severity=m["severity"])
 
 
-def outputs_of(manifest: dict, slug: str) -> list[dict]:
-    return [o for o in manifest.get("outputs", []) if o.get("slug") == slug]
-
-
-def output_intact(output_dir: Path, entry: dict) -> bool:
+def output_intact(output_dir: Path, entry: OutputRecord) -> bool:
     """True when the file `entry` records is a regular file inside the output folder
     whose bytes still have the recorded size and sha256."""
-    path = Path(output_dir) / entry.get("path", "")
-    if not (safe_relative(entry.get("path")) and isinstance(entry.get("sha256"), str)):
+    path = Path(output_dir) / entry.path
+    if not (safe_relative(entry.path) and entry.sha256 is not None):
         return False
     try:
-        data = read_regular(path, max(int(entry.get("bytes") or 0), 0))
-    except (OSError, TooLarge, ValueError, TypeError):
+        data = read_regular(path, entry.bytes)
+    except (OSError, TooLarge):
         return False
-    return (len(data) == entry.get("bytes") and inside_output(path, output_dir)
-            and hashlib.sha256(data).hexdigest() == entry["sha256"])
+    return (len(data) == entry.bytes and inside_output(path, output_dir)
+            and hashlib.sha256(data).hexdigest() == entry.sha256)

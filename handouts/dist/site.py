@@ -32,13 +32,17 @@ import jinja2
 import nh3
 from markupsafe import Markup
 
+from handouts.dist.archive import read_edition
+from handouts.dist.records import ArchiveEntry, ArticleRecord, Manifest, OutputRecord
+from handouts.variants.kinds import output_kind
+
 #: The index's own words are English; each handout's entry and page are in its `lang`.
 SITE_LANG = "en"
 THUMB_NAME = "thumb.png"
 THUMB_WIDTH = 240  # px; ~30 KB as an 8-bit palette PNG
 #: Variants offered to readers and clinics, in this order; press is for print shops only.
 READER_VARIANTS = ("handout", "large-print", "booklet")
-#: Variant -> its label key (labels/<lang>.yaml).
+#: An output's kind (`variants.kinds.piece_kinds`) -> its label key (labels/<lang>.yaml).
 VARIANT_LABELS = {
     "handout": "site_handout",
     "large-print": "site_large_print",
@@ -47,11 +51,6 @@ VARIANT_LABELS = {
     "press": "site_press",
 }
 
-
-#: Article facts the templates read; a manifest from an older build may lack some.
-_ARTICLE_DEFAULTS = dict(title="", subtitle="", summary="", lang="en", keywords=[], authors=[],
-                         reviewers=[], reviewed="", updated="", edition=1, next_review_due="",
-                         publisher="", disclaimer="", source_url="", references=[], content="")
 
 
 @dataclass(frozen=True)
@@ -129,12 +128,6 @@ def _native_name(tag: str) -> str:
     return locale.get_display_name(locale) or tag
 
 
-def _variant_key(output: dict) -> str:
-    if "-booklet-pages" in PurePosixPath(output["path"]).stem:
-        return "booklet-pages"
-    return output["variant"]
-
-
 @functools.lru_cache(maxsize=4)
 def _environment(theme) -> jinja2.Environment:
     env = jinja2.Environment(loader=theme.loader("site"),
@@ -144,23 +137,21 @@ def _environment(theme) -> jinja2.Environment:
     return env
 
 
-def _json_ld(article: dict, slug: str) -> Markup:
+def _json_ld(article: ArticleRecord, slug: str) -> Markup:
     """schema.org MedicalWebPage; ``<`` escaped so no value can close the script."""
     data = {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
-        "name": article["title"],
-        "description": article.get("summary") or "",
-        "inLanguage": article["lang"],
-        "dateModified": article.get("updated") or None,
-        "lastReviewed": article.get("reviewed") or None,
-        "reviewedBy": [{"@type": "Person", "name": r["name"],
-                        "honorificSuffix": r.get("credential", ""),
-                        "knowsAbout": r.get("specialty", "")} for r in article.get("reviewers", [])
-                       if r.get("covers", True)],
-        "author": [{"@type": "Person", "name": name} for name in article.get("authors", [])],
-        "publisher": {"@type": "Organization", "name": article.get("publisher", "")},
-        "keywords": ", ".join(article.get("keywords", [])),
+        "name": article.title,
+        "description": article.summary,
+        "inLanguage": article.lang,
+        "dateModified": article.updated,
+        "lastReviewed": article.reviewed,
+        "reviewedBy": [{"@type": "Person", "name": r.name, "honorificSuffix": r.credential,
+                        "knowsAbout": r.specialty} for r in article.reviewers if r.covers],
+        "author": [{"@type": "Person", "name": name} for name in article.authors],
+        "publisher": {"@type": "Organization", "name": article.publisher},
+        "keywords": ", ".join(article.keywords),
         "audience": {"@type": "PeopleAudience", "audienceType": "Patient"},
     }
     text = json.dumps({k: v for k, v in data.items() if v not in (None, "", [])},
@@ -194,23 +185,22 @@ def reference_html(fragment) -> Markup:
                             url_schemes={"http", "https"}, link_rel="noopener noreferrer"))
 
 
-def _downloads(outputs: list[dict], from_dir: str, default_paper: str, labels: dict) -> dict:
-    """Group an article's outputs: reader variants, print-shop files, per clinic; labelled
-    in the article's language (`labels`)."""
+def _downloads(outputs: list[OutputRecord], from_dir: str, default_paper: str, labels: dict,
+               names: dict[str, str]) -> dict:
+    """Group an article's outputs: reader variants, print-shop files, per clinic (by the
+    name readers know it by, `names`); labelled in the article's language (`labels`)."""
     groups: dict = {"reader": [], "press": [], "clinics": defaultdict(list)}
     order = {name: i for i, name in enumerate((*READER_VARIANTS, "booklet-pages", "press"))}
-    for out in sorted(outputs, key=lambda o: (o.get("clinic") or "", order.get(_variant_key(o), 99),
-                                              o.get("paper") != default_paper, o["path"])):
-        key = _variant_key(out)
-        paper = (out.get("paper") or "").upper() if out.get("paper") == "a4" else (out.get("paper") or "").title()
-        clinic = out.get("clinic_name") or out.get("clinic") or ""
+    for out in sorted(outputs, key=lambda o: (o.clinic or "", order.get(o.kind, 99),
+                                              o.paper != default_paper, o.path)):
+        key = out.kind
+        paper = (out.paper or "").upper() if out.paper == "a4" else (out.paper or "").title()
+        clinic = names.get(out.clinic, out.clinic) if out.clinic else ""
         label = labels.get(VARIANT_LABELS.get(key, ""), key)
         if clinic and key in ("press", "booklet-pages"):
             label += f" — {clinic}"
-        pages = int(out.get("pages") or 0)
-        item = Download(_relative(out["path"], from_dir), label, key,
-                        paper, pages, human_size(int(out.get("bytes") or 0)),
-                        _extent(key, pages, labels))
+        item = Download(_relative(out.path, from_dir), label, key, paper, out.pages,
+                        human_size(out.bytes), _extent(key, out.pages, labels))
         if key in ("press", "booklet-pages"):  # print shops only, whoever's copy it is
             groups["press"].append(item)
         elif clinic:
@@ -221,65 +211,38 @@ def _downloads(outputs: list[dict], from_dir: str, default_paper: str, labels: d
     return groups
 
 
-def _edition_facts(output_dir: Path, folder: str) -> dict:
-    """An archived edition's ``edition.json`` ({} when missing or not an object)."""
-    try:
-        info = json.loads((Path(output_dir) / folder / "edition.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return info if isinstance(info, dict) else {}
-
-
-def _is_date(value) -> bool:
-    try:
-        dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _file_kind(path: str, slug: str, default_paper: str) -> dict:
-    """What an output file is, from its name (for an archive that did not record it)."""
-    from handouts.project.config import PAPERS
-
+def _file_kind(path: str, slug: str, default_paper: str) -> tuple[str, str, str | None]:
+    """(kind, paper, clinic) of an archived file its edition did not record, from its
+    name (a name no variant makes is shown as it is)."""
     parts = path.split("/")
     clinic = parts[1] if len(parts) == 3 and parts[0] == "clinics" else None
-    stem = PurePosixPath(parts[-1]).stem
-    rest = stem[len(slug):] if stem.startswith(slug) else stem
-    paper = next((p for p in PAPERS if rest.endswith(f"-{p}")), default_paper)
-    rest = rest.removesuffix(f"-{paper}") if rest.endswith(f"-{paper}") else rest
-    return {"path": path, "variant": rest.lstrip("-") or "handout", "paper": paper, "clinic": clinic}
+    kind, paper = output_kind(path, slug) or (PurePosixPath(parts[-1]).stem, None)
+    return kind, paper or default_paper, clinic
 
 
-def _earlier_editions(output_dir: Path, slug: str, archived: list, from_dir: str,
+def _earlier_editions(output_dir: Path, slug: str, archived: tuple[ArchiveEntry, ...], from_dir: str,
                       default_paper: str, names: dict, labels: dict) -> list[dict]:
     """The archived editions, newest first: who reviewed each, its content fingerprint, and
     each of its PDFs named by what it is ("Large print · A4 — Riverside Clinic")."""
     out = []
-    for e in sorted(archived, key=lambda e: -int(e["edition"])):
-        info = _edition_facts(output_dir, e["path"])
-        known = {o["path"]: o for o in info.get("outputs") or ()
-                 if isinstance(o, dict) and isinstance(o.get("path"), str)}
+    for e in sorted(archived, key=lambda e: -e.edition):
+        info = read_edition(Path(output_dir) / e.path, slug)
+        known = {o.path: (o.kind, o.paper or "", o.clinic) for o in info.outputs} if info else {}
         files = []
-        for f in e["files"]:
+        for f in e.files:
             if not f.endswith(".pdf") or f.startswith("source/"):
                 continue
-            kind = known.get(f) or _file_kind(f, slug, default_paper)
-            key = _variant_key(kind)
-            paper = str(kind.get("paper") or "")
+            key, paper, clinic = known.get(f) or _file_kind(f, slug, default_paper)
             label = labels.get(VARIANT_LABELS.get(key, ""), key) + (
                 f" · {paper.upper() if paper == 'a4' else paper.title()}" if paper else "")
-            if kind.get("clinic"):
-                label += f" — {names.get(kind['clinic'], kind['clinic'])}"
-            files.append({"href": _relative(f"{e['path']}/{f}", from_dir), "label": label,
+            if clinic:
+                label += f" — {names.get(clinic, clinic)}"
+            files.append({"href": _relative(f"{e.path}/{f}", from_dir), "label": label,
                           "name": f})
-        reviewers = [{"name": r["name"], "credential": str(r.get("credential") or ""),
-                      "reviewed": r.get("reviewed") if _is_date(r.get("reviewed")) else ""}
-                     for r in info.get("reviewers") or ()
-                     if isinstance(r, dict) and isinstance(r.get("name"), str) and r.get("covers", True)]
-        content = info.get("content") or str(info.get("content_fingerprint") or "")[:12]
-        out.append({"edition": e["edition"], "files": files, "reviewers": reviewers,
-                    "content": content if isinstance(content, str) else ""})
+        article = info.article if info else None
+        out.append({"edition": e.edition, "files": files,
+                    "reviewers": [r for r in article.reviewers if r.covers] if article else [],
+                    "content": (article.content or article.content_fingerprint[:12]) if article else ""})
     return out
 
 
@@ -318,14 +281,14 @@ def _thumbnail(pdf_path: Path, sha256: str = "", previous: Path | None = None) -
     return out.getvalue()
 
 
-def _main_output(outputs: list[dict], default_paper: str) -> dict | None:
+def _main_output(outputs: list[OutputRecord], default_paper: str) -> OutputRecord | None:
     """The plain handout on the default paper, else the first reader output."""
-    plain = [o for o in outputs if not o.get("clinic") and _variant_key(o) in READER_VARIANTS]
-    plain.sort(key=lambda o: (_variant_key(o) != "handout", o.get("paper") != default_paper))
+    plain = [o for o in outputs if not o.clinic and o.kind in READER_VARIANTS]
+    plain.sort(key=lambda o: (o.kind != "handout", o.paper != default_paper))
     return plain[0] if plain else None
 
 
-def site_files(output_dir: Path, theme, manifest: dict,
+def site_files(output_dir: Path, theme, manifest: Manifest,
                default_paper: str = "a4", clinic_names: dict[str, str] | None = None,
                site_url: str = "") -> list[tuple[Path, bytes]]:
     """Every file of the site for `manifest`: the index, per-handout pages, thumbnails.
@@ -339,58 +302,52 @@ def site_files(output_dir: Path, theme, manifest: dict,
 
     table = label_table(theme)
     names = clinic_names or {}
-    outputs = [{**o, "clinic_name": names.get(o.get("clinic") or "", o.get("clinic_name"))}
-               for o in manifest.get("outputs", [])]
-    manifest = {**manifest, "outputs": outputs}
     env = _environment(theme)
-    articles: dict = manifest.get("articles", {})
-    by_slug: dict[str, list[dict]] = defaultdict(list)
-    for out in manifest.get("outputs", []):
-        by_slug[out["slug"]].append(out)
-    archive = manifest.get("archive", {})
+    by_slug: dict[str, list[OutputRecord]] = defaultdict(list)
+    for out in manifest.outputs:
+        by_slug[out.slug].append(out)
     css = theme.path("site/site.css").read_bytes()
     files: list[tuple[Path, bytes]] = [(output_dir / "site.css", css)]
     entries = []
     # A draft is not medically reviewed: it is never offered to patients (its PDF, stamped
     # DRAFT, stays in dist/ for the editors).
-    articles = {slug: {**_ARTICLE_DEFAULTS, **article} for slug, article in articles.items()
-                if not article.get("draft")}
-    for slug, article in sorted(articles.items(), key=lambda kv: kv[1]["title"].casefold()):
+    articles = {slug: article for slug, article in manifest.articles.items() if not article.draft}
+    for slug, article in sorted(articles.items(), key=lambda kv: kv[1].title.casefold()):
         outputs = by_slug.get(slug, [])
         main = _main_output(outputs, default_paper)
         thumb = None
         if main is not None:
-            png = _thumbnail(output_dir / main["path"], main.get("sha256", ""),
+            png = _thumbnail(output_dir / main.path, main.sha256 or "",
                              output_dir / slug / THUMB_NAME)
             if png:
                 files.append((output_dir / slug / THUMB_NAME, png))
                 thumb = href(slug, THUMB_NAME)
-        labels = labels_for(table, article["lang"])
-        editions = _earlier_editions(output_dir, slug, archive.get(slug, []), slug, default_paper,
-                                     names, labels)
+        labels = labels_for(table, article.lang)
+        editions = _earlier_editions(output_dir, slug, manifest.archive.get(slug, ()), slug,
+                                     default_paper, names, labels)
         entry = dict(slug=slug, article=article, main=main, thumb=thumb, page=href(slug, "index.html"),
-                     language=_language_name(article["lang"]), t=labels,
-                     native_language=_native_name(article["lang"]),
-                     main_extent=_extent(_variant_key(main), int(main.get("pages") or 0), labels)
-                     if main else "",
+                     language=_language_name(article.lang), t=labels,
+                     native_language=_native_name(article.lang),
+                     main_extent=_extent(main.kind, main.pages, labels) if main else "",
                      editions=editions)
         entries.append(entry)
         og_image = (site_url.rstrip("/") + "/" + quote(f"{slug}/{THUMB_NAME}")) if thumb and site_url else ""
         page = env.get_template("article.html.j2").render(
-            **entry, root="../", downloads=_downloads(outputs, slug, default_paper, labels),
-            json_ld=_json_ld(article, slug), og_locale=og_locale(article["lang"]), og_image=og_image,
-            references=[(r["number"], reference_html(r["html"])) for r in article.get("references", [])],
+            **entry, root="../", downloads=_downloads(outputs, slug, default_paper, labels, names),
+            json_ld=_json_ld(article, slug), og_locale=og_locale(article.lang), og_image=og_image,
+            references=[(r.number, reference_html(r.html)) for r in article.references],
             thumb_href=THUMB_NAME if thumb else None)
         files.append((output_dir / slug / "index.html", page.encode()))
     languages: dict[str, list] = defaultdict(list)
     topics: dict[str, list] = defaultdict(list)
     for entry in entries:
         languages[entry["language"]].append(entry)
-        for keyword in entry["article"].get("keywords", []):
+        for keyword in entry["article"].keywords:
             topics[keyword.casefold()].append(entry)
     for entry in entries:
-        entry["downloads"] = _downloads(by_slug.get(entry["slug"], []), "", default_paper, entry["t"])
-    publishers = sorted({e["article"].get("publisher") or "" for e in entries} - {""})
+        entry["downloads"] = _downloads(by_slug.get(entry["slug"], []), "", default_paper, entry["t"],
+                                        names)
+    publishers = sorted({e["article"].publisher for e in entries} - {""})
     index = env.get_template("index.html.j2").render(
         entries=entries, languages=dict(sorted(languages.items())),
         topics=dict(sorted(topics.items())), publisher=", ".join(publishers), root="")

@@ -91,12 +91,9 @@ def over(name: str, value: int, limits: Limits | None, noun: str) -> str:
     return f"{value:,} {noun}, over the limit of {getattr(limits or DEFAULT, name):,} ({name})"
 
 
-def get(limits, name: str) -> int:
-    """``limits.name`` when `limits` has it (a `Limits`, or None for the defaults)."""
-    value = getattr(limits, name, None) if limits is not None else None
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    return getattr(DEFAULT, name)
+def get(limits: Limits | None, name: str) -> int:
+    """The limit `name` of `limits` (None: the defaults)."""
+    return getattr(limits or DEFAULT, name)
 
 
 def parse_limits(table, path: Path, line_of) -> tuple[Limits, list[Diagnostic]]:

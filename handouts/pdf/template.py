@@ -146,7 +146,7 @@ def render_document(article: Article, body: Body, bibliography: Bibliography, va
         date=(lambda d: format_date(d, article.lang)) if i18n.primary(article.lang) == "en"
         else (lambda d: Markup('<span class="nowrap">%s</span>') % format_date(d, article.lang)),
         plain_date=lambda d: format_date(d, article.lang),
-        next_review_due=getattr(article, "next_review_due", None),
+        next_review_due=article.next_review_due,
         document_date=document_date(article),  # PDF dates: updated, else SOURCE_DATE_EPOCH
         variant=variant,
         clinic=clinic,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from handouts.batch.run import BatchOptions, Progress, run
+from handouts.dist.records import Manifest, OutputRecord
 from handouts.errors import ExitStatus, InputError, shown
 from handouts.printing.cups import (STOPPED, Printer, Submission, default_queue,
                                     printer_attributes, submit, tell_dry_run)
@@ -84,8 +85,8 @@ def print_article(config: Config, slug: str, options: PrintOptions, *,
     from handouts.dist.manifest import read_manifest
 
     manifest = read_manifest(config.output_dir)
-    article = (manifest.get("articles") or {}).get(job.slug) or {}
-    if article.get("draft"):
+    article = manifest.articles.get(job.slug)
+    if article is not None and article.draft:
         from handouts.source.article import load_article
 
         raise InputError.at(job.article, load_article(job.article, config).line_of("draft"),
@@ -99,8 +100,8 @@ def print_article(config: Config, slug: str, options: PrintOptions, *,
     queue = options.printer or (clinic.printer if clinic else "") or default_queue()
     printer = printer_attributes(queue)
     _check_printer(printer, media, job.paper)
-    name = job_name(entry.get("title") or job.slug, job.variant, entry.get("edition"),
-                    article.get("content_sha256"))
+    name = job_name(entry.title or job.slug, job.variant, entry.edition,
+                    article.content_sha256 if article is not None else None)
     sides = SIDES[job.variant] if pages > 1 else "one-sided"
     common = (("media", media), ("print-scaling", "none"),
               ("document-format", "application/pdf"))
@@ -141,16 +142,16 @@ def _send(printer: Printer, job: Submission, dry_run: bool, tell, what: str) -> 
 # The published file and the printer's fit for it
 
 
-def _published(config: Config, manifest: dict, name: str) -> tuple[Path, dict]:
+def _published(config: Config, manifest: Manifest, name: str) -> tuple[Path, OutputRecord]:
     """The file the build published as `name`, unchanged since (its sha256)."""
     import hashlib
 
-    entry = next((o for o in manifest.get("outputs", []) if o.get("path") == name), None)
+    entry = manifest.output(name)
     path = config.output_dir / name
     if entry is None or not path.is_file():
         raise InputError.at(path, None, "not published by this build",
                             "rebuild it: handouts --force SLUG")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != entry.get("sha256"):
+    if hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
         raise InputError.at(path, None, "changed since it was built (its sha256 is not the "
                             "manifest's)", "rebuild it with --force before printing")
     return path, entry

@@ -243,11 +243,11 @@ def disclaimer_default(config, lang: str) -> str:
     the ``[disclaimer]`` table's entry for the language (or its primary subtag); else the
     English one when ``allow_disclaimer_fallback = true``; else empty (the load stage then
     reports it)."""
-    table = getattr(config, "disclaimers", None) or {}
+    table = config.disclaimers
     for tag in (lang, lang.split("-")[0], primary(lang)):
         if table.get(tag):
             return table[tag]
-    if primary(lang) == "en" or getattr(config, "allow_disclaimer_fallback", False):
+    if primary(lang) == "en" or config.allow_disclaimer_fallback:
         return table.get("en") or config.disclaimer
     return ""
 
@@ -257,7 +257,7 @@ def missing_disclaimer(config, lang: str) -> tuple[str, str]:
     if primary(lang) == "en":
         return ("no medical disclaimer",
                 "add 'disclaimer: …' to the front matter or to handouts.toml")
-    has_english = bool((getattr(config, "disclaimers", None) or {}).get("en") or config.disclaimer)
+    has_english = bool(config.disclaimers.get("en") or config.disclaimer)
     hint = (f"add '{primary(lang)} = \"…\"' under [disclaimer] in handouts.toml or 'disclaimer: …' "
             "to the front matter")
     if has_english:

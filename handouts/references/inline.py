@@ -9,6 +9,7 @@ import xml.etree.ElementTree as etree
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
+from handouts.references.bibliography import Numbers
 from handouts.references.citations import (CITATION_RE, CITATION_RUN, NARRATIVE_RE, CitationItem,
                                            parse_citation_group, split_locator)
 
@@ -66,7 +67,7 @@ class CitationProcessor(InlineProcessor):
 class NarrativeProcessor(InlineProcessor):
     """``@key`` -> ``Smith et al<sup class="citation">3</sup>``; an unknown ``@word`` stays text."""
 
-    def __init__(self, pattern, md, numbers: dict[str, int]):
+    def __init__(self, pattern, md, numbers: Numbers):
         super().__init__(pattern, md)
         self.numbers = numbers
 
@@ -78,7 +79,7 @@ class NarrativeProcessor(InlineProcessor):
             return None, None, None
         locator, suffix = split_locator(", " + m.group("loc")) if m.group("loc") else ("", "")
         span = etree.Element("span", {"class": "citation-narrative"})
-        span.text = getattr(self.numbers, "names", {}).get(key, "")
+        span.text = self.numbers.names.get(key, "")
         span.append(_superscript([CitationItem(key, locator, "", suffix)], self.numbers))
         return span, m.start(0), m.end(0)
 
@@ -101,7 +102,7 @@ class CitationExtension(Extension):
     """
 
     def __init__(self, numbers: dict[str, int], **kwargs):
-        self.numbers = numbers
+        self.numbers = numbers if isinstance(numbers, Numbers) else Numbers(numbers)
         super().__init__(**kwargs)
 
     def extendMarkdown(self, md):  # noqa: N802

@@ -119,7 +119,7 @@ def _check_labels(path: Path, lang: str, config: Config) -> list[Diagnostic]:
 def load_article(path: Path, config: Config) -> Article:
     """Read, parse and validate one article; raise `InputError` with every problem."""
     path = Path(path)
-    limits = getattr(config, "limits", None)
+    limits = config.limits
     if (bad_slug := paths.slug_diagnostic(path)) is not None:
         raise InputError(bad_slug)
     text = _read_text(path, _check_article_file(path, config, limits))
@@ -138,7 +138,7 @@ def load_article(path: Path, config: Config) -> Article:
     if bibliography is None and values["references"]:  # the older key: one file name
         bibliography, bib_key = (values["references"], values["_references_line"]), "references"
     references, cited, cite_problems, cite_warnings = cite_article(
-        path, bibliography, bib_key, body, body_line, getattr(config, "limits", None))
+        path, bibliography, bib_key, body, body_line, limits)
     image_problems, image_warnings, images = check_images(path, body, body_line, config.allow_remote,
                                                           limits)
     problems += cite_problems + image_problems

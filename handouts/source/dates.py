@@ -21,14 +21,13 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def latest_review(reviewers) -> dt.date | None:
-    dates = [r.reviewed for r in reviewers or () if getattr(r, "reviewed", None)]
-    return max(dates) if dates else None
+    return max((r.reviewed for r in reviewers), default=None)
 
 
 def next_review_due(reviewers, config=None) -> dt.date | None:
     """The latest reviewer's date + ``review_interval_months`` (None: never reviewed)."""
     last = latest_review(reviewers)
-    months = getattr(config, "review_interval_months", DEFAULT_INTERVAL) or DEFAULT_INTERVAL
+    months = (config.review_interval_months if config is not None else 0) or DEFAULT_INTERVAL
     return add_months(last, months) if last else None
 
 
@@ -36,7 +35,7 @@ def document_date(article) -> str | None:
     """The date the PDF's metadata carries, as a W3C date: the article's ``updated``
     date ("2024-03-02"), else — a draft without a date — ``SOURCE_DATE_EPOCH``
     ("2026-11-26T05:00:00Z"), else None (no date at all: the bytes stay the same)."""
-    if getattr(article, "updated", None):
+    if article.updated:
         return article.updated.isoformat()
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():

@@ -272,7 +272,7 @@ def parse_front_matter(path: Path, yaml_text: str, config: Config) -> tuple[dict
 
     The values include ``_lines`` ({top-level key: its line in article.md})."""
     first = 2
-    _preflight(path, yaml_text, first, getattr(config, "limits", None))
+    _preflight(path, yaml_text, first, config.limits)
     node = _compose(path, yaml_text, first)
     check = _Checker(path, first)
     if node is None:

@@ -38,6 +38,37 @@ def output_suffixes() -> frozenset[str]:
         ends |= {f"{piece}-{paper}" for piece in pieces}
     return frozenset(ends)
 
+
+def piece_suffix(kind: str) -> str:
+    """The name suffix of a piece of `kind`: the handout is ``<slug>.pdf``, others
+    ``<slug>-<kind>.pdf`` (``flu-booklet-pages.pdf``)."""
+    return "" if kind == "handout" else f"-{kind}"
+
+
+@functools.lru_cache(maxsize=1)
+def piece_kinds() -> dict[str, str]:
+    """Every kind of file a variant finishes -> the variant that makes it (``booklet`` and
+    ``booklet-pages`` are the booklet's)."""
+    return {kind: name for name in VARIANTS for kind in make_variant(name, PAPERS[0]).piece_kinds}
+
+
+def output_kind(path: str, slug: str) -> tuple[str, str | None] | None:
+    """(kind, paper) of the output file `path` of article `slug`, read from its name
+    (``clinics/x/flu-booklet-pages-letter.pdf`` -> ``("booklet-pages", "letter")``; the
+    paper is None when the name gives none: the project's paper). None when no variant
+    makes a file of that name. Only for records that did not say what a file is: a
+    manifest or archive written before kinds were recorded, or one rebuilt from dist/."""
+    stem = path.rsplit("/", 1)[-1].removesuffix(".pdf")
+    if not stem.startswith(slug):
+        return None
+    rest = stem[len(slug):]
+    for kind in piece_kinds():
+        for paper in (None, *PAPERS):
+            if rest == piece_suffix(kind) + (f"-{paper}" if paper else ""):
+                return kind, paper
+    return None
+
+
 #: A booklet thicker than this folds badly and needs a long-reach stapler.
 BOOKLET_MAX_PAGES = 48
 #: Tighter booklet layouts tried when the content overflows a multiple of 4 by one or two
@@ -57,9 +88,10 @@ DEFAULT_PRESS_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc"
 
 
 class Piece(NamedTuple):
-    """One finished PDF of a variant: its name suffix, bytes, page count, how to print it."""
+    """One finished PDF of a variant: its kind (`piece_kinds`), bytes, page count, how to
+    print it."""
 
-    suffix: str
+    kind: str
     data: bytes
     pages: int
     note: str = ""
@@ -88,12 +120,17 @@ class Variant:
     @property
     def suffix(self) -> str:
         """Output name suffix: the handout is ``<slug>.pdf``, others ``<slug>-<name>.pdf``."""
-        return "" if self.name == "handout" else f"-{self.name}"
+        return piece_suffix(self.name)
+
+    @property
+    def piece_kinds(self) -> tuple[str, ...]:
+        """The kinds of the files `finish` makes, in its order (known before building)."""
+        return (self.name,)
 
     @property
     def piece_suffixes(self) -> tuple[str, ...]:
-        """The name suffixes of the files `finish` makes (known before building)."""
-        return (self.suffix,)
+        """The name suffixes of the files `finish` makes."""
+        return tuple(map(piece_suffix, self.piece_kinds))
 
     @property
     def page_css(self) -> str:
@@ -108,7 +145,7 @@ class Variant:
     def check_article(self, article, clinic=None, allow_draft: bool = False) -> None:
         """Drafts stay out of print: a draft is refused for a print shop's file and for a
         clinic's copies, unless `allow_draft` (``--allow-draft``)."""
-        if not getattr(article, "draft", False) or allow_draft:
+        if not article.draft or allow_draft:
             return
         if self.for_print:
             what = f"the {self.name} variant (a print shop's file)"
@@ -127,7 +164,7 @@ class Variant:
 
     def finish(self, data: bytes, pages: int, article, clinic, warnings: list) -> list[Piece]:
         """Post-work on the rendered PDF -> the files this variant makes."""
-        return [Piece(self.suffix, data, pages, "")]
+        return [Piece(self.name, data, pages, "")]
 
 
 @dataclass(frozen=True)
@@ -151,8 +188,8 @@ class Booklet(Variant):
     mirrored: ClassVar[bool] = True
 
     @property
-    def piece_suffixes(self) -> tuple[str, ...]:
-        return (self.suffix, self.suffix + "-pages")
+    def piece_kinds(self) -> tuple[str, ...]:
+        return (self.name, f"{self.name}-pages")
 
     def padding_pages(self, count: int, clinic=None) -> tuple[str, ...]:
         """What fills `count` pages: Questions for the care team first when there is a
@@ -216,8 +253,8 @@ class Booklet(Variant):
                                                     for k, n in counts.items()))
         if blanks:
             notes.append(f"{blanks} blank page(s) added before the back cover")
-        return [Piece(self.suffix, imposed, sides, "; ".join(notes)),
-                Piece(self.suffix + "-pages", padded, total,
+        return [Piece(self.name, imposed, sides, "; ".join(notes)),
+                Piece(f"{self.name}-pages", padded, total,
                       "reading order, for print shops that impose themselves")]
 
 
@@ -243,7 +280,7 @@ class Press(Variant):
         data = make_pdfx(marked, profile, article)
         note = (f"PDF/X-4, output intent {profile.description}; trim {self.page_css}, "
                 f"bleed {self.bleed_mm:g} mm, crop marks in the slug; TrimBox and BleedBox set")
-        return [Piece(self.suffix, data, pages, note)]
+        return [Piece(self.name, data, pages, note)]
 
 
 def make_variant(name: str, paper: str, bleed_mm: float | None = None, config=None) -> Variant:
@@ -253,11 +290,11 @@ def make_variant(name: str, paper: str, bleed_mm: float | None = None, config=No
         raise InputError.at(None, None, f"unknown variant '{name}'",
                             f"choose from {', '.join(VARIANTS)} or all")
     if name == "booklet":
-        padding = getattr(config, "booklet_padding", "notes") or "notes"
+        padding = (config.booklet_padding if config is not None else "") or "notes"
         return Booklet(paper=paper, page_mm=HALF_SHEETS[paper], padding_style=padding)
     if name == "press":
         bleed = DEFAULT_BLEED[paper] if bleed_mm is None else bleed_mm
-        setting = getattr(config, "press_profile", None)
+        setting = config.press_profile if config is not None else None
         profile = Path(setting) if setting else DEFAULT_PRESS_PROFILE
         if setting and not profile.is_absolute() and config is not None:
             profile = config.root / profile

@@ -133,7 +133,7 @@ def _srgb_profile() -> bytes:
 def document_date(article, info_date: str | None = None) -> dt.datetime:
     """The date the PDF carries: the article's `updated` date, else SOURCE_DATE_EPOCH,
     else the date WeasyPrint wrote, else 1 January 1980 (never the clock)."""
-    updated = getattr(article, "updated", None)
+    updated = article.updated
     if updated:
         return dt.datetime(updated.year, updated.month, updated.day, tzinfo=dt.timezone.utc)
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -191,7 +191,7 @@ def make_pdfx(data: bytes, profile: OutputProfile, article=None) -> bytes:
     if reader.trailer.get("/ID"):
         first = reader.trailer["/ID"][0].get_object()
         file_id = getattr(first, "original_bytes", None) or bytes(first)
-    xmp = _xmp(root, xmp_date, file_id, getattr(article, "edition", 1) or 1)
+    xmp = _xmp(root, xmp_date, file_id, article.edition)
     stream = StreamObject()
     stream[NameObject("/Type")] = NameObject("/Metadata")
     stream[NameObject("/Subtype")] = NameObject("/XML")

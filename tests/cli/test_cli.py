@@ -77,6 +77,13 @@ def test_verbose_table(cli, project):
     assert row.split()[:3] == [FICTIONAL, "handout", "2"]
 
 
+def test_verbose_table_names_each_file_by_its_kind_and_paper(cli, project):
+    code, out, err = cli("--root", project, "--variant", "booklet", "--paper", "letter", "-v", "-q")
+    assert code == 0, err
+    rows = [line.split() for line in out.strip().splitlines()[1:]]
+    assert [row[:2] for row in rows] == [[FICTIONAL, "booklet-letter"], [FICTIONAL, "booklet-pages-letter"]]
+
+
 def test_mistyped_command_gets_did_you_mean(cli, project):
     code, out, err = cli("chek", "--root", project)
     assert code == 2

@@ -17,11 +17,13 @@ import pytest
 from pypdf import PdfReader
 
 from handouts.batch import run as batch
+from handouts.checks import RULES, load_families
 from handouts.dist import archive, editions
 from handouts.source import dates
 from handouts.project.config import load_config
 from handouts.errors import InputError
 from handouts.dist.manifest import read_manifest
+from handouts.dist.records import ArticleRecord, PublishedSet
 from pdfcheck import REPO
 
 SLUG = "fictional-rest-guide"
@@ -34,18 +36,12 @@ def project(project):
     from PIL import Image
 
     Image.new("RGB", (900, 600), (180, 200, 220)).save(project / "source" / SLUG / "images" / "bedroom.png")
-    # The editorial checks (issue 12) have their own tests; here they would add warnings of
-    # their own that --strict turns into errors before the review warnings are reached.
-    try:
-        from handouts.checks import RULES, load_families
-
-        load_families()
-        families = sorted({name.split("/")[0] for name in RULES})
-    except ImportError:
-        families = []
-    if families:
-        toml = project / "handouts.toml"
-        toml.write_text(toml.read_text() + "\n[checks]\ndisable = [%s]\n" % ", ".join(f'"{f}"' for f in families))
+    # The editorial checks have their own tests; here they would add warnings of their own
+    # that --strict turns into errors before the review warnings are reached.
+    load_families()
+    families = sorted({name.split("/")[0] for name in RULES})
+    toml = project / "handouts.toml"
+    toml.write_text(toml.read_text() + "\n[checks]\ndisable = [%s]\n" % ", ".join(f'"{f}"' for f in families))
     return project
 
 
@@ -145,7 +141,7 @@ def test_an_input_change_rebuilds_only_what_depends_on_it(project):
     toml.write_text("review_interval_months = 24\n" + toml.read_text())
     report = build(project, "handout")
     assert len(report.built) == 1
-    assert read_manifest(project / "dist")["articles"][SLUG]["next_review_due"] == "2026-03-01"
+    assert read_manifest(project / "dist").articles[SLUG].next_review_due == "2026-03-01"
 
 
 def test_a_new_edition_archives_the_old_pdfs_and_sources_and_updates_the_manifest(project):
@@ -172,7 +168,7 @@ def test_a_new_edition_archives_the_old_pdfs_and_sources_and_updates_the_manifes
     assert (archived / "source" / "references.json").is_file()
     assert archive.archived_editions(load_config(project), SLUG) == [2]
     assert archive.archived_source(load_config(project), SLUG, 2) == archived / "source" / "article.md"
-    assert archive.archived_entry(load_config(project), SLUG, 2)["reviewed"] == "2024-03-01"
+    assert archive.archived_entry(load_config(project), SLUG, 2).article.reviewed == "2024-03-01"
     with pytest.raises(InputError, match="edition 1 of 'fictional-rest-guide' is not in the archive"):
         archive.archived_source(load_config(project), SLUG, 1)
 
@@ -234,9 +230,9 @@ def test_an_overdue_review_is_a_warning_and_an_error_under_strict(project):
 
 def test_review_warnings_use_the_day_they_are_given(project):
     config = load_config(project)
-    entry = {"reviewed": "2024-03-01", "next_review_due": "2027-03-01", "content_sha256": "a"}
-    assert editions.review_warnings(config, SLUG, entry, {}, today=dt.date(2027, 3, 1)) == []
-    late = editions.review_warnings(config, SLUG, entry, {}, today=dt.date(2027, 3, 2))
+    entry = ArticleRecord(1, reviewed="2024-03-01", next_review_due="2027-03-01", content_sha256="a")
+    assert editions.review_warnings(config, SLUG, entry, today=dt.date(2027, 3, 1)) == []
+    late = editions.review_warnings(config, SLUG, entry, today=dt.date(2027, 3, 2))
     assert len(late) == 1 and late[0].severity == "warning"
 
 
@@ -283,7 +279,7 @@ def test_an_article_whose_name_another_articles_variant_uses_is_refused(project)
     message, = problems(report)
     assert f"'{SLUG}-press'" in message and f"{SLUG}-press.pdf" in message and "rename" in message
     manifest = read_manifest(project / "dist")
-    assert {o["slug"] for o in manifest["outputs"]} == {SLUG}  # only the other one was built
+    assert {o.slug for o in manifest.outputs} == {SLUG}  # only the other one was built
     text = pdf_text(project / "dist" / f"{SLUG}-press.pdf")
     assert "Resting Well" in text and "Sleeping In" not in text
 
@@ -349,11 +345,11 @@ def test_a_tampered_manifest_cannot_make_the_build_delete_files_outside_dist(pro
                     {"path": "/etc/hostname", "slug": SLUG, "edition": 1, "variant": "press"}]}))
     config = load_config(project)
     manifest = read_manifest(dist)
-    assert manifest["outputs"] == [] and manifest["articles"][SLUG]["source_files"] == ["article.md"]
-    archive.publish_article(config, SLUG, 2, [(dist / f"{SLUG}.pdf", b"%PDF-1.7 new")], manifest,
-                             article=project / "source" / SLUG / "article.md",
-                             entry={"edition": 2, "reviewed": "2024-03-01"})
-    write_manifest(dist, manifest)
+    assert manifest.outputs == () and manifest.articles[SLUG].source_files == ("article.md",)
+    record, _ = archive.publish_article(config, SLUG, 2, [(dist / f"{SLUG}.pdf", b"%PDF-1.7 new")],
+                                        manifest, article=project / "source" / SLUG / "article.md",
+                                        entry=ArticleRecord(2, reviewed="2024-03-01"))
+    write_manifest(dist, manifest.with_set(PublishedSet(SLUG, record, ())))
     assert victim.read_text() == "precious"
     assert (dist / "archive" / SLUG / "edition-1" / "edition.json").is_file()
 

@@ -144,15 +144,16 @@ def test_thumbnail_is_small_png_with_alt_text(site):
 
 def test_site_escapes_article_text(tmp_path):
     """A title with markup is shown as text, and cannot close the JSON-LD script."""
+    from handouts.dist.manifest import valid_manifest
     from handouts.dist.site import site_files
     from handouts.theme import Theme
 
     from pdfcheck import REPO
 
     hostile = '</script><script>alert(1)</script><b>x</b>'
-    manifest = {"articles": {"a": {"title": hostile, "summary": hostile, "lang": "en",
-                                   "reviewers": [], "disclaimer": hostile, "edition": 1}},
-                "outputs": [], "archive": {}}
+    manifest = valid_manifest(tmp_path, {"articles": {"a": {
+        "title": hostile, "summary": hostile, "lang": "en", "reviewers": [], "disclaimer": hostile,
+        "edition": 1}}, "outputs": [], "archive": {}})
     files = dict(site_files(tmp_path, Theme.load(REPO / "styles"), manifest))
     page = files[tmp_path / "a" / "index.html"].decode()
     index = files[tmp_path / "index.html"].decode()
@@ -161,17 +162,18 @@ def test_site_escapes_article_text(tmp_path):
 
 
 def test_drafts_are_not_offered_to_patients(tmp_path):
+    from handouts.dist.manifest import valid_manifest
     from handouts.dist.site import site_files
     from handouts.theme import Theme
 
     from pdfcheck import REPO
 
-    manifest = {"articles": {
+    manifest = valid_manifest(tmp_path, {"articles": {
         "ready": {"title": "Reviewed handout", "lang": "en", "edition": 1,
                   "reviewers": [{"name": "A. Fictional", "credential": "MD",
                                  "specialty": "Pediatrics", "reviewed": "2024-01-02"}]},
         "wip": {"title": "Unreviewed draft", "lang": "en", "edition": 1, "draft": True}},
-        "outputs": [], "archive": {}}
+        "outputs": [], "archive": {}})
     files = dict(site_files(tmp_path, Theme.load(REPO / "styles"), manifest))
     index = files[tmp_path / "index.html"].decode()
     assert "Reviewed handout" in index and "Unreviewed draft" not in index
@@ -264,3 +266,43 @@ def test_a_site_url_that_is_not_an_address_is_one_clear_error(tmp_path, value):
     assert str(exc.value.problems[0]) == (
         f"{tmp_path / 'handouts.toml'}:2: error: 'site_url' must be the http(s) address where dist/ "
         f"is published, got {value!r} — e.g. site_url = \"https://example.org/handouts/\"")
+
+
+def test_the_manifest_reads_back_to_its_own_bytes_and_says_what_each_file_is(site):
+    from handouts.dist.manifest import dumps, read_manifest
+
+    manifest = read_manifest(site)
+    assert dumps(manifest) == (site / "manifest.json").read_bytes()
+    kinds = {o.path: o.kind for o in manifest.outputs}
+    for folder in ("", "clinics/riverside/"):
+        assert {p.removeprefix(folder): k for p, k in kinds.items() if p.startswith(folder)
+                and p.count("/") == folder.count("/")} == {
+            f"{FICTIONAL}.pdf": "handout", f"{FICTIONAL}-booklet.pdf": "booklet",
+            f"{FICTIONAL}-booklet-pages.pdf": "booklet-pages", f"{FICTIONAL}-press.pdf": "press",
+            f"{FICTIONAL}-large-print.pdf": "large-print"}
+
+
+def test_a_manifest_written_before_kinds_gives_the_same_site(site, tmp_path):
+    """An older manifest's records have no ``kind``: the site reads it from each name and
+    lists every file where it did."""
+    import shutil
+
+    from handouts.dist.manifest import read_manifest
+    from handouts.dist.site import site_files
+    from handouts.project.config import load_config
+
+    config = load_config(site.parent)
+    dist = tmp_path / "dist"
+    shutil.copytree(site, dist)
+    data = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
+    for o in data["outputs"]:
+        del o["kind"]
+    (dist / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    names = {cid: clinic.name for cid, clinic in config.clinics.items()}
+    files = site_files(dist, config.theme, read_manifest(dist), config.paper, names,
+                       site_url=config.site_url)
+    assert len(files) > 3
+    for path, data in files:  # as the build published it, from the manifest with kinds
+        assert data == (site / path.relative_to(dist)).read_bytes(), path
+    page = (site / FICTIONAL / "index.html").read_text(encoding="utf-8")
+    assert re.search(rf'href="\.\./{FICTIONAL}-booklet-pages\.pdf"[^>]*>Booklet pages \(reading order\)', page)

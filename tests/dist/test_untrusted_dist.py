@@ -91,11 +91,11 @@ def test_a_damaged_manifest_is_recovered_from_the_files_in_dist(project: Path, t
         manifest.write_text(damage)
     warnings: list = []
     data = read_manifest(project / "dist", warnings=warnings, **kwargs)
-    assert data["articles"][SLUG]["edition"] == 1
-    assert data["articles"][SLUG]["title"] == "Resting Well After a Fictional Illness"
-    [output] = data["outputs"]
-    assert output["path"] == f"{SLUG}.pdf" and output["edition"] == 1 and output["variant"] == "handout"
-    assert output["inputs_sha256"] is None  # never "unchanged": rebuilt next time
+    assert data.articles[SLUG].edition == 1
+    assert data.articles[SLUG].title == "Resting Well After a Fictional Illness"
+    [output] = data.outputs
+    assert output.path == f"{SLUG}.pdf" and output.edition == 1 and output.variant == "handout"
+    assert output.inputs_sha256 is None  # never "unchanged": rebuilt next time
     if damage not in ("deleted",):
         [line] = [str(w) for w in warnings]
         assert line.startswith(str(manifest)) and "rebuilt from the files" in line, line
@@ -137,8 +137,8 @@ def test_manifest_entries_never_reach_the_archive_or_outside(project: Path, tmp_
     manifest["articles"]["javascript:alert(1)"] = manifest["articles"][SLUG]
     manifest_file.write_text(json.dumps(manifest))
     read = read_manifest(project / "dist")
-    assert [o["path"] for o in read["outputs"]] == [f"{SLUG}.pdf"]
-    assert list(read["articles"]) == [SLUG]
+    assert [o.path for o in read.outputs] == [f"{SLUG}.pdf"]
+    assert list(read.articles) == [SLUG]
 
     set_edition(project, 3)
     report = build(project, site=False)
@@ -261,7 +261,7 @@ def test_folder_names_outside_the_slug_grammar_are_refused_with_one_line(project
     assert "caf\\xe9" in err
     # The good article is published, with its manifest and site.
     manifest = read_manifest(project / "dist")
-    assert list(manifest["articles"]) == [SLUG]
+    assert list(manifest.articles) == [SLUG]
     index = (project / "dist" / "index.html").read_text()
     assert "javascript" not in index and f'href="{SLUG}/index.html"' in index
 
@@ -342,5 +342,5 @@ def test_the_published_sources_are_what_the_handout_uses_and_cleaned(project: Pa
     assert names == ["article.md", "images/bedroom.png", "images/chart.svg", "references.json"]
     svg = (published / "images" / "chart.svg").read_text()
     assert "<rect" in svg and "script" not in svg and "onload" not in svg and "alert" not in svg
-    entry = read_manifest(project / "dist")["articles"][SLUG]
-    assert entry["source_files"] == names
+    entry = read_manifest(project / "dist").articles[SLUG]
+    assert list(entry.source_files) == names

@@ -15,13 +15,13 @@ import textwrap
 import time
 import warnings
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from handouts.references.bibliography import format_bibliography
 from handouts.references.citations import scan_citations
 from handouts.errors import InputError
+from handouts.guard.limits import Limits
 from handouts.references.bibtex import latex_to_text
 from handouts.references.dates import csl_date
 from handouts.references.readers import load_references, resolve_bibliography
@@ -368,9 +368,9 @@ def test_size_and_entry_limits_say_which_limit_and_how_to_raise_it(tmp_path):
     path.write_text('[{"id": "a", "type": "book", "title": "T"}, {"id": "b", "type": "book", "title": "T"}]')
     with pytest.raises(InputError, match=r"over the limit of 10 \(reference_file_bytes\) — .*"
                                          r"raise 'reference_file_bytes' in the \[limits\] table"):
-        load_references(path, SimpleNamespace(reference_file_bytes=10))
+        load_references(path, Limits(reference_file_bytes=10))
     with pytest.raises(InputError, match=r"2 entries, over the limit of 1 \(reference_entries\)"):
-        load_references(path, SimpleNamespace(reference_entries=1))
+        load_references(path, Limits(reference_entries=1))
 
 
 def test_thirty_thousand_bibtex_entries_load_in_linear_time(tmp_path):

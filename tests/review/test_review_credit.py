@@ -313,8 +313,8 @@ def test_story_2_edition_2_is_a_whole_set_and_edition_1_is_archived_as_it_was(wa
     # as the next build reads it back (the site of a later run credits from this record)
     from handouts.dist.manifest import read_manifest
 
-    again = read_manifest(dist)["articles"][SLUG]["reviewers"]
-    assert [(r["name"], r["covers"], r["content"]) for r in again] == [
+    again = read_manifest(dist).articles[SLUG].reviewers
+    assert [(r.name, r.covers, r.content) for r in again] == [
         ("Dr. Ima Testwell", False, walk["signed1"]), ("Dr. Ima Testwell", True, walk["signed2"]),
         ("Dr. Otto Placebo", True, walk["signed2"])]
 
