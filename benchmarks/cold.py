@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import functools
 import json
 import os
 import resource
@@ -56,6 +57,7 @@ PARTS = {
     ("handouts.markdown.body", "convert"): "markdown",
     ("handouts.pdf.template", "render_document"): "template",
     ("handouts.pdf.render", "render_pdf"): "render",
+    ("handouts.pdf.render", "LaidOutPDF._written"): "render",  # the PDF written when first read
     ("handouts.pdf.fixes.tags", "mark_untagged_as_artifacts"): "tag repair",
     ("handouts.pdf.fixes.textlayer", "repair_sara_am"): "text layer",
     ("handouts.variants.kinds", "Variant.finish"): "finish",
@@ -126,7 +128,13 @@ def instrument(tally: Tally) -> list:
             owner = getattr(mod, owner_name, None) if owner_name else mod
             if owner is None or name not in getattr(owner, "__dict__", {}):
                 continue
-            setattr(owner, name, _wrap(tally, owner.__dict__[name], part))
+            value = owner.__dict__[name]
+            if isinstance(value, functools.cached_property):  # a PDF written when first read
+                value = functools.cached_property(_wrap(tally, value.func, part))
+                value.__set_name__(owner, name)
+            else:
+                value = _wrap(tally, value, part)
+            setattr(owner, name, value)
             del pending[(module, attr)]
 
     def timed_import(name, globals=None, locals=None, fromlist=(), level=0):
@@ -232,31 +240,35 @@ def pandoc(article_md: Path, out: Path) -> tuple[float, float]:
     return time.perf_counter() - start, cpu() - cpu0
 
 
-def measure(name: str, tmp: Path, repeat: int, engine: Path, baseline: Path | None) -> dict:
+def measure(name: str, tmp: Path, repeat: int, engines: dict[str, Path]) -> dict:
+    """Medians of each engine's cold build (plain, and split into parts) and of pandoc ->
+    WeasyPrint on the article `name`, taking turns."""
     project = tmp / name
     article = make_project(project, name)
     scratch = tmp / f"{name}-scratch"
     scratch.mkdir()
-    runs: dict[str, list] = {"ours": [], "pandoc": [], "split": [], "baseline": []}
+    runs: dict[str, list] = {"pandoc": []}
     for i in range(repeat):  # taking turns
-        runs["ours"].append(ours(engine, project))
         runs["pandoc"].append(pandoc(article, scratch / f"pandoc-{i}"))
-        if baseline is not None:
-            runs["baseline"].append(ours(baseline, project))
-        runs["split"].append(ours_split(engine, project, scratch))
-    parts = {p for s in runs["split"] for p in s["parts"]}
+        for label, engine in engines.items():
+            runs.setdefault(label, []).append(ours(engine, project))
+            runs.setdefault(label + " split", []).append(ours_split(engine, project, scratch))
 
     def med(key, i):
-        return statistics.median(run[i] for run in runs[key]) if runs[key] else None
+        return statistics.median(run[i] for run in runs[key])
 
-    return {"name": name, "ours_s": med("ours", 0), "ours_cpu_s": med("ours", 1),
-            "pandoc_s": med("pandoc", 0), "pandoc_cpu_s": med("pandoc", 1),
-            "baseline_s": med("baseline", 0), "baseline_cpu_s": med("baseline", 1),
-            "split_cpu_s": statistics.median(s["cpu_s"] for s in runs["split"]),
-            "parts": {p: statistics.median(s["parts"].get(p, 0.0) for s in runs["split"])
+    out = {"name": name, "pandoc_s": med("pandoc", 0), "pandoc_cpu_s": med("pandoc", 1),
+           "engines": {}, "samples": runs}
+    for label in engines:
+        splits = runs[label + " split"]
+        parts = {p for s in splits for p in s["parts"]}
+        out["engines"][label] = {
+            "wall_s": med(label, 0), "cpu_s": med(label, 1),
+            "split_cpu_s": statistics.median(s["cpu_s"] for s in splits),
+            "parts": {p: statistics.median(s["parts"].get(p, 0.0) for s in splits)
                       for p in parts},
-            "not_found": sorted({n for s in runs["split"] for n in s["not_found"]}),
-            "samples": runs}
+            "not_found": sorted({n for s in splits for n in s["not_found"]})}
+    return out
 
 
 def grouped(parts: dict[str, float]) -> list[tuple[str, float]]:
@@ -274,43 +286,43 @@ def grouped(parts: dict[str, float]) -> list[tuple[str, float]]:
 
 
 def table(results: list[dict], meta: dict) -> str:
+    columns = [(r, label, e) for r in results for label, e in r["engines"].items()]
+    width = max(14, *(len(f"{r['name']} {label}") + 2 for r, label, _ in columns))
     lines = [f"cold build, whole process, fresh dist/: median of {meta['repeat']} runs, taking "
              f"turns; {meta['cores']} cores, load {meta['load_before'][0]:.2f} before / "
-             f"{meta['load_after'][0]:.2f} after", ""]
-    head = f"{'':<34}" + "".join(f"{r['name']:>14}" for r in results)
-    lines += [head]
+             f"{meta['load_after'][0]:.2f} after"]
+    if meta.get("baseline"):
+        lines.append(f"before: {meta['baseline']}; after: {meta['engine']}")
+    lines.append("")
 
     def row(label, values):
-        lines.append(f"{label:<34}" + "".join(f"{v:>14}" for v in values))
+        lines.append(f"{label:<34}" + "".join(f"{v:>{width}}" for v in values))
 
-    def pair(r, key):
-        return f"{r[key + '_s']:.2f} s/{r[key + '_cpu_s']:.2f}"
-
-    row("wall s / CPU s:", [])
-    row("ours (plain run)", [pair(r, "ours") for r in results])
-    row("pandoc -> WeasyPrint", [pair(r, "pandoc") for r in results])
-    row("ours / pandoc (goal <= 1.0x)", [f"{r['ours_s'] / r['pandoc_s']:.2f}x/"
-                                         f"{r['ours_cpu_s'] / r['pandoc_cpu_s']:.2f}" for r in results])
-    if results[0]["baseline_s"] is not None:
-        row("baseline: " + Path(meta["baseline"]).name[:23], [pair(r, "baseline") for r in results])
-        row("baseline / pandoc", [f"{r['baseline_s'] / r['pandoc_s']:.2f}x/"
-                                  f"{r['baseline_cpu_s'] / r['pandoc_cpu_s']:.2f}" for r in results])
-    used = " / ".join(f"{r['split_cpu_s']:.2f}" for r in results)
-    lines += ["", f"where the CPU time goes (the runs with the split used {used} s):"]
-    values = [dict(grouped(r["parts"])) for r in results]
+    row("", [f"{r['name']} {label}" if len(r["engines"]) > 1 else r["name"]
+             for r, label, _ in columns])
+    row("ours, wall s / CPU s", [f"{e['wall_s']:.2f} / {e['cpu_s']:.2f}" for _, _, e in columns])
+    row("pandoc -> WeasyPrint", [f"{r['pandoc_s']:.2f} / {r['pandoc_cpu_s']:.2f}"
+                                 for r, _, _ in columns])
+    row("ours / pandoc (goal <= 1.0x)", [f"{e['wall_s'] / r['pandoc_s']:.2f}x / "
+                                         f"{e['cpu_s'] / r['pandoc_cpu_s']:.2f}x"
+                                         for r, _, e in columns])
+    used = " / ".join(f"{e['split_cpu_s']:.2f}" for _, _, e in columns)
+    lines += ["", f"where the CPU time goes, ms (the runs with the split used {used} s):"]
+    values = [dict(grouped(e["parts"])) for _, _, e in columns]
     labels = list(dict.fromkeys(label for v in values for label in v))
     imports = sorted((label for label in labels if label.startswith("import ")
                       and label != "import (other packages)"),
                      key=lambda label: -max(v.get(label, 0.0) for v in values))
     labels = imports + [label for label in labels if label not in imports]
-    total = [sum(v for k, v in r["parts"].items() if k.startswith("import ")) for r in results]
-    row("all imports", [f"{s * 1000:.0f} ms" for s in total])
+    row("all imports", [f"{sum(v for k, v in e['parts'].items() if k.startswith('import ')) * 1000:.0f}"
+                        for _, _, e in columns])
     for label in labels:
         row(f"  {label}" if label.startswith("import") else label,
-            [f"{v.get(label, 0.0) * 1000:.0f} ms" for v in values])
-    for r in results:
-        if r["not_found"]:
-            lines.append(f"note: {r['name']}: not found, so not split out: {', '.join(r['not_found'])}")
+            [f"{v.get(label, 0.0) * 1000:.0f}" for v in values])
+    for r, label, e in columns:
+        if e["not_found"]:
+            lines.append(f"note: {r['name']} {label}: not found, so not split out: "
+                         f"{', '.join(e['not_found'])}")
     return "\n".join(lines)
 
 
@@ -318,8 +330,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="benchmarks/cold.py", description=__doc__.split("\n")[0])
     p.add_argument("--repeat", type=int, default=5, help="runs of each, median (5)")
     p.add_argument("--baseline", type=Path, metavar="CHECKOUT",
-                   help="also time the cold build of another checkout's engine in the same "
-                        "turns (e.g. `git worktree add /tmp/base main`)")
+                   help="also time (and split) another checkout's engine in the same turns, "
+                        "shown as 'before' (e.g. `git worktree add /tmp/base main`)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -328,13 +340,13 @@ def main(argv=None) -> int:
         child(args.child, args.out)
         return 0
     meta = {"repeat": args.repeat, "cores": os.cpu_count(), "load_before": os.getloadavg(),
-            "baseline": str(args.baseline) if args.baseline else None}
+            "engine": str(ROOT), "baseline": str(args.baseline) if args.baseline else None}
     with tempfile.TemporaryDirectory(prefix="handouts-cold-") as tmp:
         tmp = Path(tmp)
-        engine = snapshot(ROOT, tmp / "engine")
-        baseline = snapshot(args.baseline.resolve(), tmp / "baseline") if args.baseline else None
-        results = [measure(name, tmp, args.repeat, engine, baseline)
-                   for name in ("sample", "fictional")]
+        engines = {"after": snapshot(ROOT, tmp / "engine")}
+        if args.baseline:
+            engines = {"before": snapshot(args.baseline.resolve(), tmp / "baseline"), **engines}
+        results = [measure(name, tmp, args.repeat, engines) for name in ("sample", "fictional")]
     meta["load_after"] = os.getloadavg()
     if args.json:
         print(json.dumps({"meta": meta, "results": results}, indent=2))
