@@ -133,6 +133,8 @@ def _build(config: Config, job: Job, shared: _Shared) -> JobResult:
         for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
             name = job.output_name(piece_suffix(piece.kind), result.proof)
             result.files.append(BuiltFile(name, piece.data, piece.pages, piece.note, kind=piece.kind))
+        if job.thumbnail and not (result.proof or article.draft):  # the site shows no draft
+            result.thumbnail = _thumbnail(result.files[0].data)
         clock.lap("finish")
         _fail_if_strict(job, result)
         result.article_entry = article_entry(article, bibliography, status)
@@ -147,6 +149,15 @@ def _build(config: Config, job: Job, shared: _Shared) -> JobResult:
     result.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result.worker = f"{socket.gethostname()}:{os.getpid()}"
     return result
+
+
+def _thumbnail(pdf: bytes) -> bytes:
+    """The download site's thumbnail of `pdf`, made here in the worker (`dist.site`)."""
+    import hashlib
+
+    from handouts.dist.site import thumbnail_png
+
+    return thumbnail_png(pdf, hashlib.sha256(pdf).hexdigest()) or b""
 
 
 def _binding_notes(article, status) -> list[Diagnostic]:

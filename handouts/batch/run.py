@@ -239,9 +239,16 @@ def whole_sets(config: Config, planned: list[Job], manifest: Manifest,
             except InputError as exc:  # its archive folder leads outside dist/
                 refused[article] = exc
                 continue
-            jobs += [replace(j, history=past, allow_unreviewed=options.allow_unreviewed)
+            jobs += [replace(j, history=past, allow_unreviewed=options.allow_unreviewed,
+                             thumbnail=options.site and _site_shows(config, j))
                      for j in group + extra]
     return jobs, refused
+
+
+def _site_shows(config: Config, job: Job) -> bool:
+    """The job makes the file the download site shows an article by (the plain handout on
+    the project's paper): its worker also makes the site's thumbnail of it."""
+    return job.clinic is None and job.variant == "handout" and job.paper == config.paper
 
 
 def _clinics(config: Config, wanted) -> tuple[str | None, ...]:
