@@ -127,9 +127,11 @@ def _build(config: Config, job: Job, shared: _Shared) -> JobResult:
             return pdf
 
         variant, pdf = variant.lay_out(render, clinic)
+        messages = pdf.messages  # the layout kept is written (and repaired) now
+        clock.lap("render")
         result.warnings.extend(warning(article.path, None, f"while rendering: {message}",
                                        "check the image or HTML it names")
-                               for message in dict.fromkeys(pdf.messages))
+                               for message in dict.fromkeys(messages))
         for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
             name = job.output_name(piece_suffix(piece.kind), result.proof)
             result.files.append(BuiltFile(name, piece.data, piece.pages, piece.note, kind=piece.kind))
