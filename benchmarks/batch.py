@@ -89,6 +89,8 @@ def child(root: Path, jobs: int, force: bool, dask: bool, site: bool) -> None:
     print(json.dumps({
         "in_process_s": time.perf_counter() - started, "built": len(report.built),
         "unchanged": len(report.unchanged), "failed": report.failed_jobs,
+        "first_failure": next((f"{f.path}: {[str(p) for p in f.problems]} {f.crash}"
+                               for f in report.failed), None),
         "workers_peak_mib": {w: kib / 1024 for w, kib in report.peak_rss_kib.items()},
         "client_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "heavy_modules": [m for m in ("weasyprint", "pypdf", "citeproc", "markdown")
@@ -107,6 +109,9 @@ def run_child(root: Path, jobs: int = 1, force: bool = False, dask: bool = False
     if done.returncode != 0:
         raise SystemExit(f"benchmark child failed:\n{done.stderr}")
     figures = json.loads(done.stdout.strip().splitlines()[-1])
+    if figures["failed"]:
+        raise SystemExit(f"benchmark: {figures['failed']} job(s) failed in {' '.join(cmd[2:])}; "
+                         f"the first: {figures['first_failure']}")
     figures["wall_s"], figures["cpu_s"] = wall, cold.cpu() - cpu0
     return figures
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import gc
 import multiprocessing
 import os
 
@@ -40,11 +41,15 @@ def work(config: Config, jobs: list[Job], builder=None) -> list[JobResult]:
     """Build `jobs` (one task of `tasks`) with `builder`, job by job; by default with
     `build_jobs` (imported here), which does each article's own work once for all its
     jobs — in a worker process, on a Dask worker, or in-process."""
+    global _tasks_built
     if builder is not None:
         return [builder(config, job) for job in jobs]
     _init_worker()
     from handouts.batch.build import build_jobs
 
+    if _tasks_built:  # a laid-out document is a web of reference cycles: the last task's
+        gc.collect()  # are freed now, so a worker's memory stays flat from article to article
+    _tasks_built += 1
     return build_jobs(config, jobs)
 
 
@@ -67,6 +72,7 @@ def tasks(todo: list[Job], workers: int) -> list[list[Job]]:
 
 
 _frozen = False  # `_init_worker` has frozen the imports
+_tasks_built = 0  # by `work` in this process
 #: Allocations between two collections of the youngest generation in a worker (Python: 700).
 GC_YOUNG = 10_000
 
@@ -82,7 +88,6 @@ def _init_worker() -> None:
     boxes): the youngest generation is collected every `GC_YOUNG` allocations instead of
     Python's 700, so far fewer survivors are promoted and walked again (together ~0.1 s
     less per build)."""
-    import gc
     import importlib
     import logging
 
