@@ -181,3 +181,18 @@ def test_cmu_dictionary_disorder_is_local():
     for i in range(len(words) - w - 1, -1, -1):  # and everything W lines after, after it
         least = min(least, words[i + w])
         assert words[i] <= least, (words[i], least)
+
+
+def test_hyphenation_points_are_pyphens():
+    """A word the CMU dictionary lacks counts Pyphen's en_US hyphenation points + 1 (as
+    textstat does); the patterns are read lazily here, and give Pyphen's points."""
+    import pyphen
+
+    from handouts.checks.text import _Hyphenation, syllables
+
+    ours, theirs = _Hyphenation(), pyphen.Pyphen(lang="en_US")
+    words, _ = _cmu_reference()
+    sample = sorted({w.decode() for w in words[::40]}) + [
+        "counterintuitive", "organises", "placeholder", "naïve", "straße", "a", "ab", "xyzzy"]
+    assert {w: ours.positions(w) for w in sample} == {w: theirs.positions(w) for w in sample}
+    assert syllables("counterintuitive") == len(theirs.positions("counterintuitive")) + 1 == 5
