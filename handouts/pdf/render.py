@@ -18,9 +18,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
+from handouts.pdf.fixes import libraries
+
+with libraries.quick_lookup():  # WeasyPrint's library names looked up once (libraries.py)
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
