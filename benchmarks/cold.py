@@ -68,6 +68,7 @@ PARTS = {
     ("handouts.batch.publishing", "publish_article_set"): "publish",
     ("handouts.dist.manifest", "write_manifest"): "publish",
     ("handouts.batch.publishing", "publish_site"): "site",
+    ("handouts.batch.build", "_thumbnail"): "site",  # the site's thumbnail, made by the build
 }
 
 #: Packages whose import is shown on its own row; the rest are "import (other)".
