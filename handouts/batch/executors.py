@@ -254,10 +254,11 @@ def _bound_dask_frames(max_bytes: int) -> None:
 
 def _pool(workers: int) -> cf.ProcessPoolExecutor:
     # forkserver: workers start from a clean interpreter that has imported the
-    # pipeline once (no fork of a parent holding threads or a progress bar): the fork
-    # server imports it (preload) and each worker is a fork of it, sharing those pages.
+    # pipeline once (no fork of a parent holding threads or a progress bar). Nothing is
+    # preloaded into the fork server: Python 3.11's runs with the current folder first on
+    # its path, so it could import a `handouts` (or anything) found there; each worker
+    # imports with the parent's path (`_init_worker`).
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["handouts.batch.build"])
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                   initializer=_init_worker)
 

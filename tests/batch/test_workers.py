@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -67,13 +68,19 @@ def test_an_article_that_fails_to_load_fails_each_of_its_jobs_alike(project):
     assert f"{md}:15: error:" in str(results[0].error.problems[0])
 
 
-def test_workers_build_an_articles_jobs_together_and_make_its_thumbnail(project):
+def test_workers_build_an_articles_jobs_together_and_make_its_thumbnail(project, tmp_path):
     """Two articles, two variants each, two workers: each article's jobs come back from
     one worker, the handout's thumbnail is in place for the site (recording the PDF it
-    shows), and the parent process never loads the PDF renderer or the rasterizer."""
+    shows), and the parent process never loads the PDF renderer or the rasterizer. The
+    build runs from a folder holding a `handouts` package of its own: no process of the
+    build imports it."""
     second = project / "source" / "second-fictional-guide"
     shutil.copytree(project / "source" / FICTIONAL, second)
-    probe = """if True:
+    here = tmp_path / "somewhere"
+    for name in ("handouts", "weasyprint"):
+        (here / name).mkdir(parents=True)
+        (here / name / "__init__.py").write_text("raise SystemExit('imported from the folder')\n")
+    probe = """if __name__ == "__main__":  # the workers import this file again
         import json, sys
         from pathlib import Path
         from handouts.batch import run as batch
@@ -88,8 +95,11 @@ def test_workers_build_an_articles_jobs_together_and_make_its_thumbnail(project)
                           "workers": {slug: len(w) for slug, w in workers.items()},
                           "heavy": [m for m in ("weasyprint", "pypdfium2") if m in sys.modules]}))
         """
-    done = subprocess.run([sys.executable, "-c", probe, str(project)], capture_output=True,
-                          text=True, cwd=REPO, timeout=300)
+    script = tmp_path / "probe" / "probe.py"  # run as a file: the current folder is not on its path
+    script.parent.mkdir()
+    script.write_text(probe, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(project)], capture_output=True,
+                          text=True, cwd=here, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout.splitlines()[-1])
     assert figures == {"failed": 0, "heavy": [],
