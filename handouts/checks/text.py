@@ -397,77 +397,14 @@ def _cmu() -> _CMU:
     return _CMU()
 
 
-class _Hyphenation:
-    """Where Pyphen(lang="en_US") would hyphenate a word (Liang's patterns, Pyphen's
-    reading of them), for the few words of an article the CMU dictionary lacks.
-
-    Pyphen parses all ~5,000 patterns of the file first (~0.07 s); here the lines are only
-    indexed by their letters (the digits removed in one pass), and the patterns inside a
-    word are parsed when that word is looked up.
-    (tests/checks/test_checks_readability.py compares it with Pyphen word for word.)"""
-
-    LEFT = RIGHT = 2  # Pyphen's defaults: no point before the 2nd or after the 2nd-last letter
-
-    def __init__(self):
-        import pyphen
-
-        path = pyphen.LANGUAGES["en_US"]
-        with path.open("rb") as fd:
-            encoding = fd.readline().decode().strip()
-        text = path.read_text("cp1251" if encoding.lower() == "microsoft-cp1251" else encoding)
-        lines = [_pattern_of(line) for line in text.split("\n")[1:]]
-        letters = re.sub(r"\d", "", "\n".join(lines)).split("\n")
-        self.lines = {key: line for key, line in zip(letters, lines)
-                      if line and not line.startswith(_PYPHEN_IGNORED)}
-        self.maxlen = max(map(len, self.lines))
-
-    @functools.lru_cache(maxsize=4096)
-    def _pattern(self, letters: str) -> tuple[int, tuple[int, ...]] | None:
-        """(offset, values) of the pattern with these letters, as Pyphen stores it."""
-        line = self.lines.get(letters)
-        if line is None:
-            return None
-        values = [int(d or "0") for d, _ in re.findall(r"(\d?)(\D?)", line)]
-        if max(values) == 0:
-            return None
-        start, end = 0, len(values)
-        while not values[start]:
-            start += 1
-        while not values[end - 1]:
-            end -= 1
-        return start, tuple(values[start:end])
-
-    def positions(self, word: str) -> list[int]:
-        word = word.lower()
-        pointed = f".{word}."
-        references = [0] * (len(pointed) + 1)
-        for i in range(len(pointed) - 1):
-            for j in range(i + 1, min(i + self.maxlen, len(pointed)) + 1):
-                pattern = self._pattern(pointed[i:j])
-                if pattern is None:
-                    continue
-                offset, values = pattern
-                window = slice(i + offset, i + offset + len(values))
-                references[window] = map(max, values, references[window])
-        right = len(word) - self.RIGHT
-        return [i - 1 for i, r in enumerate(references) if r % 2 and self.LEFT <= i - 1 <= right]
-
-
-def _pattern_of(line: str) -> str:
-    """A pattern-file line as Pyphen reads it: ``^^hh`` escapes replaced, a nonstandard
-    alternative (``/…`` with ``=``) left aside (it changes no hyphenation point's place)."""
-    line = re.sub(r"\^{2}([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), line.strip())
-    return line.split("/", 1)[0] if "/" in line and "=" in line else line
-
-
-#: Pattern-file lines Pyphen skips.
-_PYPHEN_IGNORED = ("%", "#", "LEFTHYPHENMIN", "RIGHTHYPHENMIN", "COMPOUNDLEFTHYPHENMIN",
-                   "COMPOUNDRIGHTHYPHENMIN")
-
-
 @functools.lru_cache(maxsize=1)
-def _pyphen() -> _Hyphenation:
-    return _Hyphenation()
+def _pyphen():
+    from pyphen import Pyphen
+
+    from handouts.pdf.fixes import hyphenation
+
+    hyphenation.install()  # its patterns parsed as words need them (hyphenation.py)
+    return Pyphen(lang="en_US")
 
 
 @functools.lru_cache(maxsize=65536)

@@ -30,10 +30,11 @@ from handouts.guard import paths
 from handouts.guard import svg
 from handouts.errors import Diagnostic, InputError
 
-from handouts.pdf.fixes import linebreak
+from handouts.pdf.fixes import hyphenation, linebreak
 from handouts.pdf.imagecheck import check_layout, table_overflows
 
 linebreak.install()  # WeasyPrint 70 tore lines at inline boxes (see linebreak.py)
+hyphenation.install()  # hyphenation patterns parsed as words need them (hyphenation.py)
 
 LOGGER = logging.getLogger("handouts")
 
