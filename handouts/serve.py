@@ -4,8 +4,10 @@
 ``source/``, ``styles/`` and ``handouts.toml``. Each change runs `rebuild` (the incremental
 batch build: only what changed is rendered) and bumps a generation counter; open pages
 listen on ``/__events`` (server-sent events) and reload. HTML pages get a small script and,
-when the last build failed, the errors on top: the last good PDF stays where it was. Pages
-still work with JavaScript off (they just do not reload by themselves).
+when the last build failed, the errors on top: the last good PDF stays where it was. For
+the editors, a translation behind its original is noted on its page and on the index
+(`editor_notes`): only here, never in ``dist/``, which is what readers get. Pages still
+work with JavaScript off (they just do not reload by themselves).
 
 What it answers: only requests whose ``Host:`` is ``localhost``, ``127.0.0.1`` or
 ``[::1]`` with the bound port (403 otherwise, so a web page the editor visits cannot
@@ -33,10 +35,11 @@ from handouts.errors import InputError
 
 EVENTS_PATH = "/__events"
 STATUS_PATH = "/__status"
-_RELOAD_SCRIPT = (
-    '<script>/* handouts serve: reload when a rebuild finishes */'
-    'new EventSource("/__events").addEventListener("reload",function(){location.reload();});'
-    '</script>')
+RELOAD_PATH = "/__reload.js"
+#: A file, not an inline script: the site's pages allow their own scripts only (CSP).
+_RELOAD_JS = (b'/* handouts serve: reload when a rebuild finishes */\n'
+              b'new EventSource("/__events").addEventListener("reload", function () { location.reload(); });\n')
+_RELOAD_SCRIPT = f'<script src="{RELOAD_PATH}"></script>'
 
 
 class PreviewState:
@@ -45,12 +48,14 @@ class PreviewState:
     def __init__(self):
         self.generation = 0
         self.errors: list[str] = []
+        self.notes: dict[str, list[str]] = {}  # slug -> what editors should know (stale translations)
         self.changed = threading.Condition()
 
-    def publish(self, errors: list[str]) -> None:
+    def publish(self, errors: list[str], notes: dict[str, list[str]] | None = None) -> None:
         with self.changed:
             self.generation += 1
             self.errors = list(errors)
+            self.notes = dict(notes or {})
             self.changed.notify_all()
 
     def wait(self, after: int, timeout: float) -> int:
@@ -100,6 +105,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path == EVENTS_PATH:
             return self._events()
+        if path == RELOAD_PATH:
+            return self._send(_RELOAD_JS, "text/javascript; charset=utf-8")
         if path == STATUS_PATH:
             return self._send(json.dumps({"generation": self.state.generation,
                                           "errors": self.state.errors}).encode(), "application/json")
@@ -115,8 +122,19 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         except OSError:
             return self.send_error(404, "Not found")
         if target.suffix == ".html":
-            return self._send(_inject(data, self.state.errors), "text/html; charset=utf-8")
+            return self._send(_inject(data, self.state.errors, self._notes(target)),
+                              "text/html; charset=utf-8")
         return self._send(data, self.guess_type(str(target)))
+
+    def _notes(self, page: Path) -> list[str]:
+        """The editors' notes for `page`: its article's on ``<slug>/index.html``, all of
+        them on the index."""
+        relative = page.relative_to(self.real_root).parts
+        if relative == ("index.html",):
+            return [n for notes in self.state.notes.values() for n in notes]
+        if len(relative) == 2 and relative[1] == "index.html":
+            return self.state.notes.get(relative[0], [])
+        return []
 
     def _file(self, path: str) -> Path | None:
         """The regular file `path` names inside dist/ (a folder: its index.html), or None."""
@@ -174,15 +192,22 @@ def _handler(root: Path, state: PreviewState, stop: threading.Event):
                                          "state": state, "stop": stop})
 
 
-def _inject(data: bytes, errors: list[str]) -> bytes:
-    """The page with the reload script and, after a failed build, its errors on top.
-    Bytes that are not UTF-8 pass through unchanged."""
+def _inject(data: bytes, errors: list[str], notes: list[str] = ()) -> bytes:
+    """The page with the reload script and, after a failed build, its errors on top; the
+    editors' `notes` (a translation behind its original) under them. Bytes that are not
+    UTF-8 pass through unchanged."""
     page = data.decode("utf-8", "surrogateescape")
     extra = _RELOAD_SCRIPT
+    banner = ""
     if errors:
         banner = ('<div class="build-error" role="alert"><strong>The last build failed; '
                   'the PDFs below are from the last good build.</strong>\n'
                   + "\n".join(html.escape(e) for e in errors) + "</div>")
+    if notes:
+        banner += ('<div class="editor-note" role="note" lang="en"><strong>For editors (this preview '
+                   'only; readers do not see this):</strong>\n' + "\n".join(html.escape(n) for n in notes)
+                   + "</div>")
+    if banner:
         marker = page.find("<main")
         if marker != -1:
             close = page.find(">", marker) + 1
@@ -192,6 +217,23 @@ def _inject(data: bytes, errors: list[str]) -> bytes:
     at = page.rfind("</body>")
     page = page[:at] + extra + page[at:] if at != -1 else page + extra
     return page.encode("utf-8", "surrogateescape")
+
+
+def editor_notes(config) -> dict[str, list[str]]:
+    """What the preview shows editors, by slug: the translations behind their original
+    (`handouts.dist.translations`). Only the preview shows them: the published site is
+    for readers, and a translation that is behind keeps its own review."""
+    from handouts.dist.manifest import read_manifest
+    from handouts.dist.translations import stale_translations
+
+    try:
+        manifest = read_manifest(config.output_dir, limits=getattr(config, "limits", None))
+    except OSError:
+        return {}
+    notes: dict[str, list[str]] = {}
+    for stale in stale_translations(manifest):
+        notes.setdefault(stale.slug, []).append(stale.message)
+    return notes
 
 
 def watched_paths(config) -> list[Path]:
@@ -247,13 +289,16 @@ def serve(config, rebuild: Callable[[], list[str]], *, port: int = 8000,
         with lock:
             return rebuild()
 
+    def publish(errors: list[str]) -> None:
+        state.publish(errors, editor_notes(config))
+
     threading.Thread(target=server.serve_forever, name="handouts-serve", daemon=True).start()
-    watcher = threading.Thread(target=_watch, args=(config, locked_rebuild, state, stop, announce),
+    watcher = threading.Thread(target=_watch, args=(config, locked_rebuild, publish, stop, announce),
                                name="handouts-watch", daemon=True)
     announce(f"serving {root} at {url} — building, then watching for changes; Ctrl-C to stop")
     try:
         watcher.start()
-        state.publish(locked_rebuild())  # pages say "Building…" until the first build is done
+        publish(locked_rebuild())  # pages say "Building…" until the first build is done
         if ready:
             ready(url)
         while not stop.is_set():
@@ -269,7 +314,7 @@ def serve(config, rebuild: Callable[[], list[str]], *, port: int = 8000,
     return 0
 
 
-def _watch(config, rebuild, state: PreviewState, stop: threading.Event, announce) -> None:
+def _watch(config, rebuild, publish, stop: threading.Event, announce) -> None:
     from watchfiles import watch
 
     output = config.output_dir.resolve()
@@ -284,7 +329,7 @@ def _watch(config, rebuild, state: PreviewState, stop: threading.Event, announce
             continue
         started = time.perf_counter()
         errors = rebuild()
-        state.publish(errors)
+        publish(errors)
         # Editors' temporary files come and go: name the files that are still there.
         names = sorted({Path(p).name for _, p in changes if Path(p).exists()}) or ["a file"]
         announce(f"rebuilt after a change to {', '.join(names)} in "

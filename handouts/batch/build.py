@@ -105,6 +105,7 @@ def _build(config: Config, job: Job, shared: _Shared) -> JobResult:
             article.body, bibliography.numbers, allow_remote_images=allow_remote,
             labels=load_labels(config.theme, article.lang)))  # callout titles
         clock.lap("markdown")
+        result.web_html = body.html
         clinic = config.clinic(job.clinic)
         variant = make_variant(job.variant, job.paper, job.bleed_mm, config)
         variant.check_article(article, clinic, job.allow_draft)  # drafts stay out of print
@@ -157,7 +158,7 @@ def _thumbnail(pdf: bytes) -> bytes:
     """The download site's thumbnail of `pdf`, made here in the worker (`dist.site`)."""
     import hashlib
 
-    from handouts.dist.site import thumbnail_png
+    from handouts.dist.site.pages import thumbnail_png
 
     return thumbnail_png(pdf, hashlib.sha256(pdf).hexdigest()) or b""
 

@@ -31,7 +31,7 @@ from handouts.variants.kinds import output_suffixes
 from handouts.source.discover import find_articles, front_matter_draft, front_matter_lang
 
 #: Folder names of the output tree (and the site's pages): no article may take them.
-RESERVED_SLUGS = ("archive", "clinics", "review", "index", "source", "proof")
+RESERVED_SLUGS = ("archive", "clinics", "review", "index", "source", "proof", "pagefind")
 #: Where `--allow-unreviewed` puts the stamped proofs of unreviewed content (never published).
 PROOF_DIR = "proof"
 
@@ -121,6 +121,7 @@ class JobResult:
     worker: str = ""
     proof: bool = False  # stamped proof of unreviewed content: never published or recorded
     notes: list[Diagnostic] = field(default_factory=list)  # said once, not kept in the manifest
+    web_html: str = ""  # the converted body, for the handout's web page (handouts.dist.site.web)
     thumbnail: bytes = b""  # the site's thumbnail (PNG) of the first file, when the job asked
 
     @property
@@ -164,8 +165,11 @@ def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("
     it is left out rather than failed).
     """
     paper = (paper or config.paper).lower()
+    from handouts.source.translations import translation_problems
+
     slugs = [p.parent.name for p in find_articles(config.source_dir)]
     clashes = name_clashes(slugs)
+    translations = translation_problems(config)
     jobs: list[Job] = []
     refused: dict[Path, InputError] = {}
     drafts: list[Path] = []
@@ -183,6 +187,9 @@ def plan(config: Config, articles: list[Path], *, variants: tuple[str, ...] = ("
             refused[article] = InputError(Diagnostic(
                 article, None, f"article name '{slug}' clashes: {clashes[slug]}",
                 f"rename the folder, e.g. '{slug}-guide'"))
+            continue
+        if slug in translations:
+            refused[article] = InputError(*translations[slug])
             continue
         roots = [config.root, config.source_dir]
         if served_only and not allow_draft and front_matter_draft(article, roots):

@@ -38,6 +38,11 @@ def publish_article_set(config: Config, group: list, digests: dict, manifest: Ma
             warnings += review
     if not problems and crash is None:
         files = [(config.output_dir / f.name, f.data) for r in group for f in r.files]
+        web = next((r.web_html for r in group if r.web_html), "")
+        if web and entry and not proof:  # the body the site shows (handouts.dist.site.web)
+            from handouts.dist.site.web import web_file
+
+            files.append(web_file(config.output_dir, slug, entry.content_fingerprint, web))
         try:
             if proof:  # a proof is only put in place: no manifest record, no archive, no site
                 from handouts.dist.publish import publish_set
@@ -128,15 +133,14 @@ def _put_thumbnail(config: Config, slug: str, group: list) -> None:
 
 def publish_site(config: Config, manifest: Manifest, report: BatchReport,
                   progress: Progress) -> None:
-    """The download site (index.html, a page and thumbnail per handout) for the manifest."""
-    from handouts.dist.publish import publish_set
-    from handouts.dist.site import site_files
+    """The download site (index pages, a page and thumbnail per handout, the search index)
+    for the manifest."""
+    from handouts.dist import site
 
     try:
-        publish_set(site_files(config.output_dir, config.theme, manifest, config.paper,
-                               {cid: clinic.name for cid, clinic in config.clinics.items()},
-                               site_url=config.site_url),
-                    within=config.output_dir)
+        site.publish_site(config.output_dir, config.theme, manifest, config.paper,
+                          {cid: clinic.name for cid, clinic in config.clinics.items()},
+                          site_url=config.site_url)
     except InputError as exc:
         report.failed.append(Failure(config.output_dir / "index.html", exc.problems))
     except OSError as exc:

@@ -84,7 +84,9 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         finally:
             # record (also after Ctrl-C: what was published is in the manifest)
             if report.built:
-                manifest = manifests.write_manifest(config.output_dir, manifest)
+                from handouts.dist.translations import bind_translations
+
+                manifest = manifests.write_manifest(config.output_dir, bind_translations(manifest))
         if report.built and options.site:
             publish_site(config, manifest, report, progress)
     report.seconds = time.perf_counter() - started

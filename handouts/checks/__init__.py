@@ -8,7 +8,7 @@ pdfs=…) -> int`` is the ``check`` command: it prints the report (text or JSON,
 `strict`).
 
 One module per family of rules: `readability`, `plain_language`, `structure`,
-`citations`, `credibility`, `images`, and `pdfua` for PDFs. Rules are registered in
+`citations`, `credibility`, `images`, `translations`, and `pdfua` for PDFs. Rules are registered in
 `registry` and configured under ``[checks]`` in handouts.toml.
 """
 
@@ -21,7 +21,7 @@ from handouts.checks.registry import (RULES, Context, Finding, Settings, setting
                                       validate_checks)
 
 FAMILIES = ("readability", "plain_language", "structure", "citations", "credibility", "images",
-            "pdfua")
+            "translations", "pdfua")
 
 
 def load_families() -> None:
@@ -63,7 +63,9 @@ def run_checks(article, config, *, today: dt.date | None = None, exclude=(),
 REVIEW_RULES = ("credibility/review-overdue", "credibility/content-changed")
 #: Left out of the build's report: the review rules, and image resolution, which the render
 #: stage measures on the laid-out page (handouts/imagecheck.py) — `check` estimates it.
-BUILD_EXCLUDE = (*REVIEW_RULES, "images/resolution")
+#: The translation rules read the whole project and the manifest: planning refuses a wrong
+#: ``translation_of`` once per run, and an outdated translation is news for `check`.
+BUILD_EXCLUDE = (*REVIEW_RULES, "images/resolution", "translations")
 
 
 def for_build(article, config, *, today: dt.date | None = None) -> list:

@@ -204,7 +204,12 @@ def publish_article(config, slug: str, edition: int, files, manifest: Manifest, 
     baseline = old.review_baseline if old else None
     if entry.reviewed and (baseline.reviewed if baseline else None) != entry.reviewed:
         baseline = ReviewBaseline(entry.reviewed, entry.content_sha256, edition)
-    return replace(entry, review_baseline=baseline), dropped
+    translates = None
+    if entry.translation_of:
+        from handouts.dist.translations import binding
+
+        translates = binding(entry, old, manifest.articles)
+    return replace(entry, review_baseline=baseline, translates=translates), dropped
 
 
 #: Image files published under dist/source/<slug>/ (what a static host serves as an image).

@@ -14,7 +14,9 @@ README, "The manifest")::
          references: [{number, html, text}], content_sha256,
          content_fingerprint, content, content_parts: {part: sha256},
          signoffs: [{name, reviewed, content, legacy}],
-         review_baseline: {reviewed, content_sha256, edition} | null}},
+         review_baseline: {reviewed, content_sha256, edition} | null,
+         translation_of: slug | null,
+         translates: {slug, edition, content_fingerprint, content, bound_to} | null}},
      "outputs": [{path, slug, kind, title, lang, edition, content, updated, reviewed,
          next_review_due, variant, paper, clinic, pages, bytes, sha256, inputs_sha256,
          warnings: [text]}],
@@ -28,6 +30,8 @@ what a review approves), `content` its first 12 hex digits as printed on the han
 `signoffs` binds each reviewer entry to the fingerprint it approved (an entry without
 ``content:`` is recorded here when first published, and stays bound to that text);
 `covers` says whether a reviewer's sign-off covers the published content (the credit).
+`translation_of` names the original a translation translates; `translates` is the text of
+it the translation was made from (`handouts.dist.translations`).
 `content_sha256` is the digest earlier versions kept (title, summary, body, references
 file), still written so sign-offs recorded by them can be matched. An output's `kind`
 is the piece of its variant it is (handout, booklet, booklet-pages, press, large-print:
@@ -186,6 +190,7 @@ def article_entry(article, bibliography, status=None) -> ArticleRecord:
         disclaimer=article.disclaimer,
         source_url=article.source_url,
         draft=bool(article.draft),
+        translation_of=article.translation_of or None,
         source=f"source/{article.slug}/article.md",
         source_files=tuple(published_files(article)),
         references=refs,

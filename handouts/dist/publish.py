@@ -10,7 +10,7 @@ killed build is removed by the next build (`clean_stale`).
 
 ``dist/`` is not trusted either: with `within` (the output folder), a target whose folder
 leads outside it through a symbolic link (``dist/clinics`` -> elsewhere) is refused, and
-an existing target is read without following a link (`_same_bytes`).
+an existing target is read without following a link (`same_bytes`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _same_bytes(target: Path, data: bytes) -> bool:
+def same_bytes(target: Path, data: bytes) -> bool:
     """`target` is a regular file (not a link, FIFO or device) holding exactly `data`."""
     import stat
 
@@ -142,7 +142,7 @@ def publish_set(files: Iterable[tuple[Path, bytes]], *, remove: Iterable[Path] =
         if target in seen:
             raise ValueError(f"{target} appears twice in one publish set")
         seen.add(target)
-    pending = [(t, d) for t, d in files if not _same_bytes(t, d)]
+    pending = [(t, d) for t, d in files if not same_bytes(t, d)]
     temps: list[tuple[Path, Path]] = []  # (tmp, target)
     backups: list[tuple[Path, Path | None]] = []  # (target, hard link to its old version)
     try:

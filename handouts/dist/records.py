@@ -198,6 +198,34 @@ class ReviewBaseline:
 
 
 @dataclass(frozen=True)
+class TranslationSource:
+    """The published text of its original a translation was made from
+    (`handouts.dist.translations`): the original's slug, edition and content fingerprint
+    then, and the translation's own content fingerprint it was recorded for."""
+
+    slug: str
+    edition: int
+    content_fingerprint: str = ""
+    content: str = ""
+    bound_to: str = ""
+
+    def to_json(self) -> dict:
+        return {"slug": self.slug, "edition": self.edition,
+                "content_fingerprint": self.content_fingerprint, "content": self.content,
+                "bound_to": self.bound_to}
+
+    @classmethod
+    def from_json(cls, data) -> TranslationSource | None:
+        if not (isinstance(data, dict) and slug_ok(data.get("slug"))):
+            return None
+        edition = valid_edition(data.get("edition"))
+        if edition is None:
+            return None
+        return cls(data["slug"], edition, _text(data.get("content_fingerprint")),
+                   _text(data.get("content")), _text(data.get("bound_to")))
+
+
+@dataclass(frozen=True)
 class ArticleRecord:
     """One article as published: its facts for the site, its sources, its content
     fingerprint and the sign-offs bound to it (`handouts.dist.manifest.article_entry`)."""
@@ -226,6 +254,8 @@ class ArticleRecord:
     content_parts: tuple[tuple[str, str], ...] = ()  # (part, sha256)
     signoffs: tuple[SignoffRecord, ...] = ()
     review_baseline: ReviewBaseline | None = None
+    translation_of: str | None = None  # the slug of the article this one translates
+    translates: TranslationSource | None = None  # the original's text it was made from
 
     def to_json(self) -> dict:
         return {
@@ -242,6 +272,8 @@ class ArticleRecord:
             "content_parts": dict(self.content_parts),
             "signoffs": [s.to_json() for s in self.signoffs],
             "review_baseline": self.review_baseline.to_json() if self.review_baseline else None,
+            "translation_of": self.translation_of,
+            "translates": self.translates.to_json() if self.translates else None,
         }
 
     @classmethod
@@ -266,7 +298,9 @@ class ArticleRecord:
             references=_records(ReferenceRecord, data.get("references")),
             content_parts=parts,
             signoffs=_records(SignoffRecord, data.get("signoffs")),
-            review_baseline=ReviewBaseline.from_json(data.get("review_baseline")))
+            review_baseline=ReviewBaseline.from_json(data.get("review_baseline")),
+            translation_of=data["translation_of"] if slug_ok(data.get("translation_of")) else None,
+            translates=TranslationSource.from_json(data.get("translates")))
 
 
 #: An article record's text fields ("" when missing or not text) and its ISO dates.

@@ -80,6 +80,7 @@ BUILTIN_LABELS = {
     'site_pages_one': '1 page',
     'site_booklet_extent': '{pages}-page booklet, {sheets} sheets to print on both sides',
     'site_booklet_extent_one': '{pages}-page booklet, 1 sheet to print on both sides',
+    'site_other_languages': 'Other languages',
     'site_for_clinic': 'For {clinic}',
     'site_for_print_shops': 'For print shops',
     'site_print_shop_note': 'Files for professional printing: the print-shop PDF has bleed and crop marks; the booklet pages are in reading order for shops that impose themselves. Print the handout or booklet above on an office printer.',

@@ -53,6 +53,7 @@ class Article:
     next_review_due: dt.date | None = None  # latest review + review_interval_months (editions)
     content: Fingerprint | None = None  # what a patient reads (`content_fingerprint`)
     field_lines: tuple[tuple[str, int], ...] = ()  # (front-matter field, the line of its key)
+    translation_of: str = ""  # the slug of the article this one translates ("": an original)
 
     @property
     def folder(self) -> Path:

@@ -89,7 +89,7 @@ _LANG = re.compile(r"^lang\s*:\s*['\"]?([A-Za-z0-9-]+)", re.M)
 _DRAFT = re.compile(r"^draft\s*:\s*['\"]?(true|yes|on)['\"]?\s*(#.*)?$", re.M | re.I)
 
 
-def _front_matter_head(article: Path, roots=None) -> str | None:
+def front_matter_head(article: Path, roots=None) -> str | None:
     """The front matter's text (up to its closing ``---``), read without parsing the YAML.
     An article the build may not read (outside `roots`, default its folder; not a regular
     file) is not opened: None."""
@@ -104,14 +104,14 @@ def _front_matter_head(article: Path, roots=None) -> str | None:
 
 def front_matter_draft(article: Path, roots=None) -> bool:
     """Whether the front matter says ``draft: true`` (for planning)."""
-    head = _front_matter_head(article, roots)
+    head = front_matter_head(article, roots)
     return bool(head and _DRAFT.search(head))
 
 
 def front_matter_lang(article: Path, roots=None) -> str | None:
     """The ``lang:`` of an article's front matter, read without parsing the YAML (for
     planning; the load stage validates it)."""
-    head = _front_matter_head(article, roots)
+    head = front_matter_head(article, roots)
     if head is None:
         return None
     m = _LANG.search(head)

@@ -58,7 +58,7 @@ def split_front_matter(path: Path, text: str) -> tuple[str, str, int]:
 FIELDS = {
     "title", "subtitle", "short_title", "lang", "summary", "keywords", "authors",
     "reviewers", "updated", "edition", "publisher", "disclaimer", "source_url", "draft",
-    "references", "bibliography",
+    "references", "bibliography", "translation_of",
 }
 PERSON_FIELDS = {"name", "credential"}
 REVIEWER_FIELDS = {"name", "credential", "specialty", "reviewed", "content"}
@@ -322,6 +322,7 @@ def _texts(check: _Checker, top: dict, config: Config, values: dict) -> None:
     if values["source_url"] and urlsplit(values["source_url"]).scheme not in ("http", "https"):
         check.error(top["source_url"][1], "'source_url' must be an http(s) address",
                     "write the full address, e.g. https://example.org/page")
+    values["translation_of"] = _translation_of(check, top)
     values["references"] = check.text(top, "references", "front matter")
     values["_references_line"] = check.line(top["references"][1]) if "references" in top else None
     values["bibliography"] = ((_construct(top["bibliography"][1]), check.line(top["bibliography"][1]))
@@ -329,6 +330,21 @@ def _texts(check: _Checker, top: dict, config: Config, values: dict) -> None:
     values["keywords"] = tuple(filter(None, (
         check.plain(n, "keywords") for n in check.sequence(top, "keywords")
         if isinstance(n, yaml.ScalarNode))))
+
+
+def _translation_of(check: _Checker, top: dict) -> str:
+    """The slug of the article this one translates ("" when it is an original); whether
+    that article exists is checked across the project (`handouts.source.translations`)."""
+    from handouts.guard.paths import slug_problem
+
+    slug = check.text(top, "translation_of", "front matter")
+    if slug and (problem := slug_problem(slug)) is not None:
+        check.error(top["translation_of"][1], f"'translation_of': {shown_src(slug)!r} is not an "
+                    f"article's folder name: it {problem}",
+                    "write the folder name of the article this one translates, e.g. "
+                    "'translation_of: dengue'")
+        return ""
+    return slug
 
 
 def _edition(check: _Checker, top: dict) -> int:

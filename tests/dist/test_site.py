@@ -306,3 +306,167 @@ def test_a_manifest_written_before_kinds_gives_the_same_site(site, tmp_path):
         assert data == (site / path.relative_to(dist)).read_bytes(), path
     page = (site / FICTIONAL / "index.html").read_text(encoding="utf-8")
     assert re.search(rf'href="\.\./{FICTIONAL}-booklet-pages\.pdf"[^>]*>Booklet pages \(reading order\)', page)
+
+
+# ---------------------------------------------------------------------------------------
+# The web version, translations, sitemap, pagination, incremental builds
+
+
+def test_handout_page_is_the_web_version_of_the_pdf(site):
+    """The page shows the article from the same conversion as the PDF: body, figure,
+    citations linked to the references, the same credit and content fingerprint."""
+    from pypdf import PdfReader
+
+    manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    article = manifest["articles"][FICTIONAL]
+    page = site / FICTIONAL / "index.html"
+    text = page.read_text(encoding="utf-8")
+    body = text[text.index('<div class="body">'):text.index('aria-labelledby="references"')]
+    assert "Rest matters after any illness, including invented ones" in body
+    assert '<h2 id="why-rest-helps">Why rest helps</h2>' in body
+    assert '<a href="#ref-1">1</a>' in body and '<li id="ref-1" value="1">' in text
+    assert "<table tabindex=\"0\">" in body and "Fever over 39" in body  # scrolls: reachable by keyboard
+    (image,) = [i for i in parse(page).images if i.get("alt") == "A calm bedroom"]
+    assert image["src"] == f"../source/{FICTIONAL}/images/bedroom.png"
+    assert (page.parent / image["src"]).resolve().is_file()
+    pdf_text = "".join(p.extract_text() for p in PdfReader(site / f"{FICTIONAL}.pdf").pages)
+    assert f"content {article['content']}" in pdf_text
+    assert f"content <code>{article['content']}</code>" in text
+    assert f"Medically reviewed by <strong>{article['reviewers'][0]['name']}" in text
+    assert "sitemap.xml" not in {p.name for p in site.iterdir()}  # no site_url: no sitemap
+    assert 'rel="canonical"' not in text
+
+
+@pytest.fixture(scope="module")
+def translated(tmp_path_factory):
+    """English original, Vietnamese and Thai translations (quick builds), with a site_url."""
+    from quickbuild import build, translated_project
+
+    root = translated_project(tmp_path_factory.mktemp("translated"))
+    toml = root / "handouts.toml"
+    toml.write_text('site_url = "https://example.org/handouts/"\n' + toml.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    article = root / "source" / FICTIONAL / "article.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n> [!WARNING]\n> Call at once if a "
+                       "fictional fever climbs.\n", encoding="utf-8")
+    report = build(root)
+    assert not report.failed, [str(p) for f in report.failed for p in f.problems]
+    return root / "dist"
+
+
+def test_each_page_links_its_translations_in_their_own_languages(translated):
+    base = "https://example.org/handouts/"
+    english = (translated / FICTIONAL / "index.html").read_text(encoding="utf-8")
+    nav = english[english.index('<nav class="languages"'):english.index("</nav>")]
+    assert re.findall(r'<a href="([^"]+)" lang="(\w+)" hreflang="\w+"[^>]*>([^<]+)</a>', nav) == [
+        ("../th-rest-guide/index.html", "th", "ไทย"), ("../vi-rest-guide/index.html", "vi", "Tiếng Việt")]
+    for page in (FICTIONAL, "vi-rest-guide", "th-rest-guide"):
+        text = (translated / page / "index.html").read_text(encoding="utf-8")
+        assert f'<link rel="canonical" href="{base}{page}/">' in text
+        assert sorted(re.findall(r'<link rel="alternate" hreflang="([\w-]+)" href="([^"]+)">', text)) == [
+            ("en", f"{base}{FICTIONAL}/"), ("th", f"{base}th-rest-guide/"),
+            ("vi", f"{base}vi-rest-guide/"), ("x-default", f"{base}{FICTIONAL}/")]
+    vietnamese = (translated / "vi-rest-guide" / "index.html").read_text(encoding="utf-8")
+    assert 'aria-label="Ngôn ngữ khác"' in vietnamese and 'lang="en" hreflang="en"' in vietnamese
+    assert ">English</a>" in vietnamese
+    assert "Call at once if a fictional fever climbs." in english  # the callout, as in the PDF
+    assert '<div class="callout callout-warning">' in english
+
+
+def test_the_index_groups_an_original_with_its_translations(translated):
+    text = (translated / "index.html").read_text(encoding="utf-8")
+    cards = re.findall(r'<article class="card" id="([^"]+)"', text)
+    assert cards == [FICTIONAL]  # one card for the three languages
+    card = text[text.index(f'id="{FICTIONAL}"'):text.index("</article>")]
+    assert '<a href="vi-rest-guide/index.html" lang="vi" hreflang="vi"><span class="language-name">' \
+           'Tiếng Việt</span> — Nghỉ ngơi sau khi bị cảm' in card
+    assert 'href="th-rest-guide/index.html" lang="th"' in card
+    assert "Vietnamese · Tiếng Việt (1)" in text and 'href="#fictional-rest-guide"' in text
+
+
+def test_sitemap_lists_every_page_with_its_alternates_and_robots_names_it(translated):
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    root = ET.parse(translated / "sitemap.xml").getroot()
+    urls = {u.find("s:loc", ns).text: u for u in root.findall("s:url", ns)}
+    base = "https://example.org/handouts/"
+    assert set(urls) == {base, f"{base}{FICTIONAL}/", f"{base}vi-rest-guide/", f"{base}th-rest-guide/"}
+    alternates = {(link.get("hreflang"), link.get("href"))
+                  for link in urls[f"{base}vi-rest-guide/"].findall("x:link", ns)}
+    assert alternates == {("en", f"{base}{FICTIONAL}/"), ("vi", f"{base}vi-rest-guide/"),
+                          ("th", f"{base}th-rest-guide/"), ("x-default", f"{base}{FICTIONAL}/")}
+    assert urls[f"{base}{FICTIONAL}/"].find("s:lastmod", ns).text == "2024-03-02"
+    robots = (translated / "robots.txt").read_text(encoding="utf-8")
+    assert robots.endswith(f"Sitemap: {base}sitemap.xml\n") and "User-agent: *" in robots
+
+
+def test_a_large_index_is_paginated_and_its_language_links_find_their_page(tmp_path, monkeypatch):
+    from handouts.dist.site import index as site_index
+    from handouts.dist.site import site_files
+    from handouts.theme import Theme
+    from pdfcheck import REPO
+
+    monkeypatch.setattr(site_index, "PAGE_SIZE", 2)
+    reviewed = [{"name": "A. Fictional", "credential": "MD", "specialty": "Imaginary Medicine",
+                 "reviewed": "2024-01-02"}]
+    articles = {f"en-{i}": {"title": f"English handout {i}", "lang": "en", "edition": 1,
+                            "reviewers": reviewed} for i in range(3)}
+    articles |= {f"vi-{i}": {"title": f"Tờ hướng dẫn {i}", "lang": "vi", "edition": 1,
+                             "reviewers": reviewed} for i in range(2)}
+    from handouts.dist.manifest import valid_manifest
+
+    manifest = valid_manifest(tmp_path, {"articles": articles, "outputs": [], "archive": {}})
+    files = dict(site_files(tmp_path, Theme.load(REPO / "styles"), manifest, search=False))
+    pages = {p.name: d.decode() for p, d in files.items() if p.parent == tmp_path and p.suffix == ".html"}
+    assert set(pages) == {"index.html", "index-2.html", "index-3.html"}
+    cards = {name: re.findall(r'<article class="card" id="([^"]+)"', text) for name, text in pages.items()}
+    assert cards == {"index.html": ["en-0", "en-1"], "index-2.html": ["en-2", "vi-0"],
+                     "index-3.html": ["vi-1"]}
+    first = pages["index.html"]
+    assert '<a href="index.html" aria-current="page">1</a>' in first and '<a href="index-3.html">3</a>' in first
+    assert '<link rel="next" href="index-2.html">' in first and 'rel="prev"' not in first
+    assert 'href="index-2.html#lang-vi">Vietnamese · Tiếng Việt (2)</a>' in first
+    assert '<h2 id="lang-vi">' in pages["index-2.html"] and '<h2 id="lang-vi-3">' in pages["index-3.html"]
+
+
+def test_an_incremental_build_rewrites_only_the_pages_that_changed(tmp_path):
+    from handouts.dist.manifest import read_manifest
+    from handouts.dist.site import publish_site
+    from handouts.project.config import load_config
+    from quickbuild import build, sign_new_edition, translated_project
+
+    root = translated_project(tmp_path)
+    assert not build(root).failed
+    dist = root / "dist"
+
+    def stamps() -> dict[str, int]:
+        return {p.relative_to(dist).as_posix(): p.stat().st_mtime_ns for p in dist.rglob("*")
+                if p.is_file() and p.suffix in (".html", ".xml", ".txt", ".css", ".js", ".png", ".json")
+                or "pagefind/" in p.as_posix()}
+
+    before = stamps()
+    assert "pagefind/pagefind-entry.json" in before
+    sign_new_edition(root, "vi-rest-guide", "Nghỉ ngơi đầy đủ", "Nghỉ ngơi thật đầy đủ")
+    assert not build(root, ["vi-rest-guide"]).failed
+    after = stamps()
+    changed = {name for name in after if before.get(name) != after[name]}
+    site_pages = {n for n in changed if n.endswith(".html") and not n.startswith("pagefind/")}
+    # The translation's page only: the pages linking it (its original's, the other
+    # translation's, the index) name it by its language and title, which did not change.
+    assert site_pages == {"vi-rest-guide/index.html"}, site_pages
+    assert "th-rest-guide/index.html" not in changed and "site.css" not in changed
+    assert "pagefind/pagefind-entry.json" in changed  # indexed again, once
+    fragments = [n for n in after if n.startswith("pagefind/fragment/")]
+    assert len(fragments) == 3  # one a page: the old page's fragment is gone
+
+    config = load_config(root)
+    again = publish_site(config.output_dir, config.theme, read_manifest(config.output_dir), config.paper)
+    assert (again.written, again.indexed) == (0, 0)  # nothing changed: nothing written, no indexing
+    assert stamps() == after
+    # dist/ is not trusted: a page edited by hand keeps its stamp but not its bytes.
+    page = dist / "th-rest-guide" / "index.html"
+    good = page.read_bytes()
+    page.write_bytes(good.replace(b"</h1>", b"<script>alert(1)</script></h1>", 1))
+    fixed = publish_site(config.output_dir, config.theme, read_manifest(config.output_dir), config.paper)
+    assert page.read_bytes() == good and fixed.written == 1 and fixed.indexed == 3

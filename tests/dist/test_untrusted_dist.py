@@ -193,7 +193,7 @@ class _Links(html.parser.HTMLParser):
             if name.startswith("on"):
                 self.handlers.append((tag, name))
         if tag == "script":
-            self.scripts.append(dict(attrs).get("type"))
+            self.scripts.append(dict(attrs).get("type") or dict(attrs).get("src"))
         if tag in ("iframe", "object", "embed", "img") and tag != "img":
             self.handlers.append((tag, "element"))
 
@@ -218,6 +218,13 @@ def test_the_site_built_from_a_hostile_manifest_is_inert(project: Path):
                                 "path": "javascript:alert(7).pdf"})
     manifest["archive"] = {SLUG: [{"edition": 1, "path": "javascript:alert(8)", "files": ["x.pdf"]}]}
     manifest_file.write_text(json.dumps(manifest))
+    (project / "dist" / "elsewhere.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    web = {"format": "handouts-web", "version": 1, "content_fingerprint": article["content_fingerprint"],
+           "html": '<p onclick="alert(9)">Body <script>alert(10)</script><a href="javascript:alert(11)">x</a>'
+                   '<a href="../../etc/passwd">y</a></p><img src="../elsewhere.png" alt="Outside">'
+                   '<img src="https://evil.example/t.png" alt="Remote &quot;&gt;"><img src="/etc/passwd" alt="">'
+                   '<style>body{display:none}</style><iframe src="https://evil.example"></iframe>'}
+    (project / "dist" / SLUG / "web.json").write_text(json.dumps(web))
 
     config = load_config(project)
     files = site_files(config.output_dir, config.theme, read_manifest(config.output_dir), config.paper)
@@ -230,13 +237,19 @@ def test_the_site_built_from_a_hostile_manifest_is_inert(project: Path):
         parser = _Links()
         parser.feed(data.decode())
         assert parser.handlers == [], (name, parser.handlers)
-        assert set(parser.scripts) <= {"application/ld+json"}, name
+        assert set(parser.scripts) <= {"application/ld+json", "search.js"}, name
         for url in parser.urls:
             scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", url)
             assert scheme is None or scheme.group(1) == "https", (name, url)
     page = pages[f"{SLUG}/index.html"].decode()
     assert "<i>Fictional</i>" in page and 'href="https://doi.org/10.0000/fictional"' in page
     assert "alert" not in page.replace("\\u003c", "")
+    # The web version is the body again through the sanitizer; images only from the
+    # article's published sources, others shown as their alt text.
+    assert "<p>Body <a>x</a><a>y</a></p>" in page
+    assert '<span class="image-omitted">Outside</span>' in page
+    assert '<span class="image-omitted">Remote &quot;&gt;</span>' in page
+    assert "elsewhere.png" not in page and "evil.example" not in page and "display:none" not in page
 
 
 # ---------------------------------------------------------------------------------------

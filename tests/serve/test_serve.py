@@ -57,7 +57,8 @@ def test_serve_rebuilds_a_changed_article_and_shows_errors(project: Path):
         first = _get(base + f"{FICTIONAL}.pdf")
         assert first[:5] == b"%PDF-"
         page = _get(base + "index.html").decode()
-        assert "EventSource" in page and "build-error" not in page
+        assert '<script src="/__reload.js">' in page and "build-error" not in page
+        assert b"EventSource" in _get(base + "__reload.js")  # a file: the pages allow no inline script
 
         article = project / "source" / FICTIONAL / "article.md"
         text = article.read_text(encoding="utf-8")
@@ -203,6 +204,41 @@ def test_preview_serves_pages_that_are_not_utf8(preview):
     status, body = _request(port, "/latin1.html")
     assert status == 200
     assert "Caf\xe9 \xa9 2024".encode("latin-1") in body  # the page's own bytes, untouched
-    assert b"EventSource" in body
+    assert b'<script src="/__reload.js">' in body
     status, body = _request(port, "/handout/")  # a folder: its index.html
     assert status == 200 and b"Handout page" in body
+
+
+def test_preview_shows_editors_a_translation_behind_its_original(tmp_path: Path):
+    """The original got a new edition: the preview notes it on the translation's page and
+    on the index; the published pages in dist/ (what readers get) do not."""
+    import threading
+
+    from handouts.project.config import load_config
+    from handouts.serve import serve
+    from quickbuild import build, sign_new_edition, translated_project
+
+    root = translated_project(tmp_path)
+    assert not build(root).failed
+    sign_new_edition(root, FICTIONAL, "Rest matters", "Rest really matters", reviewed="2026-11-02")
+    assert not build(root).failed
+    ready, stop, box = threading.Event(), threading.Event(), {}
+    thread = threading.Thread(target=serve, args=(load_config(root), lambda: []), daemon=True,
+                              kwargs=dict(port=0, stop=stop, announce=lambda _: None,
+                                          ready=lambda url: (box.setdefault("url", url), ready.set())))
+    thread.start()
+    assert ready.wait(30), "the preview did not start"
+    try:
+        port = int(box["url"].rsplit(":", 1)[1].strip("/"))
+        note = (f"vi/vi-rest-guide translates en/{FICTIONAL} edition 2; edition 3 is out since 2026-11-02")
+        for path in ("/vi-rest-guide/", "/vi-rest-guide/index.html", "/index.html"):
+            status, body = _request(port, path)
+            assert status == 200 and note in body.decode(), path
+            assert 'class="editor-note"' in body.decode()
+        status, body = _request(port, f"/{FICTIONAL}/index.html")
+        assert status == 200 and b"editor-note" not in body  # the original is not behind
+    finally:
+        stop.set()
+        thread.join(10)
+    published = [p.read_text(encoding="utf-8") for p in (root / "dist").rglob("*.html")]
+    assert published and not any("translates" in page or "editor-note" in page for page in published)
