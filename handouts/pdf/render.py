@@ -11,6 +11,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -237,7 +238,7 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
                           limits=limits)
     fonts = FontConfiguration()
     sheets = [CSS(string=page_css, url_fetcher=fetcher, font_config=fonts)] if page_css else []
-    sheets += [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
+    sheets += [_stylesheet(Path(p), fetcher, fonts) for p in stylesheets]
     with _collect_warnings() as messages:
         document = HTML(string=html, base_url=ARTICLE_BASE,
                         url_fetcher=fetcher).render(stylesheets=sheets, font_config=fonts)
@@ -245,6 +246,27 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
         if overflows := table_overflows(document):
             raise InputError(*(Diagnostic(None, None, what, fix) for what, fix in overflows))
     return LaidOutPDF(document, fonts, html, messages)
+
+
+#: The theme's stylesheets as parsed in this process, by path and content (`_stylesheet`).
+_SHEETS: dict[tuple[str, bytes], CSS] = {}
+_AT_RULE = re.compile(rb"@([\w\\-]+)")
+
+
+def _stylesheet(path: Path, fetcher, fonts) -> CSS:
+    """The stylesheet at `path`, parsed once per process and content: parsing base.css
+    costs ~40 ms a render, and WeasyPrint's `CSS` holds only the rules, which no document
+    changes. A sheet with ``@font-face`` (its fonts belong to the document's font
+    configuration), ``@import`` (fetched with the document's fetcher) or an escaped
+    at-rule name is parsed for each document."""
+    data = path.read_bytes()
+    names = [name.lower() for name in _AT_RULE.findall(data)]
+    if any(b"\\" in name or name in (b"font-face", b"import") for name in names):
+        return CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
+    key = (str(path), hashlib.sha256(data).digest())
+    if key not in _SHEETS:
+        _SHEETS[key] = CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
+    return _SHEETS[key]
 
 
 def repair(data: bytes, html: str) -> bytes:
