@@ -42,34 +42,71 @@ class _Clock:
         self._last = now
 
 
+class _Shared:
+    """The work the jobs of one article share (load, review status, checks, citations,
+    the Markdown body): each piece done by the first job that needs it, its value or the
+    exception it raised kept for the others, so every job fails as it would alone."""
+
+    def __init__(self):
+        self._done: dict[str, tuple[bool, object]] = {}
+
+    def once(self, name: str, func):
+        if name not in self._done:
+            try:
+                self._done[name] = (True, func())
+            except Exception as exc:  # raised again for each job that needs it
+                self._done[name] = (False, exc)
+        ok, value = self._done[name]
+        if not ok:
+            raise value
+        return value
+
+
 def build_job(config: Config, job: Job, renderer=None) -> JobResult:
     """Build one job into bytes; never raises (errors and bugs come back in the result).
 
     `renderer` lays the HTML document out into a `RenderedPDF` (None: WeasyPrint's
     `render_pdf`; tests of what happens around the render give a fast one, same signature)."""
+    return build_jobs(config, [job], renderer)[0]
+
+
+def build_jobs(config: Config, jobs: list[Job], renderer=None) -> list[JobResult]:
+    """Build `jobs` into bytes, a `JobResult` each, in order; never raises. The jobs of one
+    article (its variants, papers, clinics) share its load, checks, citations and Markdown
+    body: only the layout, render and finishing are done per job."""
+    shared: dict[tuple, _Shared] = {}
+    return [_build(config, job, shared.setdefault((job.article, job.history), _Shared()),
+                   renderer or render_pdf) for job in jobs]
+
+
+def _build(config: Config, job: Job, shared: _Shared, renderer) -> JobResult:
+    """One job: the article's work from `shared`, then this job's layout and finishing.
+
+    Long because it is the pipeline, stage by stage, in the order a reader checks it."""
     result = JobResult(job)
     start = time.perf_counter()
     clock = _Clock()
     allow_remote = config.allow_remote  # --allow-remote or handouts.toml
-    renderer = renderer or render_pdf
     try:
-        article = load.load_article(job.article, config)
+        article = shared.once("load", lambda: load.load_article(job.article, config))
         result.edition = article.edition
-        status = editions.review_status(article, job.history)
-        refused = editions.publish_gate(article, status, job.history)
+        status = shared.once("status", lambda: editions.review_status(article, job.history))
+        refused = shared.once("gate", lambda: editions.publish_gate(article, status, job.history))
         if refused is not None and not (job.allow_unreviewed and not status.reviewed):
             raise InputError(refused)
         result.proof = refused is not None
-        result.notes.extend(_binding_notes(article, status))
-        _refuse_missing_alt(article)  # the handout is tagged: every figure needs its text
-        result.warnings.extend(_editorial_checks(article, config))  # loader + checks
+        result.notes.extend(shared.once("notes", lambda: _binding_notes(article, status)))
+        # the handout is tagged: every figure needs its text
+        shared.once("alt", lambda: _refuse_missing_alt(article))
+        result.warnings.extend(shared.once("checks", lambda: _editorial_checks(article, config)))
         _fail_if_strict(job, result)
         clock.lap("load")
-        bibliography = format_bibliography(article.references, article.cited, config.csl_style,
-                                           lang=article.lang)
+        bibliography = shared.once("cite", lambda: format_bibliography(
+            article.references, article.cited, config.csl_style, lang=article.lang))
         clock.lap("cite")
-        body = convert(article.body, bibliography.numbers, allow_remote_images=allow_remote,
-                       labels=load_labels(config.theme, article.lang))  # callout titles
+        body = shared.once("markdown", lambda: convert(
+            article.body, bibliography.numbers, allow_remote_images=allow_remote,
+            labels=load_labels(config.theme, article.lang)))  # callout titles
         clock.lap("markdown")
         result.web_html = body.html
         clinic = config.clinic(job.clinic)
@@ -94,12 +131,16 @@ def build_job(config: Config, job: Job, renderer=None) -> JobResult:
             return pdf
 
         variant, pdf = variant.lay_out(render, clinic)
+        messages = pdf.messages  # the layout kept is written (and repaired) now
+        clock.lap("render")
         result.warnings.extend(warning(article.path, None, f"while rendering: {message}",
                                        "check the image or HTML it names")
-                               for message in dict.fromkeys(pdf.messages))
+                               for message in dict.fromkeys(messages))
         for piece in variant.finish(pdf.data, pdf.pages, article, clinic, result.warnings):
             name = job.output_name(piece_suffix(piece.kind), result.proof)
             result.files.append(BuiltFile(name, piece.data, piece.pages, piece.note, kind=piece.kind))
+        if job.thumbnail and not (result.proof or article.draft):  # the site shows no draft
+            result.thumbnail = _thumbnail(result.files[0].data)
         clock.lap("finish")
         _fail_if_strict(job, result)
         result.article_entry = article_entry(article, bibliography, status)
@@ -114,6 +155,15 @@ def build_job(config: Config, job: Job, renderer=None) -> JobResult:
     result.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result.worker = f"{socket.gethostname()}:{os.getpid()}"
     return result
+
+
+def _thumbnail(pdf: bytes) -> bytes:
+    """The download site's thumbnail of `pdf`, made here in the worker (`dist.site`)."""
+    import hashlib
+
+    from handouts.dist.site.pages import thumbnail_png
+
+    return thumbnail_png(pdf, hashlib.sha256(pdf).hexdigest()) or b""
 
 
 def _binding_notes(article, status) -> list[Diagnostic]:

@@ -51,6 +51,7 @@ class Job:
     default_paper: str = "a4"  # the project's paper: no suffix for it
     allow_unreviewed: bool = False  # unreviewed content becomes a stamped proof, not an error
     history: tuple = ()  # editions.Published records of the article (binds legacy sign-offs)
+    thumbnail: bool = False  # also make the download site's thumbnail of its first file
 
     @property
     def key(self) -> tuple:
@@ -121,6 +122,7 @@ class JobResult:
     proof: bool = False  # stamped proof of unreviewed content: never published or recorded
     notes: list[Diagnostic] = field(default_factory=list)  # said once, not kept in the manifest
     web_html: str = ""  # the converted body, for the handout's web page (handouts.dist.site.web)
+    thumbnail: bytes = b""  # the site's thumbnail (PNG) of the first file, when the job asked
 
     @property
     def ok(self) -> bool:

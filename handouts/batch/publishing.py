@@ -50,6 +50,7 @@ def publish_article_set(config: Config, group: list, digests: dict, manifest: Ma
                 publish_set(files, within=config.output_dir)
             else:
                 record, dropped = _publish_files(config, slug, edition, files, manifest, article, entry)
+                _put_thumbnail(config, slug, group)
         except InputError as exc:
             problems += exc.problems
         except OSError as exc:
@@ -112,6 +113,22 @@ def _publish_files(config, slug, edition, files, manifest: Manifest, article,
 
     return publish_article(config, slug, edition, files, manifest, article=article,
                            entry=entry or ArticleRecord(edition or 1))
+
+
+def _put_thumbnail(config: Config, slug: str, group: list) -> None:
+    """The download site's thumbnail a worker made of the article's handout, put where the
+    site looks for it: the site then reuses it instead of rendering the PDF again. If it
+    cannot be written, the site makes its own."""
+    png = next((r.thumbnail for r in group if r.thumbnail), b"")
+    if not png:
+        return
+    from handouts.dist.publish import publish_set
+    from handouts.dist.site import THUMB_NAME
+
+    try:
+        publish_set([(config.output_dir / slug / THUMB_NAME, png)], within=config.output_dir)
+    except (InputError, OSError):
+        pass
 
 
 def publish_site(config: Config, manifest: Manifest, report: BatchReport,

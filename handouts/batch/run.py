@@ -51,9 +51,11 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
 
     `executor`: any `concurrent.futures.Executor` (e.g. Dask's
     ``Client(address).get_executor()``); by default a process pool of `options.jobs`
-    workers, or this process when there is only one job to build. `builder`: what turns a
-    job into a `JobResult` of bytes (None: `handouts.batch.build.build_job`; a picklable
-    function of (config, job) for another executor). Raises `InputError` only for
+    workers, or this process when there is only one job to build; the jobs of an article
+    go to one worker together (`executors.tasks`). `builder`: what turns a job into a
+    `JobResult` of bytes (None: `handouts.batch.build.build_jobs`, which does an article's
+    own work once for all its jobs; a picklable function of (config, job) for another
+    executor). Raises `InputError` only for
     problems of the whole run (an unknown target or clinic, a locked output folder); an
     article's problems are in `report.failed`.
     """
@@ -239,9 +241,16 @@ def whole_sets(config: Config, planned: list[Job], manifest: Manifest,
             except InputError as exc:  # its archive folder leads outside dist/
                 refused[article] = exc
                 continue
-            jobs += [replace(j, history=past, allow_unreviewed=options.allow_unreviewed)
+            jobs += [replace(j, history=past, allow_unreviewed=options.allow_unreviewed,
+                             thumbnail=options.site and _site_shows(config, j))
                      for j in group + extra]
     return jobs, refused
+
+
+def _site_shows(config: Config, job: Job) -> bool:
+    """The job makes the file the download site shows an article by (the plain handout on
+    the project's paper): its worker also makes the site's thumbnail of it."""
+    return job.clinic is None and job.variant == "handout" and job.paper == config.paper
 
 
 def _clinics(config: Config, wanted) -> tuple[str | None, ...]:

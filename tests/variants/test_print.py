@@ -210,6 +210,27 @@ def test_the_house_layout_overflows_where_the_tighter_step_was_taken(tmp_path, m
         assert f"padded with {padding} Notes pages" in result.files[0].note
 
 
+def test_a_booklet_laid_out_several_times_writes_only_the_layout_it_keeps(tmp_path, monkeypatch):
+    """The tighter steps and the padding lay a booklet out again; only the layout it keeps
+    is written as a PDF and repaired (tags, text layer), once."""
+    import handouts.batch.build as build
+    import handouts.pdf.render as render
+    from handouts.project.config import load_config
+
+    laid, repaired = [], []
+    real_render, real_repair = build.render_pdf, render.repair
+    monkeypatch.setattr(build, "render_pdf", lambda html, **kw: laid.append(html) or
+                        real_render(html, **kw))
+    monkeypatch.setattr(render, "repair", lambda data, html: repaired.append(html) or
+                        real_repair(data, html))
+    root = make_project(tmp_path, {"nine": article(33)})
+    result = build.build_one(load_config(root), root / "source" / "nine" / "article.md", "booklet")
+    assert result.ok, result.error
+    assert len(laid) >= 2, "the premise: this booklet is laid out more than once"
+    assert len(repaired) == 1 and repaired[0] in laid
+    assert result.files[1].pages % 4 == 0
+
+
 # ---------------------------------------------------------------------------------------
 # Press: PDF/X-4
 

@@ -99,10 +99,11 @@ def _earlier_editions(output_dir: Path, slug: str, archived: tuple[ArchiveEntry,
 
 
 def _thumbnail(pdf_path: Path, sha256: str = "", previous: Path | None = None) -> bytes | None:
-    """Page 1 of `pdf_path` as a small palette PNG (pypdfium2 renders, Pillow encodes).
+    """Page 1 of `pdf_path` as a small palette PNG (`thumbnail_png`).
 
-    The PNG records the PDF's sha256; when `previous` was made from the same PDF, its
-    bytes are reused instead of rendering again.
+    The PNG records the PDF's sha256; when `previous` was made from the same PDF (by an
+    earlier run, or by the worker that built it), its bytes are reused instead of
+    rendering again.
     """
     if sha256 and previous is not None and previous.is_file():
         from PIL import Image
@@ -113,12 +114,22 @@ def _thumbnail(pdf_path: Path, sha256: str = "", previous: Path | None = None) -
                     return previous.read_bytes()
         except OSError:
             pass
+    try:
+        data = pdf_path.read_bytes()
+    except OSError:
+        return None
+    return thumbnail_png(data, sha256)
+
+
+def thumbnail_png(pdf: bytes, sha256: str) -> bytes | None:
+    """Page 1 of the PDF `pdf` as a small palette PNG that records `sha256` (the PDF's),
+    or None for a broken PDF: pypdfium2 renders, Pillow encodes."""
     import pypdfium2
     from PIL.PngImagePlugin import PngInfo
 
     try:
-        document = pypdfium2.PdfDocument(str(pdf_path))
-    except Exception:  # pypdfium2 raises PdfiumError for a missing or broken file
+        document = pypdfium2.PdfDocument(pdf)
+    except Exception:  # pypdfium2 raises PdfiumError for a broken file
         return None
     try:
         page = document[0]
@@ -131,7 +142,6 @@ def _thumbnail(pdf_path: Path, sha256: str = "", previous: Path | None = None) -
     info.add_text("source-sha256", sha256)
     image.quantize(colors=64, dither=0).save(out, format="PNG", optimize=True, pnginfo=info)
     return out.getvalue()
-
 
 
 def entries(output_dir: Path, theme, manifest: Manifest, default_paper: str, names: dict,
