@@ -227,7 +227,7 @@ def editor_notes(config) -> dict[str, list[str]]:
     from handouts.dist.translations import stale_translations
 
     try:
-        manifest = read_manifest(config.output_dir, limits=getattr(config, "limits", None))
+        manifest = read_manifest(config.output_dir, limits=config.limits)
     except OSError:
         return {}
     notes: dict[str, list[str]] = {}
