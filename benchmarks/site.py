@@ -5,9 +5,10 @@ Generates N (default 1,000) fictional articles in a temporary project: English o
 translation into each of Vietnamese, Thai, Indonesian, Malay and Filipino
 (``translation_of``; short generated texts, clearly fictional). Then it measures:
 
-- the batch build without the site. The PDFs come from the quick builder of the site
-  tests (tests/quickbuild.py: the real load, citation and Markdown stages, so the manifest
-  and each web version are real, and a blank one-page PDF instead of WeasyPrint's): this
+- the batch build without the site. The PDFs come from the fast test builder
+  (tests/fakebuild.py: `build_job` itself, every stage real except WeasyPrint's layout,
+  whose place a small PDF of the document's text takes, so the manifest and each web
+  version are real): this
   benchmark is about the site, and 1,000 real renders would take most of an hour here;
 - the whole site from scratch (`handouts.dist.site.publish_site`): every page, the
   thumbnails, the index pages, the Pagefind index;

@@ -1,7 +1,9 @@
-"""Shared fixtures: a throw-away copy of the fictional test project, and the CLI."""
+"""Shared fixtures: a throw-away copy of the fictional test project, and the CLI (with the
+real build, or with the fast test builder of tests/fakebuild.py)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +17,36 @@ settings.register_profile("handouts", deadline=None,
 settings.load_profile("handouts")
 
 from pdfcheck import FIXTURES, REPO
+
+#: The test files that take longest (10 s or more on a quiet 2-core machine), slowest
+#: first: pyproject.toml runs the suite on every core (pytest-xdist, a file per worker at a
+#: time), and a long file started last would keep one worker busy after the others are done.
+SLOW_FIRST = (
+    "tests/e2e/test_install.py",
+    "tests/guard/test_hardening.py",
+    "tests/references/test_references.py",
+    "tests/e2e/test_reproducible.py",
+    "tests/pdf/test_pages.py",
+    "tests/guard/test_security.py",
+    "tests/batch/test_batch.py",
+    "tests/batch/test_dask.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The files of `SLOW_FIRST` first; the rest in their usual order."""
+    rank = {path: i for i, path in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker gets a core of its own: the batch's default --jobs
+    (the cores this process may use) is then 1, and a build does not start a process pool
+    on the core another worker is using."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, …
+    if worker.startswith("gw") and hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
 
 
 def copy_project(parent: Path) -> Path:
@@ -32,14 +64,29 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path)
 
 
-@pytest.fixture
-def cli(capsys):
-    """Run the command line in-process; returns (exit code, stdout, stderr)."""
+def command_line(capsys, builder=None):
+    """The command line in-process, building with `builder` (None: the real build);
+    returns (exit code, stdout, stderr)."""
     from handouts.cli import main
 
     def run(*args: str):
-        code = main([str(a) for a in args])
+        code = main([str(a) for a in args], builder=builder)
         captured = capsys.readouterr()
         return int(code), captured.out, captured.err
 
     return run
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the command line in-process; returns (exit code, stdout, stderr)."""
+    return command_line(capsys)
+
+
+@pytest.fixture
+def fast_cli(capsys):
+    """`cli` with the fast test builder (tests/fakebuild.py): everything but WeasyPrint's
+    layout is real; for tests of what the batch publishes, not of what the page shows."""
+    import fakebuild
+
+    return command_line(capsys, fakebuild.build)

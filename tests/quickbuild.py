@@ -1,64 +1,15 @@
-"""A builder for site tests and the site benchmark: the real article stages, a blank PDF.
+"""Site, translation and edition helpers for tests and the site benchmark.
 
-`quick_build(config, job)` is a `builder` for `handouts.batch.run.run`: it loads the
-article, checks its review, formats its references and converts its body exactly as
-`handouts.batch.build.build_job` does (so the manifest entry and the web version are the
-real ones), and returns a one-page blank PDF (pypdf) instead of rendering with
-WeasyPrint. The site, the search index, editions and translations see what a real build
-records; only the PDF's pages are empty.
+`quick_build` is the fast test builder (tests/fakebuild.py: `build_job` itself, every stage
+real but WeasyPrint's layout, whose place a small PDF of the document's text takes), so
+the manifest entry, the web version, the site and the search index are what a real build
+records. `build` runs a project's batch with it; `translated_project` and
+`sign_new_edition` set up what the translation tests need.
 """
 
 from __future__ import annotations
 
-import io
-import time
-
-from handouts.batch.jobs import BuiltFile, Crash, JobResult
-from handouts.errors import InputError
-
-
-def blank_pdf() -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(595, 842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def quick_build(config, job) -> JobResult:
-    """A `JobResult` as `build_job` makes it, with a blank one-page PDF."""
-    import traceback
-
-    from handouts.dist import editions
-    from handouts.dist.manifest import article_entry
-    from handouts.markdown.body import convert
-    from handouts.pdf.template import load_labels
-    from handouts.references.bibliography import format_bibliography
-    from handouts.source.article import load_article
-
-    result = JobResult(job)
-    start = time.perf_counter()
-    try:
-        article = load_article(job.article, config)
-        result.edition = article.edition
-        status = editions.review_status(article, job.history)
-        refused = editions.publish_gate(article, status, job.history)
-        if refused is not None:
-            raise InputError(refused)
-        bibliography = format_bibliography(article.references, article.cited, config.csl_style,
-                                           lang=article.lang)
-        body = convert(article.body, bibliography.numbers, labels=load_labels(config.theme, article.lang))
-        result.web_html = body.html
-        result.files.append(BuiltFile(job.output_name(), blank_pdf(), 1, kind=job.variant))
-        result.article_entry = article_entry(article, bibliography, status)
-    except InputError as exc:
-        result.error = exc
-    except Exception as exc:  # a bug: reported as build_job reports it
-        result.crash = Crash(type(exc).__name__, str(exc), traceback.format_exc())
-    result.seconds = time.perf_counter() - start
-    return result
+from fakebuild import build as quick_build
 
 
 #: The fixture articles that become translations of the fictional English one.

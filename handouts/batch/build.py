@@ -62,21 +62,24 @@ class _Shared:
         return value
 
 
-def build_job(config: Config, job: Job) -> JobResult:
-    """Build one job into bytes; never raises (errors and bugs come back in the result)."""
-    return build_jobs(config, [job])[0]
+def build_job(config: Config, job: Job, renderer=None) -> JobResult:
+    """Build one job into bytes; never raises (errors and bugs come back in the result).
+
+    `renderer` lays the HTML document out into a `RenderedPDF` (None: WeasyPrint's
+    `render_pdf`; tests of what happens around the render give a fast one, same signature)."""
+    return build_jobs(config, [job], renderer)[0]
 
 
-def build_jobs(config: Config, jobs: list[Job]) -> list[JobResult]:
+def build_jobs(config: Config, jobs: list[Job], renderer=None) -> list[JobResult]:
     """Build `jobs` into bytes, a `JobResult` each, in order; never raises. The jobs of one
     article (its variants, papers, clinics) share its load, checks, citations and Markdown
     body: only the layout, render and finishing are done per job."""
     shared: dict[tuple, _Shared] = {}
-    return [_build(config, job, shared.setdefault((job.article, job.history), _Shared()))
-            for job in jobs]
+    return [_build(config, job, shared.setdefault((job.article, job.history), _Shared()),
+                   renderer or render_pdf) for job in jobs]
 
 
-def _build(config: Config, job: Job, shared: _Shared) -> JobResult:
+def _build(config: Config, job: Job, shared: _Shared, renderer) -> JobResult:
     """One job: the article's work from `shared`, then this job's layout and finishing.
 
     Long because it is the pipeline, stage by stage, in the order a reader checks it."""
@@ -115,12 +118,12 @@ def _build(config: Config, job: Job, shared: _Shared) -> JobResult:
                                   status=status, proof=result.proof)
             clock.lap("template")
             try:
-                pdf = render_pdf(doc.html, page_css=doc.page_css, base_dir=article.folder,
-                                 theme=config.theme,
-                                 stylesheets=[config.theme.path(s) or config.styles_dir / s
-                                              for s in v.stylesheets],
-                                 allow_remote=allow_remote, limits=config.limits,
-                                 min_image_ppi=v.min_image_ppi)
+                pdf = renderer(doc.html, page_css=doc.page_css, base_dir=article.folder,
+                               theme=config.theme,
+                               stylesheets=[config.theme.path(s) or config.styles_dir / s
+                                            for s in v.stylesheets],
+                               allow_remote=allow_remote, limits=config.limits,
+                               min_image_ppi=v.min_image_ppi)
             except InputError as exc:  # a layout problem (a table cut off): the article's
                 raise InputError(*(replace(p, path=p.path or article.path)
                                    for p in exc.problems)) from None

@@ -83,7 +83,11 @@ def _split(argv: list[str], parsers: dict) -> tuple[str | None, list[str]]:
     return None, argv
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, builder=None) -> int:
+    """Run the command line `argv` (default: ``sys.argv[1:]``) -> the exit status.
+
+    `builder`: what ``build`` turns each job into bytes with (`handouts.batch.run.run`'s
+    argument; None: the real build)."""
     if argv is None:  # the process's own command line: the process ends after this
         # Its exit then does not walk every object the run made in the interpreter's
         # final collections (~0.15 s after a build).
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if command is None and any(a in ("-h", "--help") for a in argv):
         top.parse_args(["--help"])  # the commands; exits
     args = parsers[command or "build"].parse_intermixed_args(rest)
+    args.builder = builder
     try:
         return int(args.run(args))
     except InputError as exc:

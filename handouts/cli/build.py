@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     printer = LinePrinter(args) if args.quiet or not sys.stderr.isatty() else _BarPrinter(args)
     with executors.from_url(args.executor, config.limits) as executor:
         report = batch.run(config, args.articles, batch_options(args), executor=executor,
-                           progress=printer)
+                           progress=printer, builder=args.builder)
     if args.verbose:
         _table(report)
     if not args.quiet or report.failed:

@@ -1,5 +1,9 @@
 """The batch: many articles in one run, one broken or crashing article never stops it,
-output names never collide, and a rebuild with nothing changed does nothing."""
+output names never collide, and a rebuild with nothing changed does nothing.
+
+Most tests build with the fast test builder (`fast_cli`, tests/fakebuild.py: everything
+real but WeasyPrint's layout); those about the rendered bytes (the same in another process
+or a pool worker) and the renderer's imports use the real one."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+import fakebuild
+from conftest import command_line
 from pdfcheck import FICTIONAL, REPO
 from pdfcheck import page_texts as _page_texts
 
@@ -37,7 +42,8 @@ def break_article(folder: Path) -> None:
     md.write_text(md.read_text().replace("updated: 2024-03-02", "updated: 2024-02-30"))
 
 
-def test_one_broken_article_is_reported_and_the_others_are_built(cli, project):
+def test_one_broken_article_is_reported_and_the_others_are_built(fast_cli, project):
+    cli = fast_cli
     add_article(project, "another-fictional-guide", "Another Fictional Guide")
     add_article(project, "broken-fictional-guide")
     break_article(project / "source" / "broken-fictional-guide")
@@ -52,19 +58,22 @@ def test_one_broken_article_is_reported_and_the_others_are_built(cli, project):
     assert not (project / "dist" / "broken-fictional-guide.pdf").exists()
 
 
-def test_a_crash_in_one_article_does_not_stop_the_batch(cli, project, monkeypatch):
-    import handouts.batch.build
+def crash_on_another(config, job):
+    """The fast test build, with a bug in the renderer for one article."""
+    from handouts.batch.build import build_job
 
-    add_article(project, "another-fictional-guide", "Another Fictional Guide")
-    real = handouts.batch.build.render_pdf
-
-    def crash_on_one(html, **kwargs):
+    def render(html, **kwargs):
         if "Another Fictional Guide" in html:
             raise ZeroDivisionError("simulated bug")
-        return real(html, **kwargs)
+        return fakebuild.fake_render(html, **kwargs)
 
-    monkeypatch.setattr(handouts.batch.build, "render_pdf", crash_on_one)
-    code, out, err = cli("--root", project, "--jobs", "1")  # in-process: the patch applies
+    return build_job(config, job, renderer=render)
+
+
+def test_a_crash_in_one_article_does_not_stop_the_batch(capsys, project):
+    add_article(project, "another-fictional-guide", "Another Fictional Guide")
+    cli = command_line(capsys, crash_on_another)
+    code, out, err = cli("--root", project, "--jobs", "1")
     assert code == 3
     assert "another-fictional-guide/article.md: internal error: ZeroDivisionError: simulated bug" in err
     assert "Traceback" not in err
@@ -72,7 +81,8 @@ def test_a_crash_in_one_article_does_not_stop_the_batch(cli, project, monkeypatc
     assert not (project / "dist" / "another-fictional-guide.pdf").exists()
 
 
-def test_names_never_collide_flu_and_flu_press(cli, project):
+def test_names_never_collide_flu_and_flu_press(fast_cli, project):
+    cli = fast_cli
     add_article(project, "flu", "Flu")
     add_article(project, "flu-press", "Flu Press Release")
     code, out, err = cli("--root", project, "--variant", "all", "--jobs", "1")
@@ -88,7 +98,8 @@ def test_names_never_collide_flu_and_flu_press(cli, project):
     assert "flu-press" not in {o["slug"] for o in outputs}
 
 
-def test_reserved_folder_names_are_refused(cli, project):
+def test_reserved_folder_names_are_refused(fast_cli, project):
+    cli = fast_cli
     add_article(project, "archive")
     code, out, err = cli("--root", project, "--jobs", "1")
     assert code == 1
@@ -96,7 +107,8 @@ def test_reserved_folder_names_are_refused(cli, project):
     assert (project / "dist" / f"{FICTIONAL}.pdf").is_file()
 
 
-def test_paper_suffix_only_off_the_default_paper(cli, project):
+def test_paper_suffix_only_off_the_default_paper(fast_cli, project):
+    cli = fast_cli
     code, out, err = cli("--root", project, "--paper", "LETTER", "--variant", "booklet", "-q")
     assert code == 0, err
     assert out == "" and "error" not in err
@@ -137,7 +149,8 @@ def test_sample_twice_same_bytes_and_unchanged_the_second_time(cli, tmp_path):
     assert (elsewhere / "dist" / f"{SAMPLE}.pdf").read_bytes() == first
 
 
-def test_only_the_changed_article_is_rebuilt(cli, project):
+def test_only_the_changed_article_is_rebuilt(fast_cli, project):
+    cli = fast_cli
     add_article(project, "another-fictional-guide", "Another Fictional Guide")
     code, out, err = cli("--root", project, "--jobs", "1")
     assert code == 0, err
@@ -152,9 +165,13 @@ def test_only_the_changed_article_is_rebuilt(cli, project):
 
 
 def test_a_rebuild_with_nothing_to_do_imports_no_renderer(project):
-    # Both runs in fresh processes (the inputs hash includes handouts' own source).
-    subprocess.run([sys.executable, str(REPO / "build_pdf.py"), "--root", str(project), "-q"],
-                   check=True, cwd=REPO, timeout=300)
+    from handouts.batch import run as batch
+    from handouts.project.config import load_config
+
+    # The first build here (fast builder), the rebuild in a fresh process.
+    first = batch.run(load_config(project), [], batch.BatchOptions(jobs=1),
+                      builder=fakebuild.build)
+    assert len(first.built) == 1 and not first.failed
     probe = ("import sys; from handouts.cli import main; code = main(['--root', sys.argv[1]]); "
              "heavy = [m for m in ('weasyprint', 'pypdf', 'citeproc', 'markdown', 'handouts.batch.build') "
              "if m in sys.modules]; print(code, heavy)")
@@ -180,7 +197,8 @@ def test_process_pool_gives_the_same_bytes_as_one_process(cli, project, tmp_path
         assert (tmp_path / "serial" / name).read_bytes() == data, name
 
 
-def test_control_characters_in_a_folder_name_are_escaped(cli, project):
+def test_control_characters_in_a_folder_name_are_escaped(fast_cli, project):
+    cli = fast_cli
     evil = "evil\x1b[2J\nforged.md:1: error: forged\x07"
     folder = add_article(project, evil)
     break_article(folder)

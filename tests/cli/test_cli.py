@@ -1,4 +1,7 @@
-"""The command line: where it finds the project, what it prints, how it names commands."""
+"""The command line: where it finds the project, what it prints, how it names commands.
+
+Where only the files written and the lines printed matter, the builds use the fast test
+builder (`fast_cli`, tests/fakebuild.py: everything real but WeasyPrint's layout)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ def built(project) -> list[str]:
     return sorted(p.name for p in (project / "dist").glob("*.pdf"))
 
 
-def test_inside_an_article_folder_builds_that_article_of_that_project(cli, two_articles, monkeypatch):
+def test_inside_an_article_folder_builds_that_article_of_that_project(fast_cli, two_articles, monkeypatch):
+    cli = fast_cli
     monkeypatch.chdir(two_articles / "source" / "second-fictional-guide")
     code, out, err = cli("--jobs", "1")
     assert code == 0, err
@@ -28,21 +32,24 @@ def test_inside_an_article_folder_builds_that_article_of_that_project(cli, two_a
     assert "Example Health Press is a fictional publisher" in last  # handouts.toml's disclaimer
 
 
-def test_from_a_subfolder_of_an_article(cli, two_articles, monkeypatch):
+def test_from_a_subfolder_of_an_article(fast_cli, two_articles, monkeypatch):
+    cli = fast_cli
     monkeypatch.chdir(two_articles / "source" / FICTIONAL / "images")
     code, out, err = cli("-q")
     assert code == 0, err
     assert built(two_articles) == [f"{FICTIONAL}.pdf"]
 
 
-def test_project_root_and_any_subfolder_build_everything(cli, two_articles, monkeypatch):
+def test_project_root_and_any_subfolder_build_everything(fast_cli, two_articles, monkeypatch):
+    cli = fast_cli
     monkeypatch.chdir(two_articles / "source")
     code, out, err = cli("-q", "--jobs", "1")
     assert code == 0, err
     assert built(two_articles) == [f"{FICTIONAL}.pdf", "second-fictional-guide.pdf"]
 
 
-def test_a_path_to_an_article_from_elsewhere(cli, two_articles, monkeypatch, tmp_path):
+def test_a_path_to_an_article_from_elsewhere(fast_cli, two_articles, monkeypatch, tmp_path):
+    cli = fast_cli
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -62,7 +69,8 @@ def test_quiet_prints_nothing_on_success(cli, project):
     assert (code, out, err) == (0, "", "")
 
 
-def test_default_output_lists_files_and_ends_with_a_summary(cli, project):
+def test_default_output_lists_files_and_ends_with_a_summary(fast_cli, project):
+    cli = fast_cli
     code, out, err = cli("--root", project, "--variant", "booklet")
     assert code == 0
     assert f"wrote " in out and f"{FICTIONAL}-booklet.pdf" in out and "flip on short edge" in out
@@ -77,7 +85,8 @@ def test_verbose_table(cli, project):
     assert row.split()[:3] == [FICTIONAL, "handout", "2"]
 
 
-def test_verbose_table_names_each_file_by_its_kind_and_paper(cli, project):
+def test_verbose_table_names_each_file_by_its_kind_and_paper(fast_cli, project):
+    cli = fast_cli
     code, out, err = cli("--root", project, "--variant", "booklet", "--paper", "letter", "-v", "-q")
     assert code == 0, err
     rows = [line.split() for line in out.strip().splitlines()[1:]]
@@ -91,7 +100,8 @@ def test_mistyped_command_gets_did_you_mean(cli, project):
     assert not (project / "dist").exists()
 
 
-def test_a_slug_that_looks_like_a_command_is_still_an_article(cli, project):
+def test_a_slug_that_looks_like_a_command_is_still_an_article(fast_cli, project):
+    cli = fast_cli
     shutil.copytree(project / "source" / FICTIONAL, project / "source" / "chek")
     code, out, err = cli("chek", "--root", project, "-q")
     assert code == 0, err
@@ -109,7 +119,8 @@ def test_help_names_the_program_and_lists_the_commands(cli, capsys):
 
 
 @pytest.mark.parametrize("paper", ["A4", "Letter", "LETTER", "a4"])
-def test_paper_in_any_case(cli, project, paper):
+def test_paper_in_any_case(fast_cli, project, paper):
+    cli = fast_cli
     code, out, err = cli("--root", project, "--paper", paper, "-q")
     assert code == 0, err
     expected = f"{FICTIONAL}.pdf" if paper.lower() == "a4" else f"{FICTIONAL}-letter.pdf"

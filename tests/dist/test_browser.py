@@ -31,11 +31,14 @@ from playwright import sync_api  # noqa: E402 (after the check that explains wha
 def server(tmp_path_factory):
     """The fictional project built (all variants, plain and for its clinics), served."""
     from conftest import copy_project
+    import fakebuild
     from handouts.cli import main
 
     root = copy_project(tmp_path_factory.mktemp("browser"))
-    assert main(["--root", str(root), "--variant", "all", "-q"]) == 0
-    assert main(["--root", str(root), "--variant", "all", "--clinic", "all", "-q"]) == 0
+    assert main(["--root", str(root), "--variant", "all", "-q", "--jobs", "1"],
+                builder=fakebuild.build) == 0
+    assert main(["--root", str(root), "--variant", "all", "--clinic", "all", "-q", "--jobs", "1"],
+                builder=fakebuild.build) == 0
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "dist"))
     handler.log_message = lambda *a: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

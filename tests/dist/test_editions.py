@@ -1,5 +1,7 @@
 """Editions: incremental rebuilds, the archive of old editions, the manifest, and the
-review warnings — through the real batch engine on the fictional fixture project."""
+review warnings — through the real batch engine on the fictional fixture project, with the
+fast test builder (tests/fakebuild.py: everything real but WeasyPrint's layout; its PDFs
+carry the document's text, which these tests read back)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+import fakebuild
 from handouts.batch import run as batch
 from handouts.checks import RULES, load_families
 from handouts.dist import archive, editions
@@ -24,7 +27,7 @@ from handouts.project.config import load_config
 from handouts.errors import InputError
 from handouts.dist.manifest import read_manifest
 from handouts.dist.records import ArticleRecord, PublishedSet
-from pdfcheck import REPO
+from pdfcheck import REPO, TESTS
 
 SLUG = "fictional-rest-guide"
 
@@ -50,7 +53,7 @@ def build(root: Path, *variants: str, strict: bool = False, force: bool = False,
     config = load_config(root)
     options = batch.BatchOptions(variants=variants or ("handout",), strict=strict, force=force,
                                  clinics=clinics, jobs=1, site=False)
-    return batch.run(config, [], options)
+    return batch.run(config, [], options, builder=fakebuild.build)
 
 
 def problems(report) -> list[str]:
@@ -358,16 +361,19 @@ FULL_DISK_BUILD = """
 import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write(2) fails with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (120_000, 120_000))
+sys.path.insert(0, sys.argv.pop(1))
+import fakebuild
 from handouts.cli import main
-sys.exit(main(sys.argv[1:]))
+sys.exit(main(sys.argv[1:], builder=fakebuild.build))
 """
 
 
 def test_a_disk_that_fills_up_on_the_press_file_leaves_the_previous_set_byte_identical(project):
     """Issue 8's case through the command line: `--variant all`, and the disk fills up
     when the (largest) press file is written. Simulated with the kernel's file-size limit
-    (RLIMIT_FSIZE, 120 KB) in the child process: the ~190 KB press temporary fails in
-    write(2) with EFBIG, after the handout and booklet temporaries were written."""
+    (RLIMIT_FSIZE, 120 KB) in the child process: the press temporary (over 120 KB with its
+    CMYK profile) fails in write(2) with EFBIG, after the handout and booklet temporaries
+    were written."""
     assert not problems(build(project, "handout", "booklet", "press", "large-print"))
     dist = project / "dist"
     assert (dist / f"{SLUG}-press.pdf").stat().st_size > 120_000 > (dist / f"{SLUG}.pdf").stat().st_size
@@ -375,8 +381,9 @@ def test_a_disk_that_fills_up_on_the_press_file_leaves_the_previous_set_byte_ide
     before = snapshot(dist)
 
     def full_disk_build():
-        return subprocess.run([sys.executable, "-c", FULL_DISK_BUILD, "--root", str(project), "--variant", "all"],
-                              capture_output=True, text=True, timeout=600)
+        return subprocess.run([sys.executable, "-c", FULL_DISK_BUILD, str(TESTS), "--root",
+                               str(project), "--variant", "all", "--jobs", "1"],
+                              capture_output=True, text=True, timeout=600, cwd=REPO)
 
     run = full_disk_build()
     assert run.returncode == 1, run.stderr

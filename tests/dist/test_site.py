@@ -59,11 +59,14 @@ def site(tmp_path_factory):
     import shutil
 
     from conftest import copy_project
+    import fakebuild
     from handouts.cli import main
 
     root = copy_project(tmp_path_factory.mktemp("site"))
-    assert main(["--root", str(root), "--variant", "all", "-q"]) == 0
-    assert main(["--root", str(root), "--variant", "all", "--clinic", "all", "-q"]) == 0
+    assert main(["--root", str(root), "--variant", "all", "-q", "--jobs", "1"],
+                builder=fakebuild.build) == 0
+    assert main(["--root", str(root), "--variant", "all", "--clinic", "all", "-q", "--jobs", "1"],
+                builder=fakebuild.build) == 0
     return root / "dist"
 
 
@@ -200,6 +203,7 @@ def world_site(tmp_path_factory):
     """The Thai, Vietnamese and Filipino fixture articles built with a site_url."""
     import shutil
 
+    import fakebuild
     from handouts.cli import main
     from pdfcheck import FIXTURES, REPO
 
@@ -209,8 +213,10 @@ def world_site(tmp_path_factory):
     toml = root / "handouts.toml"
     toml.write_text('site_url = "https://example.org/patient-handouts/"\n' + toml.read_text(encoding="utf-8"),
                     encoding="utf-8")
-    assert main(["--root", str(root), "--variant", "booklet", "-q"]) == 0
-    assert main(["--root", str(root), "-q"]) == 0
+    assert main(["--root", str(root), "--variant", "booklet", "-q", "--jobs", "1"],
+                builder=fakebuild.build) == 0
+    assert main(["--root", str(root), "-q", "--jobs", "1"],
+                builder=fakebuild.build) == 0
     return root / "dist"
 
 

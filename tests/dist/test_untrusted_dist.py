@@ -1,8 +1,9 @@
 """Everything already in dist/ is untrusted: the manifest is a cache, folder names are
 text from anyone, links may lead out, and the download site must stay inert.
 
-Real builds of the fictional fixture project through the batch engine; one build is
-shared (copied per test) where a test only needs a published edition to start from.
+Builds of the fictional fixture project through the batch engine with the fast test
+builder (tests/fakebuild.py: everything real but WeasyPrint's layout); one build is shared
+(copied per test) where a test only needs a published edition to start from.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import fakebuild
 from conftest import copy_project
 from handouts.batch import run as batch
 from handouts.project.config import load_config
@@ -28,7 +30,7 @@ from pdfcheck import FICTIONAL as SLUG
 
 def build(root: Path, *, site: bool = True):
     options = batch.BatchOptions(jobs=1, site=site)
-    return batch.run(load_config(root), [], options)
+    return batch.run(load_config(root), [], options, builder=fakebuild.build)
 
 
 def problems(report) -> list[str]:
@@ -260,7 +262,8 @@ BAD_NAMES = ["javascript:alert(document.domain)", "Flu Guide", "flu?x=1#y", "-fl
              "x" * 101, "caf\udce9", "\u0644\u202eevil", "flu%2fguide"]
 
 
-def test_folder_names_outside_the_slug_grammar_are_refused_with_one_line(project: Path, cli):
+def test_folder_names_outside_the_slug_grammar_are_refused_with_one_line(project: Path, fast_cli):
+    cli = fast_cli
     for name in BAD_NAMES:
         shutil.copytree(project / "source" / SLUG, project / "source" / name)
     code, out, err = cli("--root", project, "--jobs", "1")
@@ -297,7 +300,8 @@ def test_an_edition_number_too_long_for_a_file_name_is_one_line(project: Path, c
 # Links inside dist/ leading out
 
 
-def test_an_archive_linked_outside_dist_is_refused(project: Path, tmp_path: Path, cli):
+def test_an_archive_linked_outside_dist_is_refused(project: Path, tmp_path: Path, fast_cli):
+    cli = fast_cli
     outside = tmp_path / "outside"
     outside.mkdir()
     (project / "dist" / "archive").symlink_to(outside, target_is_directory=True)
@@ -323,11 +327,12 @@ def test_folders_of_dist_linked_outside_are_not_written(project: Path, tmp_path:
     outside.mkdir()
     shutil.rmtree(project / "dist" / folder, ignore_errors=True)
     (project / "dist" / folder).symlink_to(outside, target_is_directory=True)
-    (project / "source" / SLUG / "article.md").write_text(
-        (project / "source" / SLUG / "article.md").read_text() + "\nOne more fictional sentence.\n")
+    article = project / "source" / SLUG / "article.md"  # every file changes, not the content
+    article.write_text(article.read_text().replace("updated: 2024-03-02", "updated: 2024-03-05"))
     config = load_config(project)
     clinics = (next(iter(config.clinics)),) if folder == "clinics" else (None,)
-    report = batch.run(config, [], batch.BatchOptions(jobs=1, site=False, clinics=clinics))
+    report = batch.run(config, [], batch.BatchOptions(jobs=1, site=False, clinics=clinics),
+                       builder=fakebuild.build)
     [line] = problems(report)
     assert "leads outside the output folder" in line
     assert list(outside.iterdir()) == []
@@ -346,8 +351,10 @@ def test_the_published_sources_are_what_the_handout_uses_and_cleaned(project: Pa
     (folder / "page.xhtml").write_text("<html xmlns='http://www.w3.org/1999/xhtml'><script>alert(4)</script></html>")
     (folder / "draft-notes.txt").write_text("not for readers")
     article = folder / "article.md"
-    article.write_text(article.read_text() + "\n![A fictional chart](images/chart.svg)\n\n"
+    article.write_text(article.read_text().replace("reviewed: 2024-03-01", "reviewed: 2026-01-10")
+                       + "\n![A fictional chart](images/chart.svg)\n\n"
                        "See notes.html, page.xhtml and draft-notes.txt (editors only).\n")
+    set_edition(project, 2)  # new content, reviewed again: a new edition
     report = build(project, site=False)
     assert not report.failed, problems(report)
     published = project / "dist" / "source" / SLUG

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from pypdf import PdfReader
 
 from pdfcheck import FICTIONAL, REPO
@@ -30,16 +31,28 @@ def _pdfs(root):
             for p in sorted((root / "dist").rglob("*.pdf"))}
 
 
-def test_bytes_do_not_depend_on_where_the_project_lives(cli, project, tmp_path):
-    elsewhere = tmp_path / "another" / "checkout"
-    shutil.copytree(project, elsewhere)
-    for root in (project, elsewhere):
-        code, out, err = cli("--root", root, "--variant", "all", "-q")
-        assert code == 0, err
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory):
+    """Every variant of the fixture project built twice: in this process, and in a fresh
+    process from another checkout folder with another hash seed, time zone and locale."""
+    from conftest import copy_project
+    from handouts.cli import main
+
+    here = copy_project(tmp_path_factory.mktemp("here"))
+    elsewhere = tmp_path_factory.mktemp("a") / "second checkout"
+    shutil.copytree(here, elsewhere)
+    assert main(["--root", str(here), "--variant", "all", "-q"]) == 0
+    _build(elsewhere, "--variant", "all", "-q", PYTHONHASHSEED="2", TZ="America/Adak", LC_ALL="C.UTF-8")
+    return here, elsewhere
+
+
+def test_bytes_do_not_depend_on_where_the_project_lives(two_builds):
+    project, elsewhere = two_builds
     first = _pdfs(project)
     assert len(first) == 5 and first == _pdfs(elsewhere)
-    for name, data in first.items():
-        assert str(project).encode() not in data, name
+    for root in (project, elsewhere):
+        for name, data in _pdfs(root).items():
+            assert str(root).encode() not in data, name
 
 
 def test_unreadable_image_is_a_warning_not_silence(cli, project):
@@ -51,11 +64,8 @@ def test_unreadable_image_is_a_warning_not_silence(cli, project):
     assert code == 1
 
 
-def test_same_bytes_in_another_process_folder_time_zone_and_hash_seed(project, tmp_path):
-    elsewhere = tmp_path / "a" / "second checkout"
-    shutil.copytree(project, elsewhere)
-    _build(project, "--variant", "all", "-q", PYTHONHASHSEED="1", TZ="Pacific/Kiritimati", LC_ALL="C")
-    _build(elsewhere, "--variant", "all", "-q", PYTHONHASHSEED="2", TZ="America/Adak", LC_ALL="C.UTF-8")
+def test_same_bytes_in_another_process_folder_time_zone_and_hash_seed(two_builds):
+    project, elsewhere = two_builds
     first, second = _pdfs(project), _pdfs(elsewhere)
     assert len(first) == 5 and first == second
     # the manifest too (it records inputs by content, not by folder)

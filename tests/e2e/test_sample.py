@@ -39,6 +39,19 @@ def test_first_page_carries_title_and_credits(sample_pdfs):
     assert "Written by Jan Alwyn Batara · Updated July 26, 2022" in first
 
 
+def test_first_page_small_print_matches_the_printout_to_its_review(sample_pdfs):
+    """Edition, content fingerprint and next review as laid out (the edition and review
+    tests read the same words from the fast test builder's text)."""
+    import json
+
+    article = json.loads((sample_pdfs["a4"].parent / "manifest.json").read_text())["articles"][SLUG]
+    first = " ".join(page_texts(sample_pdfs["a4"])[0].replace("\xa0", " ").split())
+    assert f"Edition 1 · content {article['content']}" in first
+    assert re.fullmatch(r"[0-9a-f]{12}", article["content"])
+    assert article["next_review_due"] == "2025-07-26"  # reviewed 2022-07-26, + 36 months
+    assert "Next review due July 26, 2025" in first
+
+
 def test_citations_numbered_in_order_and_listed(sample_pdfs):
     text = pdf_text(sample_pdfs["a4"])
     body, _, end = text.partition("References")

@@ -1,8 +1,9 @@
 """Hostile and broken input (issue 8): contained, bounded, never a crash.
 
 One test per class of attack or accident, each with its input generated here (nothing
-stored), each run as the real command line in a subprocess under a time and memory bound
-(60 s, 2 GiB address space): the build must end with exit 0 or 1, and a refusal must be
+stored), each run as the real command line in a process of its own under a time and memory
+bound (60 s, 2 GiB address space; forked from a server that imported the command line once,
+tests/clirun.py): the build must end with exit 0 or 1, and a refusal must be
 one line ``path[:line]: error: what — fix``, never a traceback, a signal or a hang.
 
 Also here: the pixel test (an SVG that brings a blank "Noto Sans" must not blank the
@@ -20,18 +21,16 @@ import http.server
 import io
 import os
 import re
-import resource
 import secrets
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+import clirun
 from handouts.theme import Theme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,19 +98,13 @@ class Project:
         return any(self.token.encode() in p.read_bytes() for p in self.out.rglob("*") if p.is_file())
 
 
-def _bounded():
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def run_cli(*args: str, timeout: float = TIMEOUT, cwd: Path | None = None,
             env: dict | None = None) -> tuple[int, str, str, float]:
-    """`build_pdf.py ARGS` in a subprocess, at most `timeout` seconds and 2 GiB."""
+    """`build_pdf.py ARGS` in a process of its own (tests/clirun.py), at most `timeout`
+    seconds and 2 GiB -> (exit status, stdout, stderr, seconds)."""
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, str(REPO / "build_pdf.py"), *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          preexec_fn=_bounded, env={**os.environ, **(env or {})})
-    return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+    code, out, err = clirun.run(args, cwd=cwd, env=env, timeout=timeout, memory=MEMORY)
+    return code, out, err, time.monotonic() - started
 
 
 def assert_one_error(code: int, err: str, *needles: str) -> re.Match:
@@ -437,44 +430,17 @@ def test_csl_file_symlinked_outside_is_refused(project):
 # ---------------------------------------------------------------------------------------
 # Refused before opened: the build never opens a file it is about to refuse
 
-#: Runs build_pdf.py with a Python audit hook that ends the process (exit 97) the moment
-#: anything opens a path under the watched folder, or a file whose inode is watched (a
-#: hard link has the outside file's inode under an inside name; /dev/zero is a device).
-_WATCHED_RUN = r"""
-import os, runpy, sys
-outside, inodes, script = sys.argv[1], sys.argv[2], sys.argv[3]
-watched = {tuple(map(int, pair.split(":"))) for pair in inodes.split(",") if pair}
-def hook(event, args):
-    if event != "open" or not args or not isinstance(args[0], (str, bytes)):
-        return
-    path = os.fsdecode(args[0])
-    try:
-        hit = os.path.realpath(path).startswith(outside)
-        if not hit:
-            st = os.stat(path)
-            hit = (st.st_dev, st.st_ino) in watched
-    except (OSError, ValueError):
-        return
-    if hit:
-        os.write(2, ("opened a refused file: " + path + "\n").encode())
-        os._exit(97)
-sys.addaudithook(hook)
-sys.argv = [script, *sys.argv[4:]]
-runpy.run_path(script, run_name="__main__")
-"""
-
-
 def run_watched(project: Project, *args: str, watched=(), timeout: float = 30):
-    """`build_pdf.py build …` for `project`, failing (exit 97) on any open of a file
-    under ``project.outside`` or of one of the `watched` paths (by inode)."""
-    inodes = ",".join(f"{os.stat(p).st_dev}:{os.stat(p).st_ino}" for p in watched)
+    """`build_pdf.py build …` for `project` in a process of its own, ended with exit 97 the
+    moment anything opens a path under ``project.outside`` or a file whose inode is one of
+    the `watched` paths' (a hard link has the outside file's inode under an inside name;
+    /dev/zero is a device): a Python audit hook on every open()."""
+    inodes = [(os.stat(p).st_dev, os.stat(p).st_ino) for p in watched]
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", _WATCHED_RUN, str(project.outside) + os.sep, inodes,
-                           str(REPO / "build_pdf.py"), "build", "--root", str(project.root),
-                           "--out", str(project.out), "-q", *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=project.root,
-                          preexec_fn=_bounded)
-    return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+    code, out, err = clirun.run(["build", "--root", str(project.root), "--out", str(project.out),
+                                 "-q", *args], cwd=project.root, timeout=timeout, memory=MEMORY,
+                                audit=(str(project.outside) + os.sep, inodes))
+    return code, out, err, time.monotonic() - started
 
 
 def _fifo(project: Project) -> Path:
@@ -903,7 +869,7 @@ def test_table_too_wide_even_set_small_is_refused_not_cut(project):
 
 
 # ---------------------------------------------------------------------------------------
-# Remote: a server that drips one byte every 2 s cannot hold the build
+# Remote: a server that drips one byte a second cannot hold the build
 
 
 class _Drip(http.server.BaseHTTPRequestHandler):
@@ -918,7 +884,7 @@ class _Drip(http.server.BaseHTTPRequestHandler):
                 self.wfile.flush()
             except OSError:
                 return
-            time.sleep(2)
+            time.sleep(1)
 
     def log_message(self, *args):
         pass
@@ -938,7 +904,7 @@ def drip_server():
 
 
 def test_dripping_server_is_bounded_in_total(project, drip_server):
-    project.limits(remote_seconds=4)
+    project.limits(remote_seconds=2)
     project.write(f"![A slow picture]({drip_server}/a.png)\n\n![Another slow picture]"
                   f"({drip_server}/b.png)\n\nText.")
     env = {"no_proxy": "*", "NO_PROXY": "*", "http_proxy": "", "HTTP_PROXY": ""}
@@ -946,7 +912,7 @@ def test_dripping_server_is_bounded_in_total(project, drip_server):
                                     "-q", "--allow-remote", cwd=project.root, env=env)
     assert code in (0, 1), err
     assert "Traceback" not in err
-    assert seconds < 4 + 25, f"{seconds:.0f} s: the fetch time is not bounded in total"
+    assert seconds < 2 + 25, f"{seconds:.0f} s: the fetch time is not bounded in total"
     assert "remote_seconds" in err
 
 

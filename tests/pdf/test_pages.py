@@ -38,20 +38,33 @@ def _plain(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """The fixture built in every variant on both papers: {(variant, paper): Path},
-    plus the warnings the build printed, per paper."""
+    """The fixture built in every variant on both papers, in this process: {(variant,
+    paper): Path}, the warnings the build printed per paper, and {variant: WeasyPrint
+    document} of the A4 build as the render stage laid it out (its layout check is
+    observed, not replaced; the last layout of a variant wins: the booklet's steps)."""
+    import handouts.pdf.render as render
     from handouts.cli import main
 
     root = tmp_path_factory.mktemp("pages") / "project"
     shutil.copytree(FIXTURES / "pages", root)
     shutil.copytree(REPO / "styles", root / "styles")
-    out, warnings = {}, {}
+    out, warnings, documents = {}, {}, {}
+    original = render.check_layout
+
+    def observe(document, min_ppi):
+        documents[_variant_of(document)] = document
+        return original(document, min_ppi)
+
     for paper in PAPERS:
         dist = root / f"dist-{paper}"
         err = io.StringIO()
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = main(["--root", str(root), "--out", str(dist), "--paper", paper,
-                         *[a for v in VARIANTS for a in ("--variant", v)]])
+        render.check_layout = observe if paper == "a4" else original
+        try:
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                code = main(["--root", str(root), "--out", str(dist), "--paper", paper, "--jobs",
+                             "1", *[a for v in VARIANTS for a in ("--variant", v)]])
+        finally:
+            render.check_layout = original
         assert code == 0, err.getvalue()
         warnings[paper] = err.getvalue()
         for variant in VARIANTS:
@@ -60,7 +73,8 @@ def built(tmp_path_factory):
             found = [dist / n for n in names if (dist / n).is_file()]
             assert found, f"{variant} {paper}: none of {names} in {sorted(p.name for p in dist.iterdir())}"
             out[(variant, paper)] = found[0]
-    return out, warnings
+    assert set(documents) == set(VARIANTS), "the render stage no longer calls check_layout"
+    return out, warnings, documents
 
 
 CASES = [(v, p) for v in VARIANTS for p in PAPERS]
@@ -398,33 +412,18 @@ def test_image_resolution_thresholds(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def laid_out(tmp_path_factory):
-    """{variant: WeasyPrint document} of the fixture on A4, as the build laid it out
-    (the render stage's layout check is observed, not replaced)."""
-    import handouts.pdf.render as render
-    from handouts.batch.build import build_one
-    from handouts.project.config import load_config
+def laid_out(built):
+    """{variant: WeasyPrint document} of the fixture on A4, as the build laid it out."""
+    return built[2]
 
-    root = tmp_path_factory.mktemp("laid-out") / "project"
-    shutil.copytree(FIXTURES / "pages", root)
-    shutil.copytree(REPO / "styles", root / "styles")
-    config = load_config(root)
-    article = root / "source" / SLUG / "article.md"
-    documents = {}
-    original = render.check_layout
-    try:
-        for variant in VARIANTS:
-            def observe(document, min_ppi, variant=variant):
-                documents[variant] = document  # the last layout wins (booklet steps)
-                return original(document, min_ppi)
 
-            render.check_layout = observe
-            result = build_one(config, article, variant, "a4")
-            assert result.error is None, result.error
-            assert variant in documents, "the render stage no longer calls check_layout"
-    finally:
-        render.check_layout = original
-    return documents
+def _variant_of(document) -> str:
+    """The variant a laid-out document is of (the template's ``variant-<name>`` class)."""
+    for box in _boxes(document.pages[0]._page_box):
+        for name in _classes(box):
+            if name.startswith("variant-"):
+                return name.removeprefix("variant-")
+    raise AssertionError("no variant-<name> class in the document")
 
 
 def _boxes(box):

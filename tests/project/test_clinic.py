@@ -26,7 +26,9 @@ def test_clinic_details_on_handout_and_booklet_cover(cli, project):
     assert not (project / "dist" / f"{FICTIONAL}.pdf").exists()
 
 
-def test_clinic_all_writes_one_set_per_clinic_without_overwriting(cli, project):
+def test_clinic_all_writes_one_set_per_clinic_without_overwriting(fast_cli, project):
+    """Which files a clinic run writes, and where (the fast test builder: tests/fakebuild.py)."""
+    cli = fast_cli
     toml = project / "handouts.toml"
     toml.write_text(toml.read_text() + SECOND_CLINIC)
     code, out, err = cli("--root", project, "--variant", "handout")

@@ -8,6 +8,10 @@ dose changed from 10 to 12 puffs (refused, then a stamped proof); the packet of 
 change; the sign-off pasted without raising the edition (refused); a second reviewer and
 edition 2 (the whole set rebuilt, edition 1 archived as it was). Brethamol, its doses,
 the reviewers and the clinic are invented.
+
+The handouts are built with the fast test builder (tests/fakebuild.py: everything real but
+WeasyPrint's layout; its PDFs carry the document's text, read back here); the reviewer's
+packets are real renders.
 """
 
 from __future__ import annotations
@@ -88,11 +92,12 @@ phone = "+1 555 0100"
 
 
 def cli(*args: str) -> tuple[int, str, str]:
+    import fakebuild
     from handouts.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in args])
+        code = main([str(a) for a in args], builder=fakebuild.build)
     return int(code), out.getvalue(), err.getvalue()
 
 
@@ -136,6 +141,7 @@ def walk(tmp_path_factory):
     article.write_text(ARTICLE)
     dist = root / "dist"
     base = ("--root", root)
+    build = (*base, "--jobs", "1")  # in this process: no pool to start
     steps: dict = {"root": root, "dist": dist}
 
     def edit(old: str, new: str) -> None:
@@ -144,7 +150,7 @@ def walk(tmp_path_factory):
         article.write_text(text.replace(old, new, 1))
 
     # A draft that already names its future reviewer.
-    steps["draft"] = cli(*base, "-q")
+    steps["draft"] = cli(*build, "-q")
     steps["draft_pages"] = text_of(dist / f"{SLUG}.pdf")
 
     # The packet of the first review, and its sign-off lines pasted in place of the draft's.
@@ -157,16 +163,16 @@ def walk(tmp_path_factory):
     edit("updated: 2025-03-10", f"updated: {TODAY}")
 
     # Edition 1 in every variant, for readers and for the clinic.
-    steps["edition1"] = [cli(*base, "--variant", "all", "-q"),
-                         cli(*base, "--variant", "all", "--clinic", "riverside", "-q")]
+    steps["edition1"] = [cli(*build, "--variant", "all", "-q"),
+                         cli(*build, "--variant", "all", "--clinic", "riverside", "-q")]
     steps["published1"] = snapshot(dist)
     steps["manifest1"] = json.loads((dist / "manifest.json").read_text())
 
     # Story 1: the dose changes; a plain build (handout only, no clinic).
     edit("up to 10 puffs", "up to 12 puffs")
-    steps["changed"] = cli(*base, "-q")
+    steps["changed"] = cli(*build, "-q")
     steps["after_changed"] = snapshot(dist)
-    steps["proof"] = cli(*base, "--allow-unreviewed", "-q")
+    steps["proof"] = cli(*build, "--allow-unreviewed", "-q")
     steps["after_proof"] = snapshot(dist)
 
     # Story 3: the packet of the change.
@@ -179,7 +185,7 @@ def walk(tmp_path_factory):
     lines = signoff_of(steps["packet2"][1])
     steps["signed2"] = fingerprint_in(lines)
     edit("updated: ", lines + "updated: ")
-    steps["no_new_edition"] = cli(*base, "-q")
+    steps["no_new_edition"] = cli(*build, "-q")
     steps["after_no_new_edition"] = snapshot(dist)
 
     # Story 2: a second reviewer signs the same text; edition 2; a plain build.
@@ -187,7 +193,7 @@ def walk(tmp_path_factory):
               f"    reviewed: {TODAY}\n    content: {steps['signed2']}\n")
     edit("updated: ", second + "updated: ")
     edit("edition: 1", "edition: 2")
-    steps["edition2"] = cli(*base, "-q")
+    steps["edition2"] = cli(*build, "-q")
     steps["manifest2"] = json.loads((dist / "manifest.json").read_text())
     steps["packet3"] = cli("review", SLUG, *base)
     steps["packet3_pages"] = text_of(dist / "review" / f"{SLUG}-edition-2.pdf")

@@ -8,19 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from pdfcheck import FICTIONAL, REPO
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, timeout=5.0) -> bytes:
@@ -32,28 +25,55 @@ def _status(base: str) -> dict:
     return json.loads(_get(base + "__status"))
 
 
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+def start_serve(project: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    """`build_pdf.py serve` on any free port of 127.0.0.1 -> (process, base URL), once it
+    says where it listens (it is listening then; the first build follows)."""
+    import re
+    import select
+
+    proc = subprocess.Popen([sys.executable, str(REPO / "build_pdf.py"), "serve", "--port", "0",
+                             "--root", str(project), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    said = []
+    while select.select([proc.stdout], [], [], 60)[0]:
+        line = proc.stdout.readline()
+        said.append(line)
+        if not line or (found := re.search(r" at (http://127\.0\.0\.1:\d+/)", line)):
+            break
+    if not said or not said[-1] or not found:
+        proc.kill()
+        raise AssertionError("serve did not say where it listens: " + "".join(said))
+    return proc, found.group(1)
+
+
+class Reloads:
+    """The preview's reload events (server-sent events on /__events, what its pages
+    listen to), read as they come: waiting for a rebuild needs no polling."""
+
+    def __init__(self, base: str, timeout: float = 60):
+        self.base = base
+        self.stream = urllib.request.urlopen(base + "__events", timeout=timeout)
+
+    def until(self, predicate, what: str):
+        """`predicate()` once it is true: now, or after one of the next rebuilds."""
+        while not (value := predicate()):
+            for line in self.stream:  # the server says ": keep-alive" every second
+                if line.startswith(b"data: "):
+                    break
+            else:
+                raise AssertionError(f"the event stream ended while waiting for {what}")
+        return value
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 def test_serve_rebuilds_a_changed_article_and_shows_errors(project: Path):
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen([sys.executable, str(REPO / "build_pdf.py"), "serve", "--port",
-                             str(port), "--root", str(project), "--allow-unreviewed"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc, base = start_serve(project, "--allow-unreviewed")
+    reloads = Reloads(base)
     try:
-        _wait(lambda: _status(base)["generation"] >= 1, 60, "the first build")
+        reloads.until(lambda: _status(base)["generation"] >= 1, "the first build")
         first = _get(base + f"{FICTIONAL}.pdf")
         assert first[:5] == b"%PDF-"
         page = _get(base + "index.html").decode()
@@ -64,7 +84,7 @@ def test_serve_rebuilds_a_changed_article_and_shows_errors(project: Path):
         text = article.read_text(encoding="utf-8")
         generation = _status(base)["generation"]
         article.write_text(text.replace("## ", "## Freshly edited heading\n\n## ", 1), encoding="utf-8")
-        _wait(lambda: _status(base)["generation"] > generation, 30, "a rebuild after the change")
+        reloads.until(lambda: _status(base)["generation"] > generation, "a rebuild after the change")
         # Not reviewed: the edit is previewed as a stamped proof; the reviewed handout stays.
         assert _get(base + f"{FICTIONAL}.pdf") == first
         second = _get(base + f"proof/{FICTIONAL}.pdf")
@@ -78,12 +98,13 @@ def test_serve_rebuilds_a_changed_article_and_shows_errors(project: Path):
         generation = _status(base)["generation"]
         article.write_text(text.replace("updated:", "updated: 26/07/2022\nold_updated:", 1),
                            encoding="utf-8")
-        _wait(lambda: _status(base)["generation"] > generation, 30, "a rebuild after the bad save")
+        reloads.until(lambda: _status(base)["generation"] > generation, "a rebuild after the bad save")
         assert _status(base)["errors"]
         page = _get(base + "index.html").decode()
         assert "build-error" in page and "article.md" in page
         assert _get(base + f"proof/{FICTIONAL}.pdf") == second
     finally:
+        reloads.close()
         proc.send_signal(signal.SIGINT)
         try:
             out, _ = proc.communicate(timeout=15)

@@ -3,14 +3,13 @@ read afresh by every rebuild of the live preview."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from pdfcheck import FICTIONAL, REPO, THEME, page_texts
-from test_serve import _free_port, _get, _status, _wait
+from test_serve import Reloads, _get, _status, start_serve
 
 PDF = f"dist/{FICTIONAL}.pdf"
 
@@ -76,14 +75,10 @@ def test_theme_copy_starts_an_override_and_refuses_to_overwrite_it(project, cli)
 def test_serve_reads_the_project_again_on_every_rebuild(project):
     """An edited label file and handouts.toml reach the PDF and the manifest while serve
     runs; a plain build afterwards finds the PDF up to date and holding the new words."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen([sys.executable, str(REPO / "build_pdf.py"), "serve", "--port",
-                             str(port), "--root", str(project)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc, base = start_serve(project)
+    reloads = Reloads(base)
     try:
-        _wait(lambda: _status(base)["generation"] >= 1, 60, "the first build")
+        reloads.until(lambda: _status(base)["generation"] >= 1, "the first build")
         assert "Example Health Press" in _text(project)
         generation = _status(base)["generation"]
         labels = project / "styles" / "labels"
@@ -95,10 +90,11 @@ def test_serve_reads_the_project_again_on_every_rebuild(project):
         toml.write_text(toml.read_text(encoding="utf-8").replace(
             'publisher = "Example Health Press"', 'publisher = "Renamed Health Press"'),
             encoding="utf-8")
-        _wait(lambda: "Renamed Health Press" in _get(base + "manifest.json").decode()
-              and "Sources we used" in _text(project), 60, "a rebuild with the new words")
+        reloads.until(lambda: "Renamed Health Press" in _get(base + "manifest.json").decode()
+                      and "Sources we used" in _text(project), "a rebuild with the new words")
         assert _status(base)["generation"] > generation
     finally:
+        reloads.close()
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
