@@ -165,7 +165,8 @@ def _fresh(config: Config, planned: list[Job], manifest: Manifest, options: Batc
             todo.append((job, digest))
     progress.start(len(todo), len(report.unchanged))
     if replay:
-        again = [manifests.restored(text, config.root) for text in replay]
+        found: dict = {}  # each file named looked for once
+        again = [manifests.restored(text, config.root, found) for text in replay]
         report.warnings += again
         progress.published([], again)
     return todo

@@ -74,13 +74,13 @@ class LinePrinter:
         pass
 
     def published(self, written, warnings):
-        from handouts.dist.site import human_size
-
         # -q: problems only (an "info" note, e.g. a sign-off bound to the text, is not one)
         print_problems(w for w in warnings
                        if not (self.args.quiet and w.severity == "info"))
-        if self.args.quiet:
+        if self.args.quiet or not written:
             return
+        from handouts.dist.site import human_size  # the site's package: only when it is used
+
         for out in written:
             say(f"wrote {shown(out.path)}  {out.pages} pages  {human_size(out.size)}")
             if out.note:

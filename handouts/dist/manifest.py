@@ -237,12 +237,18 @@ _RECORDED = re.compile(r"(?P<path>[^\n]+?)(?::(?P<line>\d+))?: (?P<severity>erro
                        r"(?P<message>.*)", re.S)
 
 
-def restored(text: str, root: Path):
+def restored(text: str, root: Path, exists: dict | None = None):
     """A recorded warning (`_portable` text) as a `Diagnostic` whose path is the file under
     `root` again, so a replayed warning prints as a fresh one does; text that does not name
-    a file of the project stays text."""
+    a file of the project stays text. `exists`: a dict the caller keeps for one run, so
+    that each file is looked for once however many warnings name it."""
     m = _RECORDED.fullmatch(text)
-    if m is None or Path(m["path"]).is_absolute() or not (Path(root) / m["path"]).exists():
+    if m is None or Path(m["path"]).is_absolute():
+        return text
+    exists = {} if exists is None else exists
+    if m["path"] not in exists:
+        exists[m["path"]] = (Path(root) / m["path"]).exists()
+    if not exists[m["path"]]:
         return text
     return Diagnostic(Path(root) / m["path"], int(m["line"]) if m["line"] else None, m["message"],
                       severity=m["severity"])
