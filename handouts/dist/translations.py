@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from handouts.dist.records import ArticleRecord, Manifest, TranslationSource
-from handouts.source.translations import original_of
+from handouts.source.translations import originals
 
 
 def binding(entry: ArticleRecord, old: ArticleRecord | None,
@@ -77,9 +77,10 @@ def families(articles: dict[str, ArticleRecord]) -> dict[str, list[str]]:
     """Slugs grouped by their original: {original: [original, translations…]}; a
     translation whose original is not in `articles` heads a family of its own."""
     sources = {slug: a.translation_of for slug, a in articles.items() if a.translation_of in articles}
+    family = originals(sources)
     out: dict[str, list[str]] = {}
     for slug in sorted(articles):
-        out.setdefault(original_of(slug, sources), []).append(slug)
+        out.setdefault(family.get(slug, slug), []).append(slug)
     for original, members in out.items():
         members.sort(key=lambda s: (s != original, s))
     return out

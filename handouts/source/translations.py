@@ -48,13 +48,21 @@ def declared(article: Path, roots=None) -> Declared:
                     head.count("\n", 0, source.start()) + 1 if source else None)
 
 
-def original_of(slug: str, sources: dict[str, str]) -> str:
-    """The original of `slug`'s family: the end of its chain of `sources` (each slug ->
-    the one it translates)."""
-    seen = [slug]
-    while (nxt := sources.get(seen[-1])) and nxt not in seen:
-        seen.append(nxt)
-    return seen[-1]
+def originals(sources: dict[str, str]) -> dict[str, str]:
+    """The original of each translation's family: the end of its chain of `sources` (slug ->
+    the slug it translates), or where a loop comes back. A slug that translates nothing is
+    its own original (``originals(...).get(slug, slug)``). Each slug is walked once."""
+    out: dict[str, str] = {}
+    for start in sources:
+        walk, on_walk, slug = [], set(), start
+        while slug not in out and slug not in on_walk and sources.get(slug):
+            walk.append(slug)
+            on_walk.add(slug)
+            slug = sources[slug]
+        end = out.get(slug, walk[-1] if slug in on_walk else slug)
+        for step in walk:
+            out[step] = end
+    return out
 
 
 _CACHE: dict = {}
@@ -85,6 +93,7 @@ def _problems(found: list[Declared]) -> dict[str, list[Diagnostic]]:
     def report(d: Declared, message: str, hint: str) -> None:
         out.setdefault(d.slug, []).append(Diagnostic(d.path, d.line, message, hint))
 
+    loops = _loops(by_slug)
     for d in found:
         if not d.source:
             continue
@@ -95,14 +104,15 @@ def _problems(found: list[Declared]) -> dict[str, list[Diagnostic]]:
             report(d, f"'translation_of': no article '{d.source}' in source/",
                    did_you_mean(d.source, by_slug) or
                    "write the folder name of the article this one translates")
-        elif (loop := _loop(d.slug, by_slug)) is not None:
+        elif (loop := loops.get(d.slug)) is not None:
             report(d, "'translation_of' makes a loop: " + " → ".join(loop),
                    "one of them is the original: remove its 'translation_of' line")
     sources = {d.slug: d.source for d in found if d.source and d.slug not in out}
+    family = originals(sources)
     families: dict[tuple[str, str], list[Declared]] = {}
     for d in found:
         if d.slug not in out:
-            families.setdefault((original_of(d.slug, sources), d.lang.lower()), []).append(d)
+            families.setdefault((family.get(d.slug, d.slug), d.lang.lower()), []).append(d)
     for (original, lang), members in families.items():
         first = next((m for m in members if not m.source), members[0])
         for d in members:
@@ -116,10 +126,26 @@ def _problems(found: list[Declared]) -> dict[str, list[Diagnostic]]:
     return out
 
 
-def _loop(slug: str, by_slug: dict[str, Declared]) -> list[str] | None:
-    """The chain of ``translation_of`` from `slug` when it comes back to `slug`."""
-    chain = [slug]
-    while (nxt := by_slug[chain[-1]].source) in by_slug and nxt not in chain:
-        chain.append(nxt)
-    nxt = by_slug[chain[-1]].source
-    return [*chain, slug] if nxt == slug else None
+#: Articles of a loop named in its message (a longer loop ends in "…").
+SHOWN_IN_LOOP = 10
+
+
+def _loops(by_slug: dict[str, Declared]) -> dict[str, list[str]]:
+    """The articles on a loop of ``translation_of``, each with the loop from it back to it
+    (at most `SHOWN_IN_LOOP` names, then "…"). Each article is walked once."""
+    done: set[str] = set()
+    loops: dict[str, list[str]] = {}
+    for start in by_slug:
+        walk, at, slug = [], {}, start
+        while slug in by_slug and slug not in done and slug not in at:
+            at[slug] = len(walk)
+            walk.append(slug)
+            slug = by_slug[slug].source
+        if slug in at:  # the walk came back into itself
+            cycle = walk[at[slug]:]
+            size = len(cycle)
+            for i, member in enumerate(cycle):
+                shown = [cycle[(i + k) % size] for k in range(min(size, SHOWN_IN_LOOP))]
+                loops[member] = [*shown, "…" if size > SHOWN_IN_LOOP else member]
+        done.update(walk)
+    return loops

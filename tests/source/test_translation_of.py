@@ -104,3 +104,24 @@ def test_well_formed_translations_build_and_record_their_original(root: Path):
         assert made["slug"] == FICTIONAL and made["edition"] == original["edition"]
         assert made["content_fingerprint"] == original["content_fingerprint"]
         assert made["bound_to"] == manifest["articles"][slug]["content_fingerprint"]
+
+
+def test_a_long_chain_or_loop_of_translations_is_walked_once_and_said_briefly():
+    """3,000 articles each translating the next: as a chain they are one family (one
+    article per language would be needed, so each extra English one is reported once); as
+    a loop each is reported once, its message naming ten articles and then "…"."""
+    from pathlib import Path
+
+    from handouts.source.translations import SHOWN_IN_LOOP, Declared, _problems, originals
+
+    n = 3000
+    chain = {f"a{i}": f"a{i + 1}" for i in range(n)}
+    family = originals(chain)
+    assert {family[slug] for slug in chain} == {f"a{n}"}
+    loop = [Declared(f"a{i}", Path(f"source/a{i}/article.md"), "en", f"a{(i + 1) % n}", 6)
+            for i in range(n)]
+    problems = _problems(loop)
+    assert len(problems) == n and all(len(p) == 1 for p in problems.values())
+    message = problems["a5"][0].message
+    assert message.startswith("'translation_of' makes a loop: a5 → a6 → ")
+    assert message.count("→") == SHOWN_IN_LOOP and message.endswith("→ …")
