@@ -91,10 +91,10 @@ def _web_images(fragment: str, output_dir: Path, slug: str, published) -> str:
     starts = [0]
     for line in lines[:-1]:
         starts.append(starts[-1] + len(line) + 1)
-    out, at = [], 0
+    out, at, published = [], 0, set(published)
     for (line, column), text, attrs in parser.found:
         begin = starts[line - 1] + column
-        out += [fragment[at:begin], _web_image(attrs, output_dir, slug, set(published))]
+        out += [fragment[at:begin], _web_image(attrs, output_dir, slug, published)]
         at = begin + len(text)
     return "".join(out) + fragment[at:]
 
