@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -27,16 +28,52 @@ def page_texts(path: Path) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(path).pages]
 
 
+@dataclass(frozen=True)
+class PageRead:
+    """A page read back in one pass: its text as pypdf extracts it, its text runs (x, y,
+    text) as `text_runs` gives them, the images drawn on it (x0, y0, x1, y1) and its size,
+    all in points. For modules whose tests read the same PDFs many times over."""
+
+    text: str
+    runs: tuple[tuple[float, float, str], ...]
+    images: tuple[tuple[float, float, float, float], ...]
+    width: float
+    height: float
+
+
+def read_pages(path: Path) -> list[PageRead]:
+    """Every page of the PDF at `path`, read once (see `PageRead`)."""
+    pages = []
+    for page in PdfReader(path).pages:
+        runs, images = [], []
+
+        def visit_text(text, cm, tm, font, size):
+            if text.strip():
+                runs.append(_run(text, cm, tm))
+
+        def visit_operator(op, args, cm, tm):
+            if op == b"Do":
+                a, b, c, d, e, f = cm
+                images.append((e, f, e + a, f + d))
+
+        text = page.extract_text(visitor_text=visit_text, visitor_operand_before=visit_operator)
+        pages.append(PageRead(text or "", tuple(runs), tuple(images),
+                              float(page.mediabox.width), float(page.mediabox.height)))
+    return pages
+
+
+def _run(text: str, cm, tm) -> tuple[float, float, str]:
+    """(x, y, text): the text matrix combined with the current transformation matrix."""
+    return (tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5], text)
+
+
 def text_runs(page) -> list[tuple[float, float, str]]:
     """(x, y, text) of every text run on `page`, in page coordinates (points)."""
     runs = []
 
     def visit(text, cm, tm, font, size):
         if text.strip():
-            # Combine the text matrix with the current transformation matrix.
-            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            runs.append((x, y, text))
+            runs.append(_run(text, cm, tm))
 
     page.extract_text(visitor_text=visit)
     return runs

@@ -13,7 +13,7 @@ import shutil
 import pytest
 from pypdf import PdfReader
 
-from pdfcheck import FIXTURES, REPO, THEME, text_runs
+from pdfcheck import FIXTURES, REPO, THEME, read_pages
 
 SLUG = "fictional-fever-at-home"
 VARIANTS = ("handout", "large-print", "booklet")
@@ -80,9 +80,16 @@ def built(tmp_path_factory):
 CASES = [(v, p) for v in VARIANTS for p in PAPERS]
 
 
+@pytest.fixture(scope="module")
+def read(built):
+    """{(variant, paper): [PageRead]}: each built PDF's pages read back once (text, text
+    runs, images), for the many tests that read them."""
+    return {case: read_pages(path) for case, path in built[0].items()}
+
+
 @pytest.mark.parametrize(("variant", "paper"), CASES)
-def test_each_callout_is_whole_on_one_page(built, variant, paper):
-    pages = [_plain(t.extract_text()) for t in PdfReader(built[0][(variant, paper)]).pages]
+def test_each_callout_is_whole_on_one_page(read, variant, paper):
+    pages = [_plain(page.text) for page in read[(variant, paper)]]
     for first, last in CALLOUTS.items():
         holding = [i for i, text in enumerate(pages) if first in text]
         assert holding, f"{first!r} missing from the {variant} ({paper})"
@@ -92,41 +99,26 @@ def test_each_callout_is_whole_on_one_page(built, variant, paper):
 
 
 @pytest.mark.parametrize(("variant", "paper"), CASES)
-def test_phone_numbers_print_whole(built, variant, paper):
-    text = _plain(" ".join(p.extract_text() for p in PdfReader(built[0][(variant, paper)]).pages))
+def test_phone_numbers_print_whole(read, variant, paper):
+    text = _plain(" ".join(page.text for page in read[(variant, paper)]))
     assert "+15550100" in text  # <tel:+15550100>, dropped by the sanitizer before
     assert "+1 555 0199" in text  # [+1 555 0199](tel:+15550199)
     assert "+1 555 0100" in text  # written as text in a table cell
     # and never torn across two lines
-    for page in PdfReader(built[0][(variant, paper)]).pages:
-        lines = page.extract_text().splitlines()
+    for page in read[(variant, paper)]:
+        lines = page.text.splitlines()
         for a, b in zip(lines, lines[1:]):
             assert not (re.search(r"\+1\s?(555)?$", a.strip()) and re.match(r"\d", b.strip())), (a, b)
 
 
-def _images(page):
-    """(x0, y0, x1, y1) of every image drawn on `page`, in PDF points."""
-    found = []
-
-    def visit(op, args, cm, tm):
-        if op == b"Do":
-            a, b, c, d, e, f = cm
-            found.append((e, f, e + a, f + d))
-
-    page.extract_text(visitor_operand_before=visit)
-    return found
-
-
 @pytest.mark.parametrize(("variant", "paper"), CASES)
-def test_images_stay_inside_the_content_area(built, variant, paper):
-    reader = PdfReader(built[0][(variant, paper)])
+def test_images_stay_inside_the_content_area(read, variant, paper):
     seen = 0
-    for number, page in enumerate(reader.pages, 1):
-        runs = text_runs(page)
-        header = [y for x, y, t in runs if "Marsh Fever at Home" in t]
-        footer = [y for x, y, t in runs if re.search(r"Page \d+ of \d+|Edition 2", t)]
-        width, height = float(page.mediabox.width), float(page.mediabox.height)
-        for x0, y0, x1, y1 in _images(page):
+    for number, page in enumerate(read[(variant, paper)], 1):
+        header = [y for x, y, t in page.runs if "Marsh Fever at Home" in t]
+        footer = [y for x, y, t in page.runs if re.search(r"Page \d+ of \d+|Edition 2", t)]
+        width, height = page.width, page.height
+        for x0, y0, x1, y1 in page.images:
             seen += 1
             assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height, (number, x0, y0, x1, y1)
             if header:
@@ -160,7 +152,7 @@ def _struct_elements(reader):
     return out
 
 
-def test_captions_and_figures_are_tagged(built):
+def test_captions_and_figures_are_tagged(built, read):
     reader = PdfReader(built[0][("handout", "a4")])
     elements = _struct_elements(reader)
     tags = [str(e["/S"]) for e in elements]
@@ -168,16 +160,15 @@ def test_captions_and_figures_are_tagged(built):
     alts = [str(e.get("/Alt")) for e in elements if e["/S"] == "/Figure"]
     assert "Temperature readings over five fictional days" in alts
     assert "/Div" in tags  # the callouts
-    text = _plain(" ".join(p.extract_text() for p in reader.pages))
+    text = _plain(" ".join(page.text for page in read[("handout", "a4")]))
     assert "Figure 1. Temperatures over five fictional days" in text
     assert "aligned columns." in text
 
 
 @pytest.mark.parametrize("paper", PAPERS)
-def test_table_columns_are_aligned_as_written(built, paper):
-    page = next(p for p in PdfReader(built[0][("handout", paper)]).pages
-                if "10 cups" in _plain(p.extract_text()))
-    runs = {_plain(t): (x, y) for x, y, t in text_runs(page)}
+def test_table_columns_are_aligned_as_written(read, paper):
+    page = next(p for p in read[("handout", paper)] if "10 cups" in _plain(p.text))
+    runs = {_plain(t): (x, y) for x, y, t in page.runs}
     x = lambda label: next(v[0] for k, v in runs.items() if k == label)  # noqa: E731
     assert abs(x("1") - x("3")) < 0.5  # |:----| left
     assert x("10 cups") < x("6 cups") - 3  # |-----:| right: the longer value starts earlier
@@ -185,8 +176,8 @@ def test_table_columns_are_aligned_as_written(built, paper):
 
 
 @pytest.mark.parametrize(("variant", "paper"), CASES)
-def test_page_breaks_start_new_pages(built, variant, paper):
-    pages = [_plain(p.extract_text()) for p in PdfReader(built[0][(variant, paper)]).pages]
+def test_page_breaks_start_new_pages(read, variant, paper):
+    pages = [_plain(page.text) for page in read[(variant, paper)]]
     for heading in ("The watchful days", "Small print"):
         page = next(t for t in pages if heading in t)
         # the page without its furniture (running head, publisher, edition, page number)
@@ -196,9 +187,9 @@ def test_page_breaks_start_new_pages(built, variant, paper):
 
 
 @pytest.mark.parametrize(("variant", "paper"), CASES)
-def test_back_links_and_bookmarks(built, variant, paper):
+def test_back_links_and_bookmarks(built, read, variant, paper):
     reader = PdfReader(built[0][(variant, paper)])
-    text = " ".join(p.extract_text() for p in reader.pages)
+    text = " ".join(page.text for page in read[(variant, paper)])
     assert "\u21a9" not in text  # footnote back-link arrows do not print
     assert "The back-link arrow only works on screens." in _plain(text)
     titles = []
@@ -224,11 +215,10 @@ def test_warnings_name_the_low_resolution_image_and_the_squeezed_table(built, pa
 
 
 @pytest.mark.parametrize(("variant", "paper"), CASES)
-def test_tables_never_leave_the_page(built, variant, paper):
-    for page in PdfReader(built[0][(variant, paper)]).pages:
-        width = float(page.mediabox.width)
-        for x, y, t in text_runs(page):
-            assert 0 <= x < width - 20, (t, x)
+def test_tables_never_leave_the_page(read, variant, paper):
+    for page in read[(variant, paper)]:
+        for x, y, t in page.runs:
+            assert 0 <= x < page.width - 20, (t, x)
 
 
 # ------------------------------------------------------------------------------------
