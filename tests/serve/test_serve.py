@@ -129,16 +129,20 @@ def test_serve_reports_a_port_in_use(project: Path, cli):
 # What the preview answers: loopback Host names, regular files inside dist/, no listings
 
 
-@pytest.fixture
-def preview(project: Path, tmp_path: Path):
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory):
     """The real preview server on 127.0.0.1 over a dist/ holding a page, a PDF, a page
     that is not UTF-8, and symbolic links to a secret outside dist/ (the rebuild is a
-    no-op: what is served is the subject here). Yields (port, canary)."""
+    no-op: what is served is the subject here). Yields (port, canary). One server for the
+    module: its tests only read (and stopping a server takes half a second)."""
     import threading
 
+    from conftest import copy_project
     from handouts.project.config import load_config
     from handouts.serve import serve
 
+    tmp_path = tmp_path_factory.mktemp("preview")
+    project = copy_project(tmp_path)
     outside = tmp_path / "outside"
     outside.mkdir()
     canary = "CANARY-" + os.urandom(6).hex()
