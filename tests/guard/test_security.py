@@ -192,17 +192,19 @@ def project(tmp_path) -> Project:
 # Reading the PDF back
 
 
-def pdf_text(path: Path) -> str:
-    reader = pypdf.PdfReader(path)
+def pdf_text(path: Path, reader: pypdf.PdfReader | None = None) -> str:
+    reader = reader or pypdf.PdfReader(path)
     # pypdf sometimes decodes a run as UTF-16 and leaves NULs between the letters.
     return "\n".join(page.extract_text() or "" for page in reader.pages).replace("\x00", "")
 
 
-def pdf_everything(path: Path) -> bytes:
-    """Raw bytes + every decompressed stream + text + attachments, for token scans."""
+def pdf_everything(path: Path, reader: pypdf.PdfReader | None = None, text: str | None = None) -> bytes:
+    """Raw bytes + every decompressed stream + text + attachments, for token scans (`reader`
+    and `text`: the file's, when the caller has them already)."""
     raw = path.read_bytes()
-    reader = pypdf.PdfReader(path)
-    parts = [raw, pdf_text(path).encode("utf-8", "replace")]
+    reader = reader or pypdf.PdfReader(path)
+    text = pdf_text(path, reader) if text is None else text
+    parts = [raw, text.encode("utf-8", "replace")]
     for name, contents in reader.attachments.items():
         parts.append(name.encode("utf-8", "replace"))
         parts.extend(contents)
@@ -220,10 +222,10 @@ def pdf_everything(path: Path) -> bytes:
     return b"\n".join(parts)
 
 
-def pdf_link_uris(path: Path) -> list[str]:
+def pdf_link_uris(path: Path, reader: pypdf.PdfReader | None = None) -> list[str]:
     """The targets of every /URI link action in the PDF."""
     uris = []
-    for page in pypdf.PdfReader(path).pages:
+    for page in (reader or pypdf.PdfReader(path)).pages:
         for annot in page.get("/Annots") or []:
             action = annot.get_object().get("/A")
             if action is not None and "/URI" in action.get_object():
@@ -241,13 +243,13 @@ def assert_no_leak(project: Project, server: LoopbackServer, markup=TEXT_MARKUP)
     assert project.pdf.is_file()
     reader = pypdf.PdfReader(project.pdf)
     assert reader.attachments == {}, f"files embedded in the PDF: {list(reader.attachments)}"
-    blob = pdf_everything(project.pdf)
+    text = pdf_text(project.pdf, reader)
+    blob = pdf_everything(project.pdf, reader, text)
     assert project.token.encode() not in blob
     assert project.token.encode("utf-16-be") not in blob
-    text = pdf_text(project.pdf)
     for leaked in markup:
         assert leaked not in text, f"{leaked!r} leaked into the PDF text"
-    for uri in pdf_link_uris(project.pdf):
+    for uri in pdf_link_uris(project.pdf, reader):
         assert not uri.lower().lstrip().startswith(("javascript:", "vbscript:", "data:")), uri
     return text
 
