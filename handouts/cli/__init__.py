@@ -19,7 +19,7 @@ import traceback
 
 from handouts.cli import build, check, new, review, serve, theme
 from handouts.cli import print as print_command
-from handouts.cli.common import Parser, print_problems, say, say_traceback, version
+from handouts.cli.common import Parser, VersionAction, print_problems, say, say_traceback
 from handouts.errors import ExitStatus, InputError
 
 #: The subcommands, in the order the help lists them.
@@ -42,7 +42,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         epilog="Output: dist/<slug>[-<variant>][-<paper>].pdf, a clinic's under "
                "dist/clinics/<id>/; unchanged outputs are not rebuilt (--force).\n"
                "Exit codes: 0 ok, 1 input error, 2 usage error, 3 internal error (a bug).")
-    top.add_argument("--version", action="version", version=version())
+    top.add_argument("--version", action=VersionAction)
     subparsers = top.add_subparsers(dest="command", parser_class=Parser, help=argparse.SUPPRESS)
     parsers = {}
     for name, module in COMMANDS.items():
