@@ -113,7 +113,7 @@ class VersionAction(argparse.Action):
                  help="show the versions of handouts and its PDF libraries and exit"):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(self, parser, _namespace, _values, _option_string=None):
         sys.stdout.write(version() + "\n")
         parser.exit()
 

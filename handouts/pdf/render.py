@@ -19,9 +19,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from handouts.pdf.fixes import libraries
+from handouts.pdf.fixes import fontimports, libraries
 
-with libraries.quick_lookup():  # WeasyPrint's library names looked up once (libraries.py)
+# WeasyPrint's library names looked up once (libraries.py); fontTools' subsetter and
+# instancer imported when first used (fontimports.py)
+with libraries.quick_lookup(), fontimports.deferred():
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
