@@ -180,7 +180,8 @@ def _built_sets(config: Config, todo: list[tuple[Job, str]], options: BatchOptio
     for job, _ in todo:
         waiting[job.article] += 1
     done = defaultdict(list)
-    for result in execute(config, [job for job, _ in todo], executor, options.jobs, builder):
+    for result in execute(config, [job for job, _ in todo], executor, options.jobs, builder,
+                          apart=options.render_apart):
         progress.job_done(result)
         if result.peak_rss_kib:
             report.peak_rss_kib[result.worker] = max(

@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None, *, builder=None) -> int:
 
     `builder`: what ``build`` turns each job into bytes with (`handouts.batch.run.run`'s
     argument; None: the real build)."""
-    if argv is None:  # the process's own command line: the process ends after this
+    one_off = argv is None  # the process's own command line: the process ends after this
+    if one_off:
         # Its exit then does not walk every object the run made in the interpreter's
         # final collections (~0.15 s after a build).
         atexit.register(gc.freeze)
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None, *, builder=None) -> int:
         top.parse_args(["--help"])  # the commands; exits
     args = parsers[command or "build"].parse_intermixed_args(rest)
     args.builder = builder
+    args.one_off = one_off
     try:
         return int(args.run(args))
     except InputError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
     printer = LinePrinter(args) if args.quiet or not sys.stderr.isatty() else _BarPrinter(args)
     with executors.from_url(args.executor, config.limits) as executor:
-        report = batch.run(config, args.articles, batch_options(args), executor=executor,
+        # the process's one command: a single job is laid out apart (batch/renderer.py)
+        options = dataclasses.replace(batch_options(args), render_apart=args.one_off)
+        report = batch.run(config, args.articles, options, executor=executor,
                            progress=printer, builder=args.builder)
     if args.verbose:
         _table(report)

@@ -14,7 +14,6 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -35,6 +34,7 @@ from handouts.errors import Diagnostic, InputError
 
 from handouts.pdf.fixes import hyphenation, linebreak
 from handouts.pdf.imagecheck import check_layout, table_overflows
+from handouts.pdf.rendered import RenderedPDF
 
 linebreak.install()  # WeasyPrint 70 tore lines at inline boxes (see linebreak.py)
 hyphenation.install()  # hyphenation patterns parsed as words need them (hyphenation.py)
@@ -183,13 +183,6 @@ def _read_bounded(response, max_bytes: int, box: dict | None = None) -> bytes:
     with contextlib.suppress(Exception):
         response.close()
     return b"".join(chunks)
-
-
-@dataclass(frozen=True)
-class RenderedPDF:
-    data: bytes
-    pages: int
-    messages: tuple[str, ...] = ()  # what WeasyPrint warned about
 
 
 class LaidOutPDF:
