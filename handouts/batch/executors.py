@@ -14,7 +14,6 @@ import contextlib
 import gc
 import multiprocessing
 import os
-import sys
 
 from handouts.batch import jobs as planning
 from handouts.batch.jobs import Crash, Job, JobResult
@@ -110,10 +109,9 @@ def _init_worker() -> None:
 
 
 def execute(config: Config, todo: list[Job], executor, workers: int | None, builder=None, *,
-            apart: bool = False):
+            renderer=None):
     """Yield a `JobResult` per job, an article's together, in the order they finish.
-    `apart`: a single job in a process that has not imported WeasyPrint is laid out by a
-    `RenderProcess` started now (`BatchOptions.render_apart`)."""
+    `renderer`: where a single job built in this process is laid out (a `RenderProcess`)."""
     if not todo:
         return
     workers = workers or planning.default_workers()
@@ -124,17 +122,9 @@ def execute(config: Config, todo: list[Job], executor, workers: int | None, buil
     if workers > 1:
         yield from _from_pool(config, todo, workers, builder)
         return
-    renderer = None
-    if apart and builder is None and len(todo) == 1 and "weasyprint" not in sys.modules:
-        from handouts.batch.renderer import RenderProcess
-
-        renderer = RenderProcess()
-    try:
-        for task in tasks(todo, 1):  # one job, or --jobs 1: no pool to start
-            yield from work(config, task, builder, renderer)
-    finally:
-        if renderer is not None:
-            renderer.close()
+    apart = renderer if builder is None and len(todo) == 1 else None
+    for task in tasks(todo, 1):  # one job, or --jobs 1: no pool to start
+        yield from work(config, task, builder, apart)
 
 
 def _from_executor(config: Config, todo: list[list[Job]], executor, builder=None):

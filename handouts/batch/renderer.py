@@ -1,21 +1,22 @@
-"""Layout and PDF writing in a child process, started as soon as a one-off build knows
-it has something to build.
+"""Layout and PDF writing in a child process, started as soon as a one-off build begins.
 
 A cold ``handouts build`` of one article waits ~0.4 s for WeasyPrint's import before it
-can lay anything out, while the article's own work (load, checks, citations, Markdown,
-the template: ~0.2 s with its imports) needs no WeasyPrint. `RenderProcess` starts a
-fresh interpreter that imports the render stage while this process prepares the
-document; the document is then laid out and written there. On two cores the import and
-the preparation overlap. A call has `render_pdf`'s signature and returns a `RenderedPDF`
-(written and repaired); the child's `InputError` (a table too wide, a stylesheet outside
-the project) is raised here as itself, anything else as a `RuntimeError` carrying the
-child's traceback, so `build_jobs` reports it as a crash, as it would in-process.
+can lay anything out, while reading the project, planning and the article's own work
+(load, checks, citations, Markdown, the template) need no WeasyPrint. `RenderProcess`
+starts a fresh interpreter that imports the render stage meanwhile; the document is
+then laid out and written there, so on two cores the import and the preparation
+overlap. A run that builds more than one job (a pool's workers import WeasyPrint
+themselves), or nothing, stops it unused.
+
+A call has `render_pdf`'s signature and returns a `RenderedPDF` (written and repaired);
+the child's `InputError` (a table too wide, a stylesheet outside the project) is raised
+here as itself, anything else as a `RuntimeError` carrying the child's traceback, so
+`build_jobs` reports it as a crash, as it would in-process.
 
 The child runs ``python -P`` (the current folder is not put on its path: a ``handouts``
 package in an untrusted project folder is never imported), gets no file descriptor but
 its pipes, and ends when this process closes them. Requests and answers are pickles
-between these two processes of ours.
-"""
+between these two processes of ours."""
 
 from __future__ import annotations
 
@@ -55,8 +56,10 @@ class RenderProcess:
     def __init__(self):
         self._child = subprocess.Popen([sys.executable, "-P", "-c", _CHILD],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.used = False
 
     def __call__(self, html: str, **kwargs) -> RenderedPDF:
+        self.used = True
         try:
             _send(self._child.stdin, (html, kwargs))
             reply = _receive(self._child.stdout)
@@ -72,7 +75,10 @@ class RenderProcess:
         return RenderedPDF(*value)
 
     def close(self) -> None:
-        """End the child (it exits when its input closes) and reap it."""
+        """End the child and reap it: stopped at once when it laid nothing out (it may be
+        still importing), else at the end of its input."""
+        if not self.used:
+            self._child.kill()
         for stream in (self._child.stdin, self._child.stdout):
             try:
                 stream.close()

@@ -24,10 +24,6 @@ class BatchOptions:
     force: bool = False  # rebuild even when the inputs did not change
     jobs: int | None = None  # worker processes; None: the number of cores
     site: bool = True  # refresh the download site after a build that wrote something
-    #: A one-off build (the command line) of a single job lays it out in a child process
-    #: started at once, so that WeasyPrint's import overlaps the article's own work
-    #: (`batch.renderer`); a process that builds again and again (serve) keeps it here.
-    render_apart: bool = False
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,15 @@ def test_a_render_process_that_died_is_a_crash_not_a_hang(project):
     with pytest.raises(RuntimeError, match="the render process ended"):
         process("<p>x</p>", **_args(project))
     process.close()
+
+
+def test_an_unused_render_process_is_stopped_at_once_not_waited_for():
+    """A run with nothing to build, or more than one job, closes it unused: killed, not
+    left to finish importing WeasyPrint while the command waits."""
+    import signal
+
+    from handouts.batch.renderer import RenderProcess
+
+    process = RenderProcess()
+    process.close()
+    assert process._child.returncode == -signal.SIGKILL
