@@ -8,7 +8,9 @@ taking turns so that a busy machine slows all of them alike:
 
 - our cold build, a whole fresh process (``build_pdf.py --root P --force -q``);
 - pandoc -> WeasyPrint for the same article (``pandoc --citeproc`` then ``weasyprint``);
-- our cold build again, with the time split into exclusive parts (below).
+- our cold build again, with the time split into exclusive parts (below), all of it in
+  one process (the plain runs lay the article out in a child process started at once,
+  handouts/batch/renderer.py, so that WeasyPrint's import overlaps the preparation).
 
 The split wraps ``import`` and the pipeline's stage functions in the child process and
 charges its CPU time (so that other processes' load does not count) to the innermost one
@@ -159,10 +161,16 @@ def child(root: Path, out: Path) -> None:
     tally = Tally()
     started = tally.last
     missing = instrument(tally)
+    import atexit
+    import gc
+
     from handouts.cli import main
 
-    sys.argv = ["build_pdf.py", "--root", str(root), "--force", "-q"]
-    code = main()  # as build_pdf.py calls it
+    # All in this process, to be split: the command line given as a list is not the
+    # process's one command, so the layout is not sent to a child (batch/renderer.py);
+    # the exit is kept as light as the command line's own.
+    atexit.register(gc.freeze)
+    code = main(["--root", str(root), "--force", "-q"])
     tally.leave()  # the base "other"
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     out.write_text(json.dumps({"code": code, "in_process_cpu_s": time.process_time() - started,

@@ -369,6 +369,7 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
     import jinja2
 
     from handouts.source import article as load
+    from handouts.theme import template_cache
     from handouts.source.discover import ARTICLE_FILE, find_articles
     from handouts.checks.report import check_article, format_finding
 
@@ -404,7 +405,8 @@ def packet_html(config, slug: str, *, today: dt.date | None = None) -> tuple[str
     report = check_article(config, path, today=today)
     findings = [format_finding(f, Path(config.root)) for f in report.findings]
     env = jinja2.Environment(loader=config.theme.loader(),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             bytecode_cache=template_cache())
     html = env.get_template("review.html.j2").render(
         article=art, slug=slug, base=base, blocks=blocks, changes=changes,
         meta_changes=meta_changes, added=added, removed=removed, references=current_refs,

@@ -3,8 +3,10 @@
 `build_job` turns a `Job` (one article in one variant, paper and clinic) into PDF bytes
 and returns them in a `JobResult`; it never writes (the batch's publish stage does) and
 never raises: bad input comes back as `result.error`, a bug as `result.crash`, so one
-article cannot stop the batch. Importing this module imports WeasyPrint: only workers and
-single builds do, never a rebuild with nothing to do (see `handouts.batch.run`).
+article cannot stop the batch. The default renderer (`handouts.pdf.render`, WeasyPrint)
+is imported by the first build that uses it: workers and single builds, never a rebuild
+with nothing to do (see `handouts.batch.run`), nor a build whose renderer is another
+process (`handouts.batch.renderer`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from handouts.project.config import Config
 from handouts.errors import Diagnostic, InputError, warning
 from handouts.dist.manifest import article_entry
 from handouts.batch.jobs import BuiltFile, Crash, Job, JobResult
-from handouts.pdf.render import render_pdf
 from handouts.pdf.template import load_labels, render_document
 from handouts.variants.kinds import make_variant, piece_suffix
 
@@ -66,7 +67,8 @@ def build_job(config: Config, job: Job, renderer=None) -> JobResult:
     """Build one job into bytes; never raises (errors and bugs come back in the result).
 
     `renderer` lays the HTML document out into a `RenderedPDF` (None: WeasyPrint's
-    `render_pdf`; tests of what happens around the render give a fast one, same signature)."""
+    `render_pdf`; a `RenderProcess`, or for tests of what happens around the render a
+    fast one, with the same signature)."""
     return build_jobs(config, [job], renderer)[0]
 
 
@@ -74,9 +76,11 @@ def build_jobs(config: Config, jobs: list[Job], renderer=None) -> list[JobResult
     """Build `jobs` into bytes, a `JobResult` each, in order; never raises. The jobs of one
     article (its variants, papers, clinics) share its load, checks, citations and Markdown
     body: only the layout, render and finishing are done per job."""
+    if renderer is None:
+        from handouts.pdf.render import render_pdf as renderer
     shared: dict[tuple, _Shared] = {}
     return [_build(config, job, shared.setdefault((job.article, job.history), _Shared()),
-                   renderer or render_pdf) for job in jobs]
+                   renderer) for job in jobs]
 
 
 def _build(config: Config, job: Job, shared: _Shared, renderer) -> JobResult:

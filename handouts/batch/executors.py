@@ -37,15 +37,19 @@ def from_url(url: str | None, limits=None):
         close()
 
 
-def work(config: Config, jobs: list[Job], builder=None) -> list[JobResult]:
+def work(config: Config, jobs: list[Job], builder=None, renderer=None) -> list[JobResult]:
     """Build `jobs` (one task of `tasks`) with `builder`, job by job; by default with
     `build_jobs` (imported here), which does each article's own work once for all its
-    jobs — in a worker process, on a Dask worker, or in-process."""
+    jobs — in a worker process, on a Dask worker, or in-process (`renderer`: where it
+    lays documents out, when not here)."""
     global _tasks_built
     if builder is not None:
         return [builder(config, job) for job in jobs]
-    _init_worker()
     from handouts.batch.build import build_jobs
+
+    if renderer is not None:
+        return build_jobs(config, jobs, renderer)
+    _init_worker()
 
     if _tasks_built:  # a laid-out document is a web of reference cycles: the last task's
         gc.collect()  # are freed now, so a worker's memory stays flat from article to article
@@ -92,7 +96,8 @@ def _init_worker() -> None:
     import logging
 
     global _frozen
-    importlib.import_module("handouts.batch.build")  # WeasyPrint and the pipeline, once
+    importlib.import_module("handouts.batch.build")  # the pipeline, once
+    importlib.import_module("handouts.pdf.render")  # WeasyPrint
     if not _frozen:
         gc.freeze()
         gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
@@ -103,8 +108,10 @@ def _init_worker() -> None:
     logger.propagate = False
 
 
-def execute(config: Config, todo: list[Job], executor, workers: int | None, builder=None):
-    """Yield a `JobResult` per job, an article's together, in the order they finish."""
+def execute(config: Config, todo: list[Job], executor, workers: int | None, builder=None, *,
+            renderer=None):
+    """Yield a `JobResult` per job, an article's together, in the order they finish.
+    `renderer`: where a single job built in this process is laid out (a `RenderProcess`)."""
     if not todo:
         return
     workers = workers or planning.default_workers()
@@ -112,11 +119,12 @@ def execute(config: Config, todo: list[Job], executor, workers: int | None, buil
         yield from _from_executor(config, tasks(todo, workers), executor, builder)
         return
     workers = min(workers, len(todo))
-    if workers <= 1:
-        for task in tasks(todo, 1):  # one job, or --jobs 1: no pool to start
-            yield from work(config, task, builder)
+    if workers > 1:
+        yield from _from_pool(config, todo, workers, builder)
         return
-    yield from _from_pool(config, todo, workers, builder)
+    apart = renderer if builder is None and len(todo) == 1 else None
+    for task in tasks(todo, 1):  # one job, or --jobs 1: no pool to start
+        yield from work(config, task, builder, apart)
 
 
 def _from_executor(config: Config, todo: list[list[Job]], executor, builder=None):

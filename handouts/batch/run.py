@@ -46,7 +46,7 @@ from handouts.dist.records import Manifest, OutputRecord
 
 def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         options: BatchOptions = BatchOptions(), *, executor: cf.Executor | None = None,
-        progress: Progress | None = None, builder=None) -> BatchReport:
+        progress: Progress | None = None, builder=None, renderer=None) -> BatchReport:
     """Build `targets` (slugs or paths; none: every article) as `options` say.
 
     `executor`: any `concurrent.futures.Executor` (e.g. Dask's
@@ -55,7 +55,9 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
     go to one worker together (`executors.tasks`). `builder`: what turns a job into a
     `JobResult` of bytes (None: `handouts.batch.build.build_jobs`, which does an article's
     own work once for all its jobs; a picklable function of (config, job) for another
-    executor). Raises `InputError` only for
+    executor). `renderer`: a `batch.renderer.RenderProcess` the caller started early, in
+    which a run with a single job to build lays it out (the caller closes it). Raises
+    `InputError` only for
     problems of the whole run (an unknown target or clinic, a locked output folder); an
     article's problems are in `report.failed`.
     """
@@ -76,7 +78,7 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         digests = dict(todo)
         try:
             for group in _built_sets(config, todo, options, report, progress,
-                                     executor=executor, builder=builder):
+                                     executor=executor, builder=builder, renderer=renderer):
                 published = publish_article_set(config, group, digests, manifest, options,
                                                 report, progress)
                 if published is not None:
@@ -173,14 +175,15 @@ def _fresh(config: Config, planned: list[Job], manifest: Manifest, options: Batc
 
 
 def _built_sets(config: Config, todo: list[tuple[Job, str]], options: BatchOptions,
-                report: BatchReport, progress: Progress, *, executor, builder):
+                report: BatchReport, progress: Progress, *, executor, builder, renderer):
     """build: each article's results (in plan order) as soon as all its jobs are back."""
     order = {job: i for i, (job, _) in enumerate(todo)}
     waiting = defaultdict(int)
     for job, _ in todo:
         waiting[job.article] += 1
     done = defaultdict(list)
-    for result in execute(config, [job for job, _ in todo], executor, options.jobs, builder):
+    for result in execute(config, [job for job, _ in todo], executor, options.jobs, builder,
+                          renderer=renderer):
         progress.job_done(result)
         if result.peak_rss_kib:
             report.peak_rss_kib[result.worker] = max(

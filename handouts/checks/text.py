@@ -70,10 +70,14 @@ class Block:
     level: int = 0  # heading level
     raw: str = ""  # the source text (for rules that want the Markdown)
     callout: str = ""  # inside a callout: its type (warning, note, …)
+    _sentences: list[Sentence] | None = field(default=None, init=False, repr=False, compare=False)
 
     def sentences(self) -> list[Sentence]:
-        return split_sentences(self.text, self.line, whole=self.kind in ("item", "heading",
-                                                                          "callout-title"))
+        """The block's sentences, split once (most rules ask for them)."""
+        if self._sentences is None:
+            self._sentences = split_sentences(self.text, self.line, whole=self.kind in (
+                "item", "heading", "callout-title"))
+        return self._sentences
 
 
 @dataclass

@@ -19,7 +19,7 @@ import traceback
 
 from handouts.cli import build, check, new, review, serve, theme
 from handouts.cli import print as print_command
-from handouts.cli.common import Parser, print_problems, say, say_traceback, version
+from handouts.cli.common import Parser, VersionAction, print_problems, say, say_traceback
 from handouts.errors import ExitStatus, InputError
 
 #: The subcommands, in the order the help lists them.
@@ -42,7 +42,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         epilog="Output: dist/<slug>[-<variant>][-<paper>].pdf, a clinic's under "
                "dist/clinics/<id>/; unchanged outputs are not rebuilt (--force).\n"
                "Exit codes: 0 ok, 1 input error, 2 usage error, 3 internal error (a bug).")
-    top.add_argument("--version", action="version", version=version())
+    top.add_argument("--version", action=VersionAction)
     subparsers = top.add_subparsers(dest="command", parser_class=Parser, help=argparse.SUPPRESS)
     parsers = {}
     for name, module in COMMANDS.items():
@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None, *, builder=None) -> int:
 
     `builder`: what ``build`` turns each job into bytes with (`handouts.batch.run.run`'s
     argument; None: the real build)."""
-    if argv is None:  # the process's own command line: the process ends after this
+    one_off = argv is None  # the process's own command line: the process ends after this
+    if one_off:
         # Its exit then does not walk every object the run made in the interpreter's
         # final collections (~0.15 s after a build).
         atexit.register(gc.freeze)
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None, *, builder=None) -> int:
         top.parse_args(["--help"])  # the commands; exits
     args = parsers[command or "build"].parse_intermixed_args(rest)
     args.builder = builder
+    args.one_off = one_off
     try:
         return int(args.run(args))
     except InputError as exc:

@@ -38,6 +38,26 @@ def batch_options(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    renderer = _renderer(args)
+    try:
+        return _build(args, renderer)
+    finally:
+        if renderer is not None:
+            renderer.close()
+
+
+def _renderer(args: argparse.Namespace):
+    """The process's one command builds: a child that lays out a single job is started
+    now, while the project is read and the plan made (batch/renderer.py); it is stopped
+    unused when the run builds more than one job, or nothing."""
+    if not args.one_off or args.builder is not None or args.executor or "weasyprint" in sys.modules:
+        return None
+    from handouts.batch.renderer import RenderProcess
+
+    return RenderProcess()
+
+
+def _build(args: argparse.Namespace, renderer) -> int:
     from handouts.batch import executors
     from handouts.batch import run as batch
 
@@ -53,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     printer = LinePrinter(args) if args.quiet or not sys.stderr.isatty() else _BarPrinter(args)
     with executors.from_url(args.executor, config.limits) as executor:
         report = batch.run(config, args.articles, batch_options(args), executor=executor,
-                           progress=printer, builder=args.builder)
+                           progress=printer, builder=args.builder, renderer=renderer)
     if args.verbose:
         _table(report)
     if not args.quiet or report.failed:

@@ -102,7 +102,20 @@ def add_common(p: argparse.ArgumentParser, *, project: bool = True, load: bool =
     group.add_argument("-q", "--quiet", action="store_true",
                        help="print only problems (nothing on success)")
     group.add_argument("--traceback", action="store_true", help="show Python tracebacks of bugs")
-    group.add_argument("--version", action="version", version=version())
+    group.add_argument("--version", action=VersionAction)
+
+
+class VersionAction(argparse.Action):
+    """``--version``: prints `version()` and exits. The versions are looked up only when
+    asked for (each lookup reads installed packages' metadata: ~50 ms for every parser)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show the versions of handouts and its PDF libraries and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, _namespace, _values, _option_string=None):
+        sys.stdout.write(version() + "\n")
+        parser.exit()
 
 
 def version() -> str:

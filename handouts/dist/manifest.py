@@ -241,16 +241,19 @@ def restored(text: str, root: Path, exists: dict | None = None):
     """A recorded warning (`_portable` text) as a `Diagnostic` whose path is the file under
     `root` again, so a replayed warning prints as a fresh one does; text that does not name
     a file of the project stays text. `exists`: a dict the caller keeps for one run, so
-    that each file is looked for once however many warnings name it."""
+    that each file is looked for (and its path made) once however many warnings name it."""
     m = _RECORDED.fullmatch(text)
-    if m is None or Path(m["path"]).is_absolute():
+    if m is None:
         return text
     exists = {} if exists is None else exists
-    if m["path"] not in exists:
-        exists[m["path"]] = (Path(root) / m["path"]).exists()
-    if not exists[m["path"]]:
+    name = m["path"]
+    if name not in exists:  # the file under root, or None: absolute, or not there
+        path = Path(name)
+        exists[name] = None if path.is_absolute() or not (Path(root) / path).exists() \
+            else Path(root) / path
+    if exists[name] is None:
         return text
-    return Diagnostic(Path(root) / m["path"], int(m["line"]) if m["line"] else None, m["message"],
+    return Diagnostic(exists[name], int(m["line"]) if m["line"] else None, m["message"],
                       severity=m["severity"])
 
 

@@ -14,14 +14,15 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from handouts.pdf.fixes import libraries
+from handouts.pdf.fixes import fontimports, libraries
 
-with libraries.quick_lookup():  # WeasyPrint's library names looked up once (libraries.py)
+# WeasyPrint's library names looked up once (libraries.py); fontTools' subsetter and
+# instancer imported when first used (fontimports.py)
+with libraries.quick_lookup(), fontimports.deferred():
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
@@ -33,6 +34,7 @@ from handouts.errors import Diagnostic, InputError
 
 from handouts.pdf.fixes import hyphenation, linebreak
 from handouts.pdf.imagecheck import check_layout, table_overflows
+from handouts.pdf.rendered import RenderedPDF
 
 linebreak.install()  # WeasyPrint 70 tore lines at inline boxes (see linebreak.py)
 hyphenation.install()  # hyphenation patterns parsed as words need them (hyphenation.py)
@@ -181,13 +183,6 @@ def _read_bounded(response, max_bytes: int, box: dict | None = None) -> bytes:
     with contextlib.suppress(Exception):
         response.close()
     return b"".join(chunks)
-
-
-@dataclass(frozen=True)
-class RenderedPDF:
-    data: bytes
-    pages: int
-    messages: tuple[str, ...] = ()  # what WeasyPrint warned about
 
 
 class LaidOutPDF:

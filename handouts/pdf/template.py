@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from handouts.project import i18n
 from handouts.pdf import qr
-from handouts.theme import Theme
+from handouts.theme import Theme, template_cache
 from handouts.source.article import Article
 from handouts.source.dates import document_date
 from handouts.markdown.body import Body
@@ -41,7 +41,8 @@ def _environment(theme: Theme) -> jinja2.Environment:
     env = jinja2.Environment(loader=theme.loader(),
                              autoescape=lambda name: not (name or "").endswith(".css.j2"),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True)
+                             lstrip_blocks=True, keep_trailing_newline=True,
+                             bytecode_cache=template_cache())
     env.filters["cssstring"] = css_string
     env.filters["smartquotes"] = smart_quotes
     env.filters["tel"] = lambda phone: re.sub(r"(?!^\+)[^0-9]", "", str(phone).strip())

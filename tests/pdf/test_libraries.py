@@ -52,3 +52,31 @@ def test_a_name_the_linker_cache_lacks_is_not_looked_for_further():
     assert libraries.find_library("no-such-library-for-handouts") is None
     if sys.platform.startswith("linux"):
         assert libraries.find_library("pango-1.0").startswith("libpango-1.0.so")
+
+
+FONT_PROBE = """if True:
+    import json, sys
+    import handouts.pdf.render  # imports WeasyPrint (pdf/fixes/fontimports.py)
+    from handouts.pdf.fixes.fontimports import INSTANCER, SUBSET
+    deferred = [name for name in (SUBSET, INSTANCER) if name not in sys.modules]
+    import weasyprint.pdf.fonts as fonts
+    import fontTools.subset, fontTools.varLib.instancer as instancer
+    calls = []
+    instancer.instantiateVariableFont = lambda *a, **k: calls.append((a, k)) or "static"
+    print(json.dumps({"deferred": deferred,
+                      "subsetter": fonts.subset.Subsetter is fontTools.subset.Subsetter,
+                      "instanced": fonts.instantiateVariableFont("font", {"wght": 700}, static=True),
+                      "calls": calls}))
+    """
+
+
+def test_weasyprint_imports_fonttools_subsetter_and_instancer_only_when_used():
+    done = subprocess.run([sys.executable, "-c", FONT_PROBE], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    probe = json.loads(done.stdout.splitlines()[-1])
+    assert probe["deferred"] == ["fontTools.subset", "fontTools.varLib.instancer"]
+    # WeasyPrint's names are the real module and function once used
+    assert probe["subsetter"] is True
+    assert probe["instanced"] == "static"
+    assert probe["calls"] == [[["font", {"wght": 700}], {"static": True}]]

@@ -104,3 +104,36 @@ def test_serve_reads_the_project_again_on_every_rebuild(project):
     assert "0 built" in build.stderr and "unchanged" in build.stderr
     text = _text(project)
     assert "Sources we used" in text and "Renamed Health Press" in text
+
+
+def test_only_the_built_in_templates_are_compiled_once_and_kept(tmp_path, monkeypatch):
+    """The compiled built-in templates are kept in Jinja2's private per-user folder; a
+    project's own template is compiled every run and never written there."""
+    import tempfile
+
+    import jinja2
+
+    from handouts import theme as theme_mod
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    theme_mod.template_cache.cache_clear()
+    styles = tmp_path / "project" / "styles"
+    styles.mkdir(parents=True)
+    (styles / "handout.html.j2").write_text("<p>{{ secret }} from the project</p>\n")
+    theme = theme_mod.Theme.load(styles)
+    try:
+        def env():
+            return jinja2.Environment(loader=theme.loader(), bytecode_cache=theme_mod.template_cache())
+
+        assert env().get_template("handout.html.j2").render(secret="s") == "<p>s from the project</p>"
+        built_in = env().get_template("booklet-padding.html.j2")
+        folder = next((tmp_path / "tmp").glob("_jinja2-cache-*"))
+        kept = list(folder.iterdir())
+        assert len(kept) == 1 and folder.stat().st_mode & 0o777 == 0o700
+        assert b"from the project" not in kept[0].read_bytes()
+        again = env().get_template("booklet-padding.html.j2")  # read back, not compiled again
+        assert list(folder.iterdir()) == kept and "padding-blank" in again.render(kind="blank")
+        assert again.render(kind="blank") == built_in.render(kind="blank")
+    finally:
+        theme_mod.template_cache.cache_clear()

@@ -21,6 +21,7 @@ import nh3
 from markupsafe import Markup
 
 from handouts.dist.records import OutputRecord
+from handouts.theme import template_cache
 
 #: The index's own words are English; each handout's entry and page are in its `lang`.
 SITE_LANG = "en"
@@ -117,7 +118,8 @@ def native_name(tag: str) -> str:
 def environment(theme) -> jinja2.Environment:
     env = jinja2.Environment(loader=theme.loader("site"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True,
+                             bytecode_cache=template_cache())
     env.filters["date"] = date_text
     return env
 

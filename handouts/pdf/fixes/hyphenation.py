@@ -15,8 +15,8 @@ import re
 
 import pyphen
 
-_DIGITS = re.compile(r"\d")
-_NONZERO = re.compile(r"[1-9]")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+_ZEROS_ONLY = re.compile(r"^[^1-9\n]*$", re.M)
 
 
 def _hex(match: re.Match) -> str:
@@ -56,6 +56,18 @@ class _Patterns(dict):
         return self[key]
 
 
+def _indexed(lines: list[str]) -> dict[str, str]:
+    """{letters: line} of the pattern lines that hyphenate (a digit 1-9 before any
+    ``/`` alternative), a later line winning, as Pyphen keeps them."""
+    out: dict[str, str] = {}
+    for line in lines:
+        own = line.split("/", 1)[0] if "/" in line and "=" in line else line
+        letters = own.translate(_NO_DIGITS)
+        if len(own) - len(letters) > own.count("0"):
+            out[letters] = line
+    return out
+
+
 class LazyHyphDict(pyphen.HyphDict):
     """`pyphen.HyphDict`, with its patterns parsed on first use."""
 
@@ -64,15 +76,17 @@ class LazyHyphDict(pyphen.HyphDict):
             encoding = fd.readline().decode()
         if encoding.lower() == "microsoft-cp1251":
             encoding = "cp1251"
-        lines: dict[str, str] = {}
-        for line in path.read_text(encoding).split("\n")[1:]:
-            line = line.strip()
-            if not line or line.startswith(pyphen.ignored):
-                continue
-            line = pyphen.parse_hex(_hex, line)
-            own = line.split("/", 1)[0] if "/" in line and "=" in line else line
-            if _NONZERO.search(own):  # Pyphen skips a pattern of zeros (a later one wins)
-                lines[_DIGITS.sub("", own)] = line
+        # String methods over the whole file, not a loop of regular expressions per line
+        # (~30 ms a dictionary): comment and setting lines dropped, ^^hh escapes replaced.
+        raw = (line.strip() for line in path.read_text(encoding).split("\n")[1:])
+        text = pyphen.parse_hex(_hex, "\n".join(
+            line for line in raw if line and not line.startswith(pyphen.ignored)))
+        if "/" in text:  # nonstandard hyphenations ("ff=f"): line by line
+            lines = _indexed(text.split("\n"))
+        else:  # Pyphen skips a pattern of zeros (a later one wins): blanked, then dropped
+            text = _ZEROS_ONLY.sub("", text)
+            lines = dict(zip(text.translate(_NO_DIGITS).split("\n"), text.split("\n")))
+            lines.pop("", None)
         self.patterns = _Patterns(lines)
         self.cache = {}
         self.maxlen = max(map(len, lines))
