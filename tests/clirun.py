@@ -29,8 +29,8 @@ SERVER = r"""
 import json, os, resource, select, signal, sys, traceback
 sys.path[0] = os.getcwd()  # the repository: handouts is imported from here, whatever the child's folder
 # once; every child starts with them: the command line, the build, and the rest of the
-# pipeline the build imports as it needs it (checks, repairs, the site)
-import handouts.cli, handouts.batch.build, handouts.batch.run  # noqa: E401
+# pipeline the build imports as it needs it (the renderer, checks, repairs, the site)
+import handouts.cli, handouts.batch.build, handouts.batch.run, handouts.pdf.render  # noqa: E401
 import handouts.checks, handouts.pdf.fixes.tags, handouts.pdf.fixes.textlayer  # noqa: E401
 import handouts.source.translations, handouts.dist.site, handouts.dist.translations  # noqa: E401
 
