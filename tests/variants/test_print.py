@@ -218,8 +218,8 @@ def test_a_booklet_laid_out_several_times_writes_only_the_layout_it_keeps(tmp_pa
     from handouts.project.config import load_config
 
     laid, repaired = [], []
-    real_render, real_repair = build.render_pdf, render.repair
-    monkeypatch.setattr(build, "render_pdf", lambda html, **kw: laid.append(html) or
+    real_render, real_repair = render.render_pdf, render.repair
+    monkeypatch.setattr(render, "render_pdf", lambda html, **kw: laid.append(html) or
                         real_render(html, **kw))
     monkeypatch.setattr(render, "repair", lambda data, html: repaired.append(html) or
                         real_repair(data, html))
