@@ -904,7 +904,7 @@ def drip_server():
 
 
 def test_dripping_server_is_bounded_in_total(project, drip_server):
-    project.limits(remote_seconds=2)
+    project.limits(remote_seconds=1)
     project.write(f"![A slow picture]({drip_server}/a.png)\n\n![Another slow picture]"
                   f"({drip_server}/b.png)\n\nText.")
     env = {"no_proxy": "*", "NO_PROXY": "*", "http_proxy": "", "HTTP_PROXY": ""}
@@ -912,7 +912,7 @@ def test_dripping_server_is_bounded_in_total(project, drip_server):
                                     "-q", "--allow-remote", cwd=project.root, env=env)
     assert code in (0, 1), err
     assert "Traceback" not in err
-    assert seconds < 2 + 25, f"{seconds:.0f} s: the fetch time is not bounded in total"
+    assert seconds < 1 + 25, f"{seconds:.0f} s: the fetch time is not bounded in total"
     assert "remote_seconds" in err
 
 
