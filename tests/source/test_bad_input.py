@@ -197,12 +197,12 @@ def test_usage_error_exits_2(cli, project):
 
 
 def test_a_bug_exits_3_with_traceback_on_request(cli, project, monkeypatch):
-    import handouts.batch.build
+    import handouts.pdf.render
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(handouts.batch.build, "render_pdf", broken)
+    monkeypatch.setattr(handouts.pdf.render, "render_pdf", broken)  # the build imports it at the call
     code, out, err = cli("--root", project)
     assert code == 3
     assert "internal error: RuntimeError: simulated bug" in err and "Traceback" not in err
