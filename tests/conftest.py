@@ -18,18 +18,28 @@ settings.load_profile("handouts")
 
 from pdfcheck import FIXTURES, REPO
 
-#: The test files that take longest (10 s or more on a quiet 2-core machine), slowest
-#: first: pyproject.toml runs the suite on every core (pytest-xdist, a file per worker at a
-#: time), and a long file started last would keep one worker busy after the others are done.
+#: The test files that take longest (5 s or more on one core of a quiet 2-core machine),
+#: slowest first: pyproject.toml runs the suite on every core (pytest-xdist, a file per
+#: worker at a time), and a long file started last would keep one worker busy after the
+#: others are done. Measured with `taskset -c 0 python3 -m pytest -q -n 0 FILE`.
 SLOW_FIRST = (
-    "tests/e2e/test_install.py",
-    "tests/guard/test_hardening.py",
-    "tests/references/test_references.py",
-    "tests/e2e/test_reproducible.py",
-    "tests/pdf/test_pages.py",
-    "tests/guard/test_security.py",
-    "tests/batch/test_batch.py",
-    "tests/batch/test_dask.py",
+    "tests/guard/test_hardening.py",  # 36 s
+    "tests/dist/test_browser.py",  # 30 s
+    "tests/e2e/test_install.py",  # 25 s
+    "tests/variants/test_print.py",  # 23 s
+    "tests/references/test_references.py",  # 21 s
+    "tests/batch/test_dask.py",  # 17 s
+    "tests/pdf/test_pages.py",  # 16 s
+    "tests/e2e/test_reproducible.py",  # 15 s
+    "tests/batch/test_batch.py",  # 14 s
+    "tests/guard/test_security.py",  # 13 s
+    "tests/theme/test_theme.py",
+    "tests/checks/test_pdfua.py",
+    "tests/variants/test_variants.py",
+    "tests/e2e/test_fuzz.py",
+    "tests/project/test_i18n.py",
+    "tests/dist/test_editions.py",
+    "tests/cli/test_cli.py",
 )
 
 
