@@ -9,7 +9,8 @@ import shutil
 import pytest
 from pdfcheck import FICTIONAL
 
-distributed = pytest.importorskip("distributed")
+# `distributed` (a test dependency) is imported where a test uses it: collecting this module
+# on every worker would cost each ~0.6 s, and a missing dependency fails, not skips.
 
 
 @pytest.fixture(scope="module")
