@@ -150,7 +150,10 @@ def test_the_wheel_in_a_clean_venv_builds_a_new_project_anywhere(wheel, wheelhou
     venv.EnvBuilder().create(env_dir)  # no --system-site-packages; pip runs from outside it
     bin_dir = env_dir / "bin"
     # No PYTHONPATH, no editable checkout: only what the wheel and its dependencies bring.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # And Python keeps the byte code of what it imports, as a user's does (this machine's
+    # environment may say not to: every command would compile WeasyPrint & co. again).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     # --no-compile: the same files; Python compiles what runs as it first imports it.
     # --isolated: no pip configuration of this machine's (its indexes, its find-links).
