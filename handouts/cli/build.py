@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -49,8 +50,11 @@ def run(args: argparse.Namespace) -> int:
 def _renderer(args: argparse.Namespace):
     """The process's one command builds: a child that lays out a single job is started
     now, while the project is read and the plan made (batch/renderer.py); it is stopped
-    unused when the run builds more than one job, or nothing."""
+    unused when the run builds more than one job, or nothing. Only with a second core to
+    overlap on."""
     if not args.one_off or args.builder is not None or args.executor or "weasyprint" in sys.modules:
+        return None
+    if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) < 2:
         return None
     from handouts.batch.renderer import RenderProcess
 
