@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
+
+# The commands the tests start run as a user's do, keeping the byte code of what they
+# import: an environment that says not to (PYTHONDONTWRITEBYTECODE) would have every one
+# of them compile the package and its libraries again (~0.2-0.5 s each). The byte code
+# goes to __pycache__/ folders, which git ignores.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 import pytest
 from hypothesis import HealthCheck, settings
