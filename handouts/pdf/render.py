@@ -232,7 +232,7 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
     fetcher = SafeFetcher([base_dir, *theme.dirs], allow_remote=allow_remote, article_dir=base_dir,
                           limits=limits)
     files = [(Path(p), Path(p).read_bytes()) for p in stylesheets]
-    fonts = _font_config([html.encode(), page_css.encode(), *(data for _, data in files)])
+    fonts = _font_config()
     sheets = [CSS(string=page_css, url_fetcher=fetcher, font_config=fonts)] if page_css else []
     sheets += [_stylesheet(path, data, fetcher, fonts) for path, data in files]
     with _collect_warnings() as messages:
@@ -244,30 +244,41 @@ def render_pdf(html: str, *, base_dir: Path, theme, stylesheets: list[Path],
     return LaidOutPDF(document, fonts, html, messages)
 
 
+class _Fonts(FontConfiguration):
+    """WeasyPrint's font configuration, remembering whether a document added a font."""
+
+    declared = False
+
+    def add_font_face(self, rule_descriptors, url_fetcher):
+        self.declared = True
+        return super().add_font_face(rule_descriptors, url_fetcher)
+
+
 #: The theme's stylesheets as parsed in this process, by path and content (`_stylesheet`).
 _SHEETS: dict[tuple[str, bytes], CSS] = {}
 _AT_RULE = re.compile(rb"@([\w\\-]+)")
-#: The font configuration of the documents that bring no fonts of their own (`_font_config`).
-_FONTS: list[FontConfiguration] = []
+#: The font configuration documents share while none declares a font (`_font_config`).
+_FONTS: list[_Fonts] = []
 
 
 def _own_rules(data: bytes) -> bool:
-    """Whether CSS (or HTML that may hold CSS) has an ``@font-face`` or ``@import`` rule, or
-    an escaped at-rule name that could be one: what belongs to one document alone."""
+    """Whether CSS has an ``@font-face`` or ``@import`` rule, or an escaped at-rule name
+    that could be one: what belongs to one document alone."""
     names = [name.lower() for name in _AT_RULE.findall(data)]
     return any(b"\\" in name or name in (b"font-face", b"import") for name in names)
 
 
-def _font_config(sources: list[bytes]) -> FontConfiguration:
-    """One font configuration for every document of this process whose HTML and CSS
-    (`sources`) declare no font of their own: fontconfig scans the system's fonts once, and
-    Pango keeps the fonts it opened and its caches from one document to the next (~10 %
-    of a layout; the PDF's bytes are the same). A document with ``@font-face`` (or
-    ``@import``) gets a configuration of its own, so its fonts reach no other document."""
-    if any(_own_rules(data) for data in sources):
-        return FontConfiguration()
+def _font_config() -> _Fonts:
+    """The font configuration for the next document: one per process while no document
+    declares a font of its own, so fontconfig scans the system's fonts once and Pango keeps
+    the fonts it opened and its caches from one document to the next (~10 % of a layout;
+    the PDF's bytes are the same). A document that adds a font (``@font-face`` in CSS, in
+    a ``<style>`` or in an SVG image) adds it to the configuration it was given: that one
+    is never given again, so the font reaches no other document."""
+    if _FONTS and _FONTS[0].declared:
+        _FONTS.clear()
     if not _FONTS:
-        _FONTS.append(FontConfiguration())
+        _FONTS.append(_Fonts())
     return _FONTS[0]
 
 

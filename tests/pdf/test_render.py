@@ -44,12 +44,19 @@ def test_a_pdf_does_not_depend_on_the_documents_laid_out_before_it(tmp_path, mon
     assert json.loads(alone.stdout.splitlines()[-1]) == here["en-rest-guide"]
 
 
-def test_a_document_declaring_fonts_gets_a_configuration_of_its_own():
-    from handouts.pdf.render import _font_config
+def test_a_font_one_document_declares_reaches_no_other_document():
+    from handouts.pdf import render
+    from handouts.project.config import load_config
 
-    shared = _font_config([b"<p>Placeholder</p>", b"p { color: black }"])
-    assert _font_config([b"<main>Fictional</main>"]) is shared
-    for own in (b"<style>@font-face { font-family: X; src: url(x.woff) }</style>",
-                b"@FONT-FACE { font-family: X }", b"@import url(other.css);",
-                b"@f\\ont-face { font-family: X }"):
-        assert _font_config([b"<p>x</p>", own]) is not shared, own
+    theme = load_config(REPO).theme
+    args = {"base_dir": REPO / "source", "theme": theme, "stylesheets": [theme.path("base.css")]}
+    plain = "<html lang='en'><body><p>Placeholder text.</p></body></html>"
+    render.render_pdf(plain, **args).data
+    shared = render._font_config()
+    assert render._font_config() is shared  # kept while no document declares a font
+    own = ("<html lang='en'><head><style>@font-face { font-family: Fictional; "
+           "src: local('DejaVu Sans') }</style></head><body><p style='font-family: Fictional'>"
+           "Placeholder text.</p></body></html>")
+    render.render_pdf(own, **args).data
+    assert shared.declared
+    assert render._font_config() is not shared  # never given to another document
