@@ -111,7 +111,11 @@ def _init_worker() -> None:
 def execute(config: Config, todo: list[Job], executor, workers: int | None, builder=None, *,
             renderer=None):
     """Yield a `JobResult` per job, an article's together, in the order they finish.
-    `renderer`: where a single job built in this process is laid out (a `RenderProcess`)."""
+    `renderer`: where a single job built in this process is laid out (a `RenderProcess`);
+    stopped here at once when the run will not use it (more jobs, or none)."""
+    apart = renderer if builder is None and executor is None and len(todo) == 1 else None
+    if renderer is not None and apart is None:
+        renderer.close()
     if not todo:
         return
     workers = workers or planning.default_workers()
@@ -122,7 +126,6 @@ def execute(config: Config, todo: list[Job], executor, workers: int | None, buil
     if workers > 1:
         yield from _from_pool(config, todo, workers, builder)
         return
-    apart = renderer if builder is None and len(todo) == 1 else None
     for task in tasks(todo, 1):  # one job, or --jobs 1: no pool to start
         yield from work(config, task, builder, apart)
 

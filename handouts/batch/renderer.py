@@ -76,7 +76,7 @@ class RenderProcess:
 
     def close(self) -> None:
         """End the child and reap it: stopped at once when it laid nothing out (it may be
-        still importing), else at the end of its input."""
+        still importing), else at the end of its input. Closing again does nothing."""
         if not self.used:
             self._child.kill()
         for stream in (self._child.stdin, self._child.stdout):

@@ -102,3 +102,17 @@ def test_an_unused_render_process_is_stopped_at_once_not_waited_for():
     process = RenderProcess()
     process.close()
     assert process._child.returncode == -signal.SIGKILL
+
+
+def test_a_run_with_nothing_or_more_to_build_stops_the_render_process_at_once(project):
+    """An unchanged rebuild (no job) or a batch (a pool's workers render) does not keep an
+    idle child for the length of the run."""
+    import signal
+
+    from handouts.batch.executors import execute
+    from handouts.batch.renderer import RenderProcess
+    from handouts.project.config import load_config
+
+    process = RenderProcess()
+    assert list(execute(load_config(project), [], None, 1, renderer=process)) == []
+    assert process._child.returncode == -signal.SIGKILL
