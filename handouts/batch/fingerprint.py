@@ -78,7 +78,7 @@ def _module_files(package: Path) -> dict[str, Path]:
     of its folders (a lookup per imported name would stat the disk ~500 times)."""
     files: dict[str, Path] = {}
     for folder, dirs, names in os.walk(package):
-        dirs[:] = sorted(d for d in dirs if d.isidentifier())
+        dirs[:] = sorted(d for d in dirs if d.isidentifier() and d != "__pycache__")
         parts = ["handouts", *Path(folder).relative_to(package).parts]
         for name in names:
             if name.endswith(".py") and name[:-3].isidentifier():
