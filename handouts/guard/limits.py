@@ -17,16 +17,27 @@ and tests/guard/test_hardening.py).
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import yaml
-
 from handouts.errors import Diagnostic
 
-#: The YAML loader of every untrusted file: libyaml's when present (~10x faster than the
-#: pure-Python one, same results), safe either way.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def safe_loader():
+    """The YAML loader of every untrusted file: libyaml's when present (~10x faster than
+    the pure-Python one, same results), safe either way. PyYAML is imported here, on first
+    use: a run with nothing to build reads no YAML."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def __getattr__(name: str):
+    """``limits.SafeLoader`` (``from handouts.guard.limits import SafeLoader``): `safe_loader`."""
+    if name == "SafeLoader":
+        return safe_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -150,9 +161,36 @@ def raster_size(source) -> tuple[int, int] | None:
             return None
 
 
+#: A PNG's start: its signature, then the IHDR chunk's length (13), name, width, height.
+_PNG_START = struct.Struct(">8sI4sII")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_within(source, max_pixels: int) -> bool:
+    """True when `source` (bytes or a seekable binary file, read from its start as Pillow
+    reads it, then left where it was) starts as a PNG whose IHDR chunk gives at most
+    `max_pixels`: Pillow reads the size from the same two numbers (and reports nothing for
+    a file it cannot open), so the answer is known without importing it. Anything else:
+    False (Pillow judges it)."""
+    if isinstance(source, (bytes, bytearray)):
+        head = bytes(source[:_PNG_START.size])
+    else:
+        where = source.tell()
+        source.seek(0)
+        head = source.read(_PNG_START.size)
+        source.seek(where)
+    if len(head) < _PNG_START.size:
+        return False
+    signature, length, name, width, height = _PNG_START.unpack(head)
+    return (signature == _PNG_SIGNATURE and length == 13 and name == b"IHDR"
+            and width * height <= max_pixels)
+
+
 def pixel_problem(source, limits, what: str) -> tuple[str, str] | None:
     """(message, fix) when the raster image `source` (bytes or a binary file) has more
     pixels than `Limits.image_pixels`, judged from its header; else None."""
+    if _png_within(source, get(limits, "image_pixels")):
+        return None
     size = raster_size(source)
     if size is None or size[0] * size[1] <= get(limits, "image_pixels"):
         return None
@@ -177,8 +215,10 @@ def yaml_preflight(text: str, *, max_depth: int, max_nodes: int, loader=None,
     of values. The parser itself keeps an explicit stack, so walking its events is linear.
     YAML syntax errors are left for the caller's compose to report.
     """
+    import yaml
+
     if loader is None:
-        loader = SafeLoader
+        loader = safe_loader()
     depth = nodes = 0
     try:
         for event in yaml.parse(text, Loader=loader):

@@ -16,10 +16,6 @@ import functools
 import re
 from pathlib import Path
 
-import yaml
-
-from handouts.guard.limits import SafeLoader
-
 LANGUAGES = ("en", "fil", "vi", "id", "ms", "th")  # the built-in theme's labels/ tables
 LABEL_DIR = "labels"
 BUDDHIST_ERA_OFFSET = 543
@@ -96,10 +92,13 @@ def primary(lang: str) -> str:
 
 def _load_label_file(file: Path):
     """One labels file's YAML; a broken file is a one-line located InputError."""
+    import yaml
+
     from handouts.errors import InputError
+    from handouts.guard.limits import safe_loader
 
     try:
-        return yaml.load(file.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+        return yaml.load(file.read_text(encoding="utf-8"), Loader=safe_loader()) or {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise InputError.at(file, mark.line + 1 if mark else None,
@@ -160,6 +159,8 @@ def missing_labels(table: dict, lang: str) -> list[str] | None:
 
 def label_warnings(path, lang: str, theme):
     """Warnings for the load stage: labels that will be printed in English."""
+    import yaml
+
     from handouts.errors import warning
 
     try:

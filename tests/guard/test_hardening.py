@@ -603,6 +603,33 @@ def test_pixel_bomb_is_one_line_error_before_decoding(project, bomb_png, where):
     assert seconds < 20
 
 
+def test_a_png_header_within_the_pixel_limit_gives_pillows_answer(monkeypatch):
+    """A PNG whose IHDR is within `image_pixels` passes without Pillow (a run with nothing
+    to build does not import it for a clinic's logo); every answer, and every message, is
+    the one Pillow's reading of the header gives."""
+    import struct
+    import zlib
+
+    from handouts.guard import limits
+
+    bounds = limits.Limits(image_pixels=200)
+    at_limit, over = huge_png(20, 10), huge_png(21, 10)
+    bad_crc = huge_png()[:29] + b"\0\0\0\0" + huge_png()[33:]  # 13,000²: Pillow cannot open it
+    text_first = (at_limit[:8] + struct.pack(">I", 4) + b"tEXt" + b"a\0bc"
+                  + struct.pack(">I", zlib.crc32(b"tEXta\0bc")) + at_limit[8:])
+    cases = [at_limit, over, bad_crc, text_first, at_limit[:20], huge_png(), b"GIF89a" + at_limit[6:]]
+    got = [limits.pixel_problem(data, bounds, "image 'a.png'") for data in cases]
+    streams = [io.BytesIO(data) for data in cases]
+    for stream in streams:
+        stream.read(3)  # a caller that peeked: Pillow reads from the start all the same
+    from_files = [limits.pixel_problem(stream, bounds, "image 'a.png'") for stream in streams]
+    assert streams[0].tell() == 3  # the header was read, and the file left where it was
+    monkeypatch.setattr(limits, "_png_within", lambda source, max_pixels: False)
+    pillow = [limits.pixel_problem(data, bounds, "image 'a.png'") for data in cases]
+    assert got == from_files == pillow
+    assert got[0] is None and got[2] is None and "21 × 10 = 210 pixels" in got[1][0]
+
+
 def test_pixel_limit_can_be_raised(project):
     """An image just over a lowered limit is refused, and builds once it is raised."""
     (project.folder / "images" / "wide.png").write_bytes(huge_png(2_000, 1_000))
