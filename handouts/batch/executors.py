@@ -9,10 +9,8 @@ such an executor for the length of a ``with`` block: the address and
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import gc
-import multiprocessing
 import os
 
 from handouts.batch import jobs as planning
@@ -131,6 +129,8 @@ def execute(config: Config, todo: list[Job], executor, workers: int | None, buil
 
 
 def _from_executor(config: Config, todo: list[list[Job]], executor, builder=None):
+    import concurrent.futures as cf
+
     futures = {executor.submit(work, config, task, builder): task for task in todo}
     try:
         for future in cf.as_completed(futures):
@@ -263,7 +263,12 @@ def _bound_dask_frames(max_bytes: int) -> None:
     tcp.read_bytes_rw = read_bytes_rw
 
 
-def _pool(workers: int) -> cf.ProcessPoolExecutor:
+def _pool(workers: int):
+    """A process pool of `workers` (concurrent.futures and multiprocessing are imported
+    here: a run with nothing to build starts none)."""
+    import concurrent.futures as cf
+    import multiprocessing
+
     # forkserver: workers start from a clean interpreter that has imported the
     # pipeline once (no fork of a parent holding threads or a progress bar). Nothing is
     # preloaded into the fork server: Python 3.11's runs with the current folder first on
@@ -278,6 +283,8 @@ def _from_pool(config: Config, todo: list[Job], workers: int, builder=None):
     """A process pool; a worker that dies (segfault, out of memory) breaks the pool:
     the jobs it took down are retried once in a fresh pool, then one at a time, so the
     job that kills its worker is the only one reported."""
+    import concurrent.futures as cf
+
     queue, alone = tasks(todo, workers), False
     while queue:
         broken: list[Job] = []

@@ -24,10 +24,10 @@ rebuild imports neither WeasyPrint nor pypdf, citeproc or Markdown: only `execut
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handouts.batch import jobs as planning
 from handouts.project.config import Config
@@ -38,6 +38,9 @@ from handouts.source.discover import resolve_targets
 from handouts.batch.publishing import publish_article_set, publish_site
 from handouts.batch.report import BatchOptions, BatchReport, Failure, Progress
 from handouts.dist.records import Manifest, OutputRecord
+
+if TYPE_CHECKING:  # an annotation only: the pool's module is imported when a pool starts
+    import concurrent.futures as cf
 
 
 # ---------------------------------------------------------------------------------------

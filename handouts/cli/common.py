@@ -150,14 +150,20 @@ def find_root(args_root: Path | None, targets: list[str]) -> Path:
 
 def load_project(root: Path, args: argparse.Namespace):
     """handouts.toml, the theme and the command line's overrides: one value for one run."""
-    from handouts.checks import validate_checks
-
-    config = load_config(root, validators={"checks": validate_checks})
+    config = load_config(root, validators={"checks": _validate_checks})
     if getattr(args, "allow_remote", False):  # every stage reads it from the config
         config = dataclasses.replace(config, allow_remote=True)
     if getattr(args, "out", None):
         config = dataclasses.replace(config, output_dir=args.out.resolve())
     return config
+
+
+def _validate_checks(table, path: Path, text: str):
+    """The ``[checks]`` table checked by `handouts.checks.validate_checks`, imported only
+    for a project that has one (the checks' registry is not needed to read any other)."""
+    from handouts.checks import validate_checks
+
+    return validate_checks(table, path, text)
 
 
 def project_of(args: argparse.Namespace):
