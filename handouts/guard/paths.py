@@ -32,23 +32,39 @@ MAX_NAME_BYTES = 255
 def real(path: Path | str) -> Path | None:
     """`path` with every symbolic link resolved, or None if it cannot be (a NUL byte, a
     link loop, a name longer than the file system allows)."""
+    target = _resolved(path)
+    return None if target is None else Path(target)
+
+
+def _resolved(path: Path | str) -> str | None:
+    """`real` as a string (a resolved path is absolute and normalized: no ``.``, ``..``,
+    doubled or trailing separator)."""
     try:
-        return Path(os.path.realpath(os.fspath(path), strict=False))
+        return os.path.realpath(os.fspath(path), strict=False)
     except (OSError, ValueError, RuntimeError):
         return None
+
+
+def _within(target: str, roots: Iterable[Path | str]) -> bool:
+    """Whether the resolved path `target` is one of `roots` or lies under one of them
+    (each root resolved in turn). Both sides are resolved, so comparing them as text,
+    up to a separator, is comparing their parts."""
+    target = os.path.normcase(target)
+    for root in roots:
+        base = _resolved(root)
+        if base is None:
+            continue
+        base = os.path.normcase(base)
+        if target == base or target.startswith(base if base.endswith(os.sep) else base + os.sep):
+            return True
+    return False
 
 
 def inside(path: Path | str, roots: Iterable[Path | str]) -> bool:
     """True when `path`, symbolic links resolved, is one of `roots` or lies under one of
     them (roots resolved too). A path that cannot be resolved is never inside."""
-    target = real(path)
-    if target is None:
-        return False
-    for root in roots:
-        base = real(root)
-        if base is not None and (target == base or target.is_relative_to(base)):
-            return True
-    return False
+    target = _resolved(path)
+    return target is not None and _within(target, roots)
 
 
 def name_problem(path: Path | str) -> str | None:
@@ -56,6 +72,8 @@ def name_problem(path: Path | str) -> str | None:
     text = os.fspath(path)
     if "\x00" in text:
         return "contains a NUL character"
+    if len(text.encode("utf-8", "surrogatepass")) <= MAX_NAME_BYTES:
+        return None  # no name in it can be longer
     for part in Path(text).parts:
         size = len(part.encode("utf-8", "surrogatepass"))
         if size > MAX_NAME_BYTES:
@@ -117,29 +135,39 @@ def check_file(path: Path | str, roots: Iterable[Path | str], *, what: str,
     `what` names the file in the message ("image 'images/a.png'"); the diagnostic is
     reported at `report_path`:`line` (default: `path` itself).
     """
+    return _checked(path, roots, what, where, links, report_path, line)[0]
+
+
+def _checked(path, roots, what, where, links, report_path, line) -> tuple[Diagnostic | None, str]:
+    """(`check_file`'s answer, `path` resolved): the path judged is the one to open."""
     at = report_path if report_path is not None else path
-    roots = list(roots)
     if problem := name_problem(path):
         return Diagnostic(at, line, f"{what} {problem}", "rename the file (a short name, no "
-                          "control characters)")
-    if not inside(path, roots):
+                          "control characters)"), ""
+    target = _resolved(path)
+    if target is None or not _within(target, roots):
         return Diagnostic(at, line, f"{what} lies outside {where} (a symbolic link?)",
-                          f"copy the file itself into {where}")
+                          f"copy the file itself into {where}"), ""
     try:
-        st = os.stat(path)
+        st = os.stat(target)
     except OSError as exc:
         if exc.errno in (2, 20):  # ENOENT, ENOTDIR
             return Diagnostic(at, line, f"{what} does not exist",
-                              "check the file name (names are case-sensitive)")
+                              "check the file name (names are case-sensitive)"), ""
         return Diagnostic(at, line, f"{what} cannot be read: {exc.strerror or exc}",
-                          "check the file's permissions")
+                          "check the file's permissions"), ""
     if not stat.S_ISREG(st.st_mode):
-        return Diagnostic(at, line, f"{what} is not a regular file", "name a file, not a folder")
+        return Diagnostic(at, line, f"{what} is not a regular file", "name a file, not a folder"), ""
     if links and st.st_nlink > 1:
         return Diagnostic(at, line, f"{what} is a hard link ({st.st_nlink} names for one file), "
                           "which may be a file from outside the project",
-                          "replace it with a copy of its own (cp file copy && mv copy file)")
-    return None
+                          "replace it with a copy of its own (cp file copy && mv copy file)"), ""
+    return None, target
+
+
+#: How a checked file is opened: read-only, never through a symbolic link, never waiting.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+    | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def open_checked(path: Path | str, roots: Iterable[Path | str], *, what: str,
@@ -149,18 +177,17 @@ def open_checked(path: Path | str, roots: Iterable[Path | str], *, what: str,
     the `Diagnostic` saying why not. Nothing is opened before the checks: a link to a file
     outside, a FIFO or ``/dev/zero`` is refused from its metadata alone.
 
-    The file opened is the checked one, resolved, without following a symbolic link
-    swapped in since (``O_NOFOLLOW``) and without waiting on a FIFO swapped in
-    (``O_NONBLOCK``); it must still be a regular file (and not hard-linked, when `links`).
+    The file opened is the checked one: the path as the check resolved it (resolved once),
+    without following a symbolic link swapped in since (``O_NOFOLLOW``) and without
+    waiting on a FIFO swapped in (``O_NONBLOCK``); it must still be a regular file (and not
+    hard-linked, when `links`).
     """
-    if problem := check_file(path, roots, what=what, where=where, links=links,
-                             report_path=report_path, line=line):
+    problem, target = _checked(path, roots, what, where, links, report_path, line)
+    if problem:
         return problem
     at = report_path if report_path is not None else path
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
-        | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(real(path), flags)
+        fd = os.open(target, _OPEN_FLAGS)
     except OSError as exc:
         return Diagnostic(at, line, f"{what} cannot be read: {exc.strerror or exc}",
                           "check the file's permissions")

@@ -665,6 +665,37 @@ def test_safefetcher_refuses_sibling_with_common_prefix(tmp_path, fetch_root):
         SafeFetcher([fetch_root]).fetch((sibling / "x.txt").as_uri())
 
 
+def test_containment_compares_whole_resolved_names(tmp_path, monkeypatch):
+    """`paths.inside` compares resolved paths name by name: a sibling whose name starts
+    with the project's is outside, a root written with a trailing slash, relative or
+    through a link is the same folder; `open_checked` resolves the file once and opens
+    what it judged."""
+    import os
+
+    from handouts.guard import paths
+
+    root = tmp_path / "project"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "x.md").write_text("inside", encoding="utf-8")
+    (tmp_path / "project-evil").mkdir()
+    (tmp_path / "project-evil" / "x.md").write_text("outside", encoding="utf-8")
+    (tmp_path / "alias").symlink_to(root, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    inside = root / "a" / "x.md"
+    for roots in ([root], [f"{root}/"], ["project"], [tmp_path / "alias"], ["/"], [tmp_path / "no", root]):
+        assert paths.inside(inside, roots) and paths.inside(tmp_path / "alias" / "a" / "x.md", roots)
+    assert paths.inside(root, [root])
+    for outside in (tmp_path / "project-evil" / "x.md", root / ".." / "project-evil" / "x.md", tmp_path):
+        assert not paths.inside(outside, [root])
+        assert "lies outside" in paths.check_file(outside, [root], what="file").message
+    resolved = []
+    realpath = os.path.realpath
+    monkeypatch.setattr(os.path, "realpath", lambda p, **kw: resolved.append(p) or realpath(p, **kw))
+    with paths.open_checked(tmp_path / "alias" / "a" / "x.md", [root], what="file") as f:
+        assert f.read() == b"inside"
+    assert resolved == [str(tmp_path / "alias" / "a" / "x.md"), str(root)]
+
+
 def test_safefetcher_refuses_symlinks_out_of_root(tmp_path, fetch_root):
     from handouts.pdf.render import RefusedURL, SafeFetcher
 
