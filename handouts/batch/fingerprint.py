@@ -57,9 +57,13 @@ def used_files(article_md: Path, roots=None) -> list[Path]:
     """``article.md``, its references file and the images (any file) of its folder that
     its text names, sorted. A name appears in the text as written in Markdown or HTML:
     plain (``images/a b.png``) or URL-encoded (``images/a%20b.png``). Files the build may
-    not read (see `_used`) are left out."""
+    not read (`paths.check_file`) are left out."""
     article_md = Path(article_md)
-    return [article_md] + [article_md.parent / rel for rel, _ in _used(article_md, roots)[2]]
+    _, text = _article_text(article_md, roots)
+    folder = os.fspath(article_md.parent)
+    return [article_md] + [article_md.parent / rel
+                           for rel, full in sorted(_mentioned(folder, article_md.name, text))
+                           if paths.check_file(full, [folder], what="file") is None]
 
 
 def _open(path: str | Path, roots) -> object | None:
@@ -70,21 +74,22 @@ def _open(path: str | Path, roots) -> object | None:
     return None if isinstance(handle, Diagnostic) else handle
 
 
-def _used(article_md: Path, roots=None, max_bytes: int | None = None):
-    """(article.md bytes (None when the build may not read it), its text, [(relative posix
-    name, full path)] of the other used files the build may read, [relative names of
-    those it may not]). `roots`: where article.md may lie (default: its own folder);
-    at most `max_bytes` of it are read (the build refuses a longer one)."""
-    folder = os.fspath(article_md.parent)
-    handle = _open(article_md, roots or [folder])
+def _article_text(article_md: Path, roots=None, max_bytes: int | None = None):
+    """(article.md's bytes, its text), or (None, "") when the build may not read it.
+    `roots`: where article.md may lie (default: its own folder); at most `max_bytes` of it
+    are read (the build refuses a longer one)."""
+    handle = _open(article_md, roots or [os.fspath(article_md.parent)])
     if handle is None:
-        return None, "", [], []
+        return None, ""
     with handle:
         data = handle.read(max_bytes + 1 if max_bytes else -1)
-    text = data.decode("utf-8", "replace")
-    own = article_md.name
-    found: list[tuple[str, str]] = []
-    refused: list[str] = []
+    return data, data.decode("utf-8", "replace")
+
+
+def _mentioned(folder: str, own: str, text: str):
+    """(relative posix name, full path) of each file under `folder` (hidden ones left
+    out) that `text` names, and of a ``references.*`` file at its top; `own` (article.md)
+    is not one of them."""
     stack = [("", folder)]
     while stack:  # os.scandir, strings only: ~0.1 ms for a usual article folder
         prefix, where = stack.pop()
@@ -98,34 +103,35 @@ def _used(article_md: Path, roots=None, max_bytes: int | None = None):
                     stack.append((rel + "/", entry.path))
                 elif not (not prefix and name == own) and (
                         (not prefix and _REFERENCES.match(name)) or rel in text or quote(rel) in text):
-                    if paths.check_file(entry.path, [folder], what="file") is None:
-                        found.append((rel, entry.path))
-                    else:
-                        refused.append(rel)
-    found.sort()
-    refused.sort()
-    return data, text, found, refused
+                    yield rel, entry.path
 
 
 def _article_digest(article_md: Path, roots=None, max_bytes: int | None = None) -> tuple[str, bool]:
-    """(sha256 over the used files' relative names and bytes, has an updated: date).
-    A file the build may not read enters by its name alone (the build then refuses it)."""
-    data, _, others, refused = _used(Path(article_md), roots, max_bytes)
+    """(sha256 over the used files' relative names and bytes, has an updated: date): each
+    file the text names (`_mentioned`) is checked and read in one `paths.open_checked`; a
+    file the build may not read enters by its name alone (the build then refuses it)."""
+    article_md = Path(article_md)
+    data, text = _article_text(article_md, roots, max_bytes)
     h = hashlib.sha256()
     if data is None:
-        h.update(Path(article_md).name.encode() + b"\0refused\n")
+        h.update(article_md.name.encode() + b"\0refused\n")
         return h.hexdigest(), False
-    h.update(Path(article_md).name.encode() + b"\0" + _sha(data).encode() + b"\n")
-    for rel, full in others:
-        handle = _open(full, [os.fspath(Path(article_md).parent)])
-        if handle is None:  # changed since the scan
+    h.update(article_md.name.encode() + b"\0" + _sha(data).encode() + b"\n")
+    folder = os.fspath(article_md.parent)
+    read: list[tuple[str, str]] = []
+    refused: list[str] = []
+    for rel, full in _mentioned(folder, article_md.name, text):
+        handle = _open(full, [folder])
+        if handle is None:
             refused.append(rel)
             continue
         file_hash = hashlib.sha256()
         with handle:
             while chunk := handle.read(1 << 20):
                 file_hash.update(chunk)
-        h.update(rel.encode() + b"\0" + file_hash.hexdigest().encode() + b"\n")
+        read.append((rel, file_hash.hexdigest()))
+    for rel, digest in sorted(read):
+        h.update(rel.encode() + b"\0" + digest.encode() + b"\n")
     for rel in sorted(refused):
         h.update(rel.encode() + b"\0refused\n")
     return h.hexdigest(), bool(_UPDATED.search(data))
