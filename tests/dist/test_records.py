@@ -123,3 +123,30 @@ def test_an_output_record_is_the_jobs_by_its_key():
     record = OutputRecord.from_json(output(f"clinics/riverside/{SLUG}-press.pdf", "press",
                                            clinic="riverside"))
     assert record.key == (SLUG, "press", "a4", "riverside") and record.kind == "press"
+
+
+
+def test_recorded_warnings_read_back_as_the_diagnostics_they_were(tmp_path):
+    """A warning the manifest recorded (its path relative to the project) is replayed as a
+    diagnostic on the project's file: its path ends where ``[:line]: severity: `` first
+    follows it on its first line; text that names no file of the project stays text."""
+    from handouts.dist.manifest import restored
+    from handouts.errors import Diagnostic
+
+    article = tmp_path / "source" / "a.md"
+    article.parent.mkdir()
+    article.write_text("x", encoding="utf-8")
+    (tmp_path / "odd: warning: name.md").write_text("x", encoding="utf-8")
+    cases = {
+        "source/a.md:20: warning: sentence: “x: 3: warning: y”": Diagnostic(
+            article, 20, "sentence: “x: 3: warning: y”", severity="warning"),
+        "source/a.md: error: x — fix": Diagnostic(article, None, "x — fix"),
+        "source/a.md:5: info: bound\nto the text": Diagnostic(article, 5, "bound\nto the text",
+                                                              severity="info"),
+        "odd: warning: name.md:1: warning: m": None,  # the path read is "odd": no such file
+        "/etc/passwd:1: warning: m": None, ": warning: m": None, "source/a.md:1: notice: m": None,
+        "source/a.md\n:1: warning: m": None, "source/missing.md:1: warning: m": None,
+    }
+    found: dict = {}
+    for text, expected in cases.items():
+        assert restored(text, tmp_path, found) == (text if expected is None else expected), text
