@@ -187,8 +187,11 @@ def say_traceback(text: str) -> None:
 
 def print_problems(problems) -> None:
     """Each problem on stderr, its path shown as `shown` shows paths (fresh and replayed
-    warnings alike)."""
+    warnings alike; each path is worked out once: an article's warnings share a few)."""
+    where: dict = {}
     for problem in problems:
         if isinstance(problem, Diagnostic) and problem.path is not None:
-            problem = dataclasses.replace(problem, path=shown(Path(problem.path)))
+            if problem.path not in where:
+                where[problem.path] = shown(Path(problem.path))
+            problem = dataclasses.replace(problem, path=where[problem.path])
         say(problem, err=True)  # Diagnostic.__str__ escapes too; plain text gets it here

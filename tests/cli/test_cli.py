@@ -195,3 +195,19 @@ def test_the_command_may_follow_options_and_their_values(cli, project, capsys):
     help_text = capsys.readouterr().out
     assert help_text.startswith("usage: handouts check ") and "--pdf" in help_text
     assert "--port" not in help_text and "--variant" not in help_text
+
+
+def test_problems_print_with_paths_relative_to_the_current_folder(tmp_path, monkeypatch, capsys):
+    """Fresh and replayed problems alike: a path under the current folder is shown from
+    it (Path or text), any other whole; control characters are escaped."""
+    from handouts.cli.common import print_problems
+    from handouts.errors import Diagnostic, warning
+
+    monkeypatch.chdir(tmp_path)
+    article = tmp_path / "source" / "a.md"
+    print_problems([warning(article, 3, "m", "fix it"), warning(str(article), 4, "n"),
+                    Diagnostic("/elsewhere/b.md", None, "x"), warning(article, 5, "o\x1b[31m"),
+                    "plain \x1b text"])
+    assert capsys.readouterr().err.splitlines() == [
+        "source/a.md:3: warning: m — fix it", "source/a.md:4: warning: n",
+        "/elsewhere/b.md: error: x", "source/a.md:5: warning: o\\x1b[31m", "plain \\x1b text"]
