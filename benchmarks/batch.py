@@ -54,56 +54,13 @@ GOALS = {"cold_ratio": 1.0, "speedup_vs_pandoc": 6.0, "scaling": 1.8, "worker_mi
 
 
 # ---------------------------------------------------------------------------------------
-# The child: one batch run in a fresh process, figures as JSON on stdout
-
-
-def child(root: Path, jobs: int, force: bool, dask: bool, site: bool) -> None:
-    started = time.perf_counter()
-    from handouts.batch import run as batch
-    from handouts.project.config import load_config
-
-    config = load_config(root)
-    options = batch.BatchOptions(force=force, jobs=jobs, site=site)
-    extra = {}
-    if dask:
-        from distributed import Client, LocalCluster
-
-        t = time.perf_counter()
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=50)
-        client = Client(cluster)
-        extra["cluster_start_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        report = batch.run(config, [], options, executor=client.get_executor())
-        extra["run_s"] = time.perf_counter() - t
-        client.close()
-        cluster.close()
-    else:
-        report = batch.run(config, [], options)
-    import resource
-    from multiprocessing import forkserver
-
-    # The pool's fork server (and through it the workers) is reaped now, so that their CPU
-    # time counts in this process's children, as the parent measures it.
-    forkserver._forkserver._stop()
-
-    print(json.dumps({
-        "in_process_s": time.perf_counter() - started, "built": len(report.built),
-        "unchanged": len(report.unchanged), "failed": report.failed_jobs,
-        "first_failure": next((f"{f.path}: {[str(p) for p in f.problems]} {f.crash}"
-                               for f in report.failed), None),
-        "workers_peak_mib": {w: kib / 1024 for w, kib in report.peak_rss_kib.items()},
-        "client_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "heavy_modules": [m for m in ("weasyprint", "pypdf", "citeproc", "markdown")
-                          if m in sys.modules], **extra}))
+# The child: one batch run in a fresh process (batch_child.py), figures as JSON on stdout
 
 
 def run_child(root: Path, jobs: int = 1, force: bool = False, dask: bool = False,
               site: bool = False) -> dict:
-    cmd = [PY, str(Path(__file__).resolve()), "--child", str(root), "--jobs", str(jobs)]
-    cmd += ["--force"] if force else []
-    cmd += ["--dask"] if dask else []
-    cmd += ["--site"] if site else []
+    cmd = [PY, str(HERE / "batch_child.py"), str(root), str(jobs)]
+    cmd += [flag for flag, on in (("force", force), ("dask", dask), ("site", site)) if on]
     start, cpu0 = time.perf_counter(), cold.cpu()
     done = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
     wall = time.perf_counter() - start
@@ -197,15 +154,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-dask", action="store_true", help="skip the LocalCluster run")
     p.add_argument("--suite", action="store_true", help="also time the test suite (minutes)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    p.add_argument("--jobs", type=int, default=1, help=argparse.SUPPRESS)
-    p.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--dask", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--site", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.child:
-        child(args.child, args.jobs, args.force, args.dask, args.site)
-        return 0
 
     n = args.articles
     with tempfile.TemporaryDirectory(prefix="handouts-engine-") as engine:
