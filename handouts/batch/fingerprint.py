@@ -268,14 +268,14 @@ def inputs_sha256(config, job) -> str:
     roots = [config.root, config.source_dir]
     article_part, dated = _article_digest_cached(
         article_md, roots, limits_mod.get(config.limits, "article_bytes"))
-    root = Path(config.root).resolve()
+    clinic = _clinic(config, job.clinic)
     parts = {
         "project": project_digest(config),
         "article": article_part,
         "slug": job.slug or article_md.parent.name,
         "variant": job.variant,
         "paper": job.paper,
-        "clinic": _plain(_clinic(config, job.clinic), root),
+        "clinic": None if clinic is None else _plain(clinic, Path(config.root).resolve()),
         "bleed_mm": job.bleed_mm,
         "allow_draft": job.allow_draft,
         "source_date_epoch": None if dated else os.environ.get("SOURCE_DATE_EPOCH"),

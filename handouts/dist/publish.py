@@ -240,13 +240,15 @@ def clean_stale(output_dir: Path, *, locked: bool = False) -> int:
     for folder, dirs, names in os.walk(output_dir):
         for name in [*names, *dirs]:
             m = TEMP_NAME.match(name)
+            if not m and not _OTHER_TEMP.match(name):
+                continue  # not a temporary (nearly every name: no path is made for it)
             path = Path(folder, name)
             if m:
                 pid = int(m.group(1))
                 if (pid == os.getpid() or not locked and _pid_alive(pid)) \
                         and not _older_than(path, STALE_AFTER_S):
                     continue
-            elif not (_OTHER_TEMP.match(name) and _older_than(path, STALE_UNNAMED_S)):
+            elif not _older_than(path, STALE_UNNAMED_S):
                 continue  # a temporary without a pid (an older version's) once it is old
             with contextlib.suppress(OSError):
                 if path.is_dir() and not path.is_symlink():
