@@ -223,11 +223,14 @@ def whole_sets(config: Config, planned: list[Job], manifest: Manifest,
     groups: dict[Path, list[Job]] = defaultdict(list)
     for job in planned:
         groups[job.article].append(job)
+    published = defaultdict(list)  # each article's outputs, in one pass over the manifest
+    for out in manifest.outputs:
+        published[out.slug].append(out)
     jobs: list[Job] = []
     refused: dict[Path, InputError] = {}
     for article, group in groups.items():
         first, keys, extra = group[0], {j.key for j in group}, []
-        for out in manifest.outputs_of(first.slug):
+        for out in published.get(first.slug, ()):
             key = out.key
             if key in keys or out.variant not in VARIANTS or out.paper not in PAPERS:
                 continue
