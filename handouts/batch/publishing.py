@@ -131,7 +131,7 @@ def _put_thumbnail(config: Config, slug: str, group: list) -> None:
         pass
 
 
-def prepare_publishing(config: Config, options) -> None:
+def prepare_publishing(config: Config, options: BatchOptions) -> None:
     """Load ahead what publishing needs after the layout: the site's modules, the
     thumbnail's renderer, the language names and the labels (while a render process lays
     the document out, this process would only wait)."""

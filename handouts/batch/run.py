@@ -57,7 +57,8 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
     `JobResult` of bytes (None: `handouts.batch.build.build_jobs`, which does an article's
     own work once for all its jobs; a picklable function of (config, job) for another
     executor). `renderer`: a `batch.renderer.RenderProcess` the caller started early, in
-    which a run with a single job to build lays it out (the caller closes it). Raises
+    which a run with a single job to build lays it out (the caller closes it); the run
+    loads what publishing needs while it waits (`prepare_publishing`). Raises
     `InputError` only for
     problems of the whole run (an unknown target or clinic, a locked output folder); an
     article's problems are in `report.failed`.
