@@ -61,7 +61,7 @@ PARTS = {
     ("handouts.pdf.template", "render_document"): "template",
     ("handouts.pdf.render", "render_pdf"): "render",
     ("handouts.pdf.render", "LaidOutPDF._written"): "render",  # the PDF written when first read
-    ("handouts.pdf.fixes.tags", "mark_untagged_as_artifacts"): "tag repair",
+    ("handouts.pdf.fixes.tags", "repair_objects"): "tag repair",
     ("handouts.pdf.fixes.textlayer", "repair_sara_am"): "text layer",
     ("handouts.variants.kinds", "Variant.finish"): "finish",
     ("handouts.variants.kinds", "Booklet.finish"): "finish",

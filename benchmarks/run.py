@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SAMPLE = ROOT / "source" / "recovering-mentally-from-a-miscarriage" / "article.md"
 #: The stages in pipeline order; any other stage `JobResult.timings` reports is listed too.
-STAGES = ("load", "cite", "markdown", "template", "render", "finish", "publish")
+STAGES = ("load", "cite", "markdown", "checks", "template", "render", "finish", "publish")
 GOAL_PERCENT = 10.0
 
 # Import cost is measured once, before anything else imports WeasyPrint.

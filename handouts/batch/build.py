@@ -102,8 +102,6 @@ def _build(config: Config, job: Job, shared: _Shared, renderer) -> JobResult:
         result.notes.extend(shared.once("notes", lambda: _binding_notes(article, status)))
         # the handout is tagged: every figure needs its text
         shared.once("alt", lambda: _refuse_missing_alt(article))
-        result.warnings.extend(shared.once("checks", lambda: _editorial_checks(article, config)))
-        _fail_if_strict(job, result)
         clock.lap("load")
         bibliography = shared.once("cite", lambda: format_bibliography(
             article.references, article.cited, config.csl_style, lang=article.lang))
@@ -112,6 +110,10 @@ def _build(config: Config, job: Job, shared: _Shared, renderer) -> JobResult:
             article.body, bibliography.numbers, allow_remote_images=allow_remote,
             labels=load_labels(config.theme, article.lang)))  # callout titles
         clock.lap("markdown")
+        result.warnings.extend(shared.once("checks", lambda: _editorial_checks(
+            article, config, body.html)))
+        _fail_if_strict(job, result)
+        clock.lap("checks")
         result.web_html = body.html
         clinic = config.clinic(job.clinic)
         variant = make_variant(job.variant, job.paper, job.bleed_mm, config)
@@ -183,7 +185,7 @@ def _binding_notes(article, status) -> list[Diagnostic]:
             for s in status.unbound]
 
 
-def _editorial_checks(article, config: Config) -> list[Diagnostic]:
+def _editorial_checks(article, config: Config, body_html: str) -> list[Diagnostic]:
     """The loader's warnings and the editorial checks' findings (handouts.checks).
 
     `build` prints the checks' findings; `check` is the gate. A check "error" (an image
@@ -193,7 +195,7 @@ def _editorial_checks(article, config: Config) -> list[Diagnostic]:
     from handouts.checks import for_build
 
     return [replace(f, severity="warning") if f.severity == "error" else f
-            for f in for_build(article, config)]
+            for f in for_build(article, config, body_html=body_html)]
 
 
 def _refuse_missing_alt(article) -> None:

@@ -131,6 +131,20 @@ def _put_thumbnail(config: Config, slug: str, group: list) -> None:
         pass
 
 
+def prepare_publishing(config: Config, options: BatchOptions) -> None:
+    """Load ahead what publishing needs after the layout: the site's modules, the
+    thumbnail's renderer, the language names and the labels (while a render process lays
+    the document out, this process would only wait)."""
+    if not options.site:
+        return
+    from handouts.dist.site import common, pages
+    from handouts.project.i18n import label_table
+
+    pages.load_thumbnailer()
+    common.language_name(common.SITE_LANG)
+    label_table(config.theme)
+
+
 def publish_site(config: Config, manifest: Manifest, report: BatchReport,
                   progress: Progress) -> None:
     """The download site (index pages, a page and thumbnail per handout, the search index)

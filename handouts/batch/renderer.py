@@ -57,11 +57,15 @@ class RenderProcess:
         self._child = subprocess.Popen([sys.executable, "-P", "-c", _CHILD],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.used = False
+        #: Called once, while the child lays out the first document: this process would
+        #: only wait meanwhile, so the run loads there what it needs after the layout.
+        self.while_waiting = None
 
     def __call__(self, html: str, **kwargs) -> RenderedPDF:
         self.used = True
         try:
             _send(self._child.stdin, (html, kwargs))
+            self._wait_usefully()
             reply = _receive(self._child.stdout)
         except (BrokenPipeError, OSError):
             reply = None
@@ -73,6 +77,14 @@ class RenderProcess:
         if kind == "crash":
             raise RuntimeError(f"in the render process: {value}")
         return RenderedPDF(*value)
+
+    def _wait_usefully(self) -> None:
+        task, self.while_waiting = self.while_waiting, None
+        if task is not None:
+            try:
+                task()
+            except Exception:  # only loads ahead what is loaded again where it is used
+                pass
 
     def close(self) -> None:
         """End the child and reap it: stopped at once when it laid nothing out (it may be

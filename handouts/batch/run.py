@@ -24,6 +24,7 @@ rebuild imports neither WeasyPrint nor pypdf, citeproc or Markdown: only `execut
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -35,7 +36,7 @@ from handouts.errors import Diagnostic, InputError
 from handouts.batch.executors import execute
 from handouts.batch.jobs import Job
 from handouts.source.discover import resolve_targets
-from handouts.batch.publishing import publish_article_set, publish_site
+from handouts.batch.publishing import prepare_publishing, publish_article_set, publish_site
 from handouts.batch.report import BatchOptions, BatchReport, Failure, Progress
 from handouts.dist.records import Manifest, OutputRecord
 
@@ -59,7 +60,8 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
     `JobResult` of bytes (None: `handouts.batch.build.build_jobs`, which does an article's
     own work once for all its jobs; a picklable function of (config, job) for another
     executor). `renderer`: a `batch.renderer.RenderProcess` the caller started early, in
-    which a run with a single job to build lays it out (the caller closes it). Raises
+    which a run with a single job to build lays it out (the caller closes it); the run
+    loads what publishing needs while it waits (`prepare_publishing`). Raises
     `InputError` only for
     problems of the whole run (an unknown target or clinic, a locked output folder); an
     article's problems are in `report.failed`.
@@ -79,6 +81,8 @@ def run(config: Config, targets: list[str] | tuple[str, ...] = (),
         planned = _sets(config, planned, manifest, options, report, progress)
         todo = _fresh(config, planned, manifest, options, report, progress)
         digests = dict(todo)
+        if renderer is not None:
+            renderer.while_waiting = functools.partial(prepare_publishing, config, options)
         try:
             for group in _built_sets(config, todo, options, report, progress,
                                      executor=executor, builder=builder, renderer=renderer):

@@ -35,15 +35,18 @@ def settings_of(config) -> Settings:
 
 
 def run_checks(article, config, *, today: dt.date | None = None, exclude=(),
-               settings: Settings | None = None, _ctx: Context | None = None) -> list[Finding]:
+               settings: Settings | None = None, body_html: str | None = None,
+               _ctx: Context | None = None) -> list[Finding]:
     """Run every enabled article rule on `article`; return its findings in line order.
 
     `exclude`: rule names (or families) to skip, e.g. the review rules that the build
     already applies itself (`handouts.dist.editions.review_warnings` and `publish_gate`).
+    `body_html`: the body the build converted, which the rules then read instead of
+    converting it again.
     """
     load_families()
     settings = settings or settings_of(config)
-    ctx = _ctx or Context(article, config, today or dt.date.today())
+    ctx = _ctx or Context(article, config, today or dt.date.today(), body_html=body_html)
     ctx.cache["settings"] = settings
     findings: list[Finding] = []
     for name, r in RULES.items():
@@ -68,12 +71,14 @@ REVIEW_RULES = ("credibility/review-overdue", "credibility/content-changed")
 BUILD_EXCLUDE = (*REVIEW_RULES, "images/resolution", "translations")
 
 
-def for_build(article, config, *, today: dt.date | None = None) -> list:
+def for_build(article, config, *, today: dt.date | None = None,
+              body_html: str | None = None) -> list:
     """What `build` reports for a loaded article: the loader's warnings (minus those a rule
     repeats) followed by the checks' findings (minus `BUILD_EXCLUDE`, reported elsewhere).
     Findings of severity "error" should fail the article like a load error; "info" ones are
-    printed but never fail --strict."""
-    findings = run_checks(article, config, today=today, exclude=BUILD_EXCLUDE)
+    printed but never fail --strict. `body_html`: the body as the build converted it."""
+    findings = run_checks(article, config, today=today, exclude=BUILD_EXCLUDE,
+                          body_html=body_html)
     seen = {(str(f.path), f.line, f.text) for f in findings}
     loader = [w for w in article.warnings if (str(w.path), w.line, w.message) not in seen]
     return [*loader, *findings]

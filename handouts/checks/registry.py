@@ -223,6 +223,8 @@ class Context:
     config: Any
     today: dt.date
     cache: dict = field(default_factory=dict)
+    #: The body as the build converted it (citations numbered), when the caller has it.
+    body_html: str | None = None
 
     @property
     def prose(self):

@@ -102,35 +102,47 @@ _WORD = re.compile(r"\w+")
 
 
 class _PrintedText(HTMLParser):
-    """The text of converted HTML: running text (``prose``, without code spans) and the
-    text of code blocks (``code``)."""
+    """The text of converted HTML: running text (``prose``, without code spans and
+    citation superscripts) and the text of code blocks (``code``)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.prose: list[str] = []
         self.code: list[str] = []
-        self._open = {"pre": 0, "code": 0}
+        self._open = {"pre": 0, "code": 0, "sup": 0}
+        self._sups: list[bool] = []  # per open <sup>: is it a citation's
 
     def handle_starttag(self, tag, attrs):
-        if tag in self._open:
+        if tag == "sup":
+            self._sups.append(("class", "citation") in attrs)
+            self._open["sup"] += self._sups[-1]
+        elif tag in self._open:
             self._open[tag] += 1
 
     def handle_endtag(self, tag):
-        if self._open.get(tag):
+        if tag == "sup":
+            if self._sups:
+                self._open["sup"] -= self._sups.pop()
+        elif self._open.get(tag):
             self._open[tag] -= 1
 
     def handle_data(self, data):
         if self._open["pre"]:
             self.code.append(data)
-        elif not self._open["code"]:
+        elif not (self._open["code"] or self._open["sup"]):
             self.prose.append(data)
 
 
-def _printed(article) -> tuple[str, str]:
-    from handouts.markdown.body import convert
+def _printed(ctx) -> tuple[str, str]:
+    """(running text, code) of the article as printed: from the build's conversion when
+    the context has it, else converted here (citations left as written)."""
+    html = ctx.body_html
+    if html is None:
+        from handouts.markdown.body import convert
 
+        html = convert(ctx.article.body, {}).html
     parser = _PrintedText()
-    parser.feed(convert(article.body, {}).html)
+    parser.feed(html)
     parser.close()
     return " ".join(" ".join(parser.prose).split()), "\n".join(parser.code)
 
@@ -148,7 +160,7 @@ def _printed_literally(marker: str, rest: str, printed: str) -> bool:
 @rule("structure/literal-markup")
 def literal_markup(ctx, opts):
     """A line written like a list item, heading or code fence that prints as plain text."""
-    printed, code = _printed(ctx.article)
+    printed, code = _printed(ctx)
     lines = ctx.article.body.split("\n")
     fence_end = -1
     for i, line in enumerate(lines):

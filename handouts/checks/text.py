@@ -137,7 +137,8 @@ class Prose:
 
 
 def clean_inline(text: str) -> str:
-    """Markdown inline syntax -> the words a reader sees (newlines preserved)."""
+    """Markdown inline syntax -> the words a reader sees (newlines preserved). Each
+    pattern runs only when the character it needs is in the text."""
 
     def keep_lines(replacement):
         def sub(m):
@@ -145,26 +146,43 @@ def clean_inline(text: str) -> str:
             return new + "\n" * (m.group(0).count("\n") - new.count("\n"))
         return sub
 
-    text = _COMMENT.sub(keep_lines(""), text)
-    # A citation group and the spaces before it: "feel sad [@a]." -> "feel sad."
-    text = re.sub(r"[ \t]*" + CITATION_RE.pattern, keep_lines(""), text)
-    text = _IMAGE.sub(keep_lines(""), text)
-    text = _LINK.sub(keep_lines(lambda m: m.group(1)), text)
-    text = _REF_LINK.sub(keep_lines(lambda m: m.group(1)), text)
-    text = _AUTOLINK.sub(keep_lines(""), text)
-    text = _URL.sub(keep_lines(""), text)
-    text = _EMAIL.sub(keep_lines(""), text)
-    text = _FOOTNOTE_REF.sub(keep_lines(""), text)
-    text = _ATTR_LIST.sub(keep_lines(""), text)
-    text = _TAG.sub(keep_lines(""), text)
+    if "<" in text:
+        text = _COMMENT.sub(keep_lines(""), text)
+    if "[" in text:
+        # A citation group and the spaces before it: "feel sad [@a]." -> "feel sad."
+        text = _CITATION_AND_SPACES.sub(keep_lines(""), text)
+        text = _IMAGE.sub(keep_lines(""), text)
+        text = _LINK.sub(keep_lines(lambda m: m.group(1)), text)
+        text = _REF_LINK.sub(keep_lines(lambda m: m.group(1)), text)
+    if "<" in text:
+        text = _AUTOLINK.sub(keep_lines(""), text)
+    if "://" in text or "www." in text:
+        text = _URL.sub(keep_lines(""), text)
+    if "@" in text:
+        text = _EMAIL.sub(keep_lines(""), text)
+    if "[" in text:
+        text = _FOOTNOTE_REF.sub(keep_lines(""), text)
+    if "{" in text:
+        text = _ATTR_LIST.sub(keep_lines(""), text)
+    if "<" in text:
+        text = _TAG.sub(keep_lines(""), text)
     text = text.replace("`", "")
-    for _ in range(2):
-        text = _EMPHASIS.sub(keep_lines(lambda m: m.group(2)), text)
-    text = _ESCAPE.sub(r"\1", text)
+    if "*" in text or "_" in text or "~" in text:
+        for _ in range(2):
+            text = _EMPHASIS.sub(keep_lines(lambda m: m.group(2)), text)
+    if "\\" in text:
+        text = _ESCAPE.sub(r"\1", text)
     text = text.replace("&nbsp;", " ").replace("&amp;", "&")
-    text = re.sub(r"\([ \t]*\)", "", text)  # "(https://…)" left empty
-    text = re.sub(r"[ \t]+([.,;:!?)])", r"\1", text)  # "see ." after a removed URL
-    return re.sub(r"[ \t]+", " ", text)
+    if "(" in text:
+        text = _EMPTY_PARENS.sub("", text)  # "(https://…)" left empty
+    text = _SPACE_BEFORE_STOP.sub(r"\1", text)  # "see ." after a removed URL
+    return _BLANKS.sub(" ", text)
+
+
+_CITATION_AND_SPACES = re.compile(r"[ \t]*" + CITATION_RE.pattern)
+_EMPTY_PARENS = re.compile(r"\([ \t]*\)")
+_SPACE_BEFORE_STOP = re.compile(r"[ \t]+([.,;:!?)])")
+_BLANKS = re.compile(r"[ \t]+")
 
 
 def words_of(text: str) -> tuple[str, ...]:

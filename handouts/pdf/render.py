@@ -32,7 +32,7 @@ from handouts.guard import paths
 from handouts.guard import svg
 from handouts.errors import Diagnostic, InputError
 
-from handouts.pdf.fixes import hyphenation, linebreak
+from handouts.pdf.fixes import hyphenation, linebreak, tags
 from handouts.pdf.imagecheck import check_layout, table_overflows
 from handouts.pdf.rendered import RenderedPDF
 
@@ -199,7 +199,8 @@ class LaidOutPDF:
     def _written(self) -> RenderedPDF:
         pdf_id = hashlib.sha256(self._html.encode()).digest()[:16]  # the same input, the same ID
         with _collect_warnings() as messages:
-            data = self._document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_id)
+            data = self._document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=pdf_id,
+                                            finisher=tags.finisher(self._html))
         data = repair(data, self._html)
         written = RenderedPDF(data, self.pages, tuple(self._messages + messages))
         self._document = self._fonts = None
@@ -297,12 +298,8 @@ def _stylesheet(path: Path, data: bytes, fetcher, fonts) -> CSS:
 
 
 def repair(data: bytes, html: str) -> bytes:
-    """The fixes a PDF WeasyPrint wrote needs, once per PDF kept."""
-    # WeasyPrint 70 tags running headers/footers outside the structure tree: make them
-    # artifacts, as PDF/UA-1 requires (handouts/pdf/fixes/tags.py).
-    from handouts.pdf.fixes.tags import mark_untagged_as_artifacts
-
-    data = mark_untagged_as_artifacts(data, html)
+    """The fixes a PDF needs after WeasyPrint wrote it, once per PDF kept (the tagging
+    is repaired before, as WeasyPrint writes: handouts/pdf/fixes/tags.py)."""
     # Thai: "ำ" and "า" share a glyph after shaping; give the text layer both (textlayer.py).
     from handouts.pdf.fixes.textlayer import needs_repair, repair_sara_am
 

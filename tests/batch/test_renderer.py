@@ -81,6 +81,49 @@ def test_the_childs_input_error_and_crash_come_back_and_it_goes_on(child, projec
     assert pdf.data.startswith(b"%PDF-") and pdf.pages == 1 and pdf.messages == ()
 
 
+def test_the_wait_for_the_layout_is_used_once_and_cannot_spoil_it(child, project):
+    """While the child lays out, this process runs `while_waiting` (the run loads what
+    publishing needs then): once, and a failure there does not fail the render."""
+    html = "<html lang='en'><body><h1>Fictional</h1><p>Placeholder text.</p></body></html>"
+    calls = []
+
+    def failing():
+        calls.append("called")
+        raise OSError("nothing to load")
+
+    child.while_waiting = failing
+    first = child(html, **_args(project))
+    second = child(html, **_args(project))
+    assert calls == ["called"] and child.while_waiting is None
+    assert first.data == second.data and first.pages == 1
+
+
+def test_a_cold_build_loads_the_sites_needs_while_it_waits(project):
+    """The one-off build's run hands the render process the site's preparation."""
+    from handouts.batch import run as batch
+    from handouts.project.config import load_config
+
+    class Recording:
+        while_waiting = None
+
+        def __call__(self, html, **kwargs):
+            from handouts.pdf.render import render_pdf
+
+            self.task = self.while_waiting
+            return render_pdf(html, **kwargs)
+
+        def close(self):
+            pass
+
+    renderer = Recording()
+    report = batch.run(load_config(project), [FICTIONAL], batch.BatchOptions(force=True),
+                       renderer=renderer)
+    assert not report.failed
+    assert renderer.task.func.__name__ == "prepare_publishing"
+    renderer.task()  # loads without error
+    assert "pypdfium2" in sys.modules
+
+
 def test_a_render_process_that_died_is_a_crash_not_a_hang(project):
     from handouts.batch.renderer import RenderProcess
 

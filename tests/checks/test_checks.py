@@ -473,6 +473,34 @@ def test_for_build_leaves_out_what_the_build_reports_elsewhere(proj):
     assert "credibility/review-overdue" in rules_of(report_of(proj))  # editions reports it in build
 
 
+def test_the_build_checks_read_the_body_it_converted(proj, monkeypatch):
+    """The build hands its converted body (citations numbered) to the checks, which then
+    convert nothing themselves and find what `check` finds."""
+    from handouts.checks import for_build
+    from handouts.markdown import body as body_mod
+    from handouts.project.config import load_config
+    from handouts.references.bibliography import format_bibliography
+    from handouts.source.article import load_article
+
+    path = article_path(proj)
+    edit(path, "- Wear light clothes.", "- Wear light clothes.\n\nAfter that:\n2) Keep your room cool.")
+    config = load_config(proj)
+    art = load_article(path, config)
+    numbers = format_bibliography(art.references, art.cited, config.csl_style, lang=art.lang).numbers
+    html = body_mod.convert(art.body, numbers).html
+    assert '<sup class="citation">' in html
+
+    def no_second_conversion(*_args, **_kwargs):
+        raise AssertionError("the checks converted the body again")
+
+    monkeypatch.setattr(body_mod, "convert", no_second_conversion)
+    found = [f for f in for_build(art, config, today=TODAY, body_html=html)
+             if getattr(f, "rule", None) == "structure/literal-markup"]
+    assert [f.line for f in found] == [line_of(path, "2) Keep your room cool.")]
+    monkeypatch.undo()  # `check` converts the body itself
+    assert [f.line for f in rules_of(report_of(proj))["structure/literal-markup"]] == [found[0].line]
+
+
 def test_an_article_that_does_not_load_is_reported_not_checked(proj):
     path = article_path(proj)
     edit(path, "updated: 2025-10-01", "updated: 2025-13-01")

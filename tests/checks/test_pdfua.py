@@ -235,23 +235,35 @@ def test_each_checkpoint_fails_on_a_pdf_broken_that_way(built, tmp_path, rule, d
 
 def test_weasyprint_margin_boxes_fail_until_repaired(tmp_path):
     """WeasyPrint 70 tags @page margin text outside the structure tree; the self-check
-    catches it (the independent checker does not), and tagfix repairs it."""
+    catches it (the independent checker does not), and the tag repair, WeasyPrint's
+    finisher, turns it into pagination artifacts."""
     from weasyprint import HTML
 
     from handouts.checks.pdfua import check_pdf
-    from handouts.pdf.fixes.tags import mark_untagged_as_artifacts
+    from handouts.pdf.fixes import tags
 
     html = ("<html lang=en><head><title>T</title><style>@page { @bottom-right { content: "
-            "'Page ' counter(page) } }</style></head><body><h1>Title</h1><p>Text.</p></body></html>")
+            "'Page ' counter(page) } }</style></head><body><h1>Title</h1><p>Text.</p>"
+            "<table><tr><th>Dose</th><th>When</th></tr><tr><th>Child</th><td>5 ml</td></tr>"
+            "</table></body></html>")
     raw = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
     (tmp_path / "raw.pdf").write_bytes(raw)
     messages = [f.text for f in check_pdf(tmp_path / "raw.pdf") if f.rule == "pdfua/tagged-content"]
     assert any("not in the structure tree" in m for m in messages)
     assert any("top or bottom margin are tagged content" in m for m in messages)
-    fixed = mark_untagged_as_artifacts(raw, html)
-    assert fixed == mark_untagged_as_artifacts(raw, html)  # deterministic
+    assert b"/Pagination" not in raw and b"/Scope" not in raw
+
+    def fixed_pdf():
+        return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=b"0" * 16,
+                                           uncompressed_pdf=True, finisher=tags.finisher(html))
+
+    fixed = fixed_pdf()
+    assert fixed == fixed_pdf()  # deterministic
     (tmp_path / "fixed.pdf").write_bytes(fixed)
     assert check_pdf(tmp_path / "fixed.pdf") == []
+    assert fixed.count(b"/Artifact\n<</Type /Pagination>>\nBDC") == 1
+    # the column headers and the row header of the second row, as HTML's scope="auto"
+    assert fixed.count(b"/Scope /Column") == 2 and fixed.count(b"/Scope /Row") == 1
     from pypdf import PdfReader
 
     assert "Page 1" in PdfReader(io.BytesIO(fixed)).pages[0].extract_text()

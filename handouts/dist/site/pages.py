@@ -121,10 +121,18 @@ def _thumbnail(pdf_path: Path, sha256: str = "", previous: Path | None = None) -
     return thumbnail_png(data, sha256)
 
 
+def load_thumbnailer() -> None:
+    """Import what `thumbnail_png` uses (PDFium is loaded with pypdfium2: ~40 ms)."""
+    import pypdfium2  # noqa: F401
+    from PIL import PngImagePlugin  # noqa: F401
+
+
 def thumbnail_png(pdf: bytes, sha256: str) -> bytes | None:
     """Page 1 of the PDF `pdf` as a small palette PNG that records `sha256` (the PDF's),
-    or None for a broken PDF: pypdfium2 renders, Pillow encodes."""
+    or None for a broken PDF: pypdfium2 renders, Pillow reduces it to 64 colours (the fast
+    octree: ~1 ms, against ~8 for median cut, and a smaller file) and encodes it."""
     import pypdfium2
+    from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
     try:
@@ -140,7 +148,8 @@ def thumbnail_png(pdf: bytes, sha256: str) -> bytes | None:
     out = io.BytesIO()
     info = PngInfo()
     info.add_text("source-sha256", sha256)
-    image.quantize(colors=64, dither=0).save(out, format="PNG", optimize=True, pnginfo=info)
+    image.quantize(colors=64, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
+        out, format="PNG", pnginfo=info)
     return out.getvalue()
 
 

@@ -1,59 +1,154 @@
-"""Repair WeasyPrint's tagging of page margin boxes (running headers, footers, page
-numbers) so the PDF meets PDF/UA-1.
+"""Repair WeasyPrint's tagging so the PDF meets PDF/UA-1: running headers and footers as
+artifacts, header cells with a scope, bookmarks of headings without citation numbers.
 
 WeasyPrint 70 wraps the text of ``@page`` margin boxes in ``/Span <</MCID n>> BDC`` and
 then leaves those structure elements out of the structure tree (weasyprint/pdf/tags.py:
 "It could be included in tree as Artifact, but that's only allowed in PDF 2.0"). Such
 content is neither in the structure tree nor an artifact: Matterhorn 01-005 fails, and a
 screen reader may read "Page 1 of 3" in the middle of a sentence or not at all. In PDF
-1.7 the fix is in the content stream: ``/Artifact <</Type /Pagination>> BDC``. This
-module rewrites exactly the marked-content sequences whose MCID the structure tree does
-not reach, and drops them from the ParentTree. Everything else is left as it is; the
-result is deterministic (same input, same bytes).
+1.7 the fix is in the content stream: ``/Artifact <</Type /Pagination>> BDC``. Exactly
+the marked-content sequences whose MCID the structure tree does not reach are rewritten,
+and dropped from the ParentTree; everything else is left as it is.
+
+`finisher(html)` is given to WeasyPrint's ``write_pdf(finisher=…)``: it edits the PDF's
+objects (pydyf's) after WeasyPrint made them and before they are written, so the repair
+reads and writes no PDF file. The same input gives the same bytes.
 """
 
 from __future__ import annotations
 
-import io
+import html as _html
 import re
 
-
-_MARKED = re.compile(rb"/([A-Za-z][\w.]*)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
-
-
-def _reachable(pdf, pikepdf) -> set[tuple[int, int]]:
-    """(page index, MCID) of the marked content the structure tree reaches from its root."""
-    page_index = {p.objgen: i for i, p in enumerate(pdf.pages)}
-    out: set[tuple[int, int]] = set()
-    Array, Dictionary = pikepdf.Array, pikepdf.Dictionary
-    stack = [(pdf.Root.StructTreeRoot.get("/K"), None)]
-    while stack:
-        k, page = stack.pop()
-        if isinstance(k, int):
-            out.add((page, k))
-        elif isinstance(k, Array):
-            stack.extend((item, page) for item in k)
-        elif isinstance(k, Dictionary):
-            pg = k.get("/Pg")
-            if pg is not None:
-                page = page_index.get(pg.objgen, page)
-            mcid = k.get("/MCID")  # a marked-content reference
-            if mcid is not None:
-                out.add((page, int(mcid)))
-                continue
-            kids = k.get("/K")
-            if kids is not None:
-                stack.append((kids, page))
-    return out
-
+import pydyf
 
 _HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.S | re.I)
 _CITATION_SUP = re.compile(r"<sup\b[^>]*\bclass=\"[^\"]*\bcitation\b[^\"]*\"[^>]*>.*?</sup>", re.S | re.I)
 
 
-def _text(fragment: str) -> str:
-    import html as _html
+def finisher(html: str | None):
+    """WeasyPrint's ``finisher`` that repairs the document made from `html` (None: no
+    bookmark fix, every table checked)."""
+    labels = heading_labels(html) if html else {}
+    tables = html is None or "<th" in html
 
+    def finish(_document, pdf: pydyf.PDF) -> None:
+        repair_objects(pdf, labels, tables)
+
+    return finish
+
+
+def repair_objects(pdf: pydyf.PDF, labels: dict[str, str], tables: bool = True) -> None:
+    """Repair `pdf` in place: margin-box text as pagination artifacts, bookmark titles by
+    `labels` (`heading_labels`), and (when `tables`) a /Scope on every header cell."""
+    objects = _Objects(pdf)
+    _fix_outline(objects, labels)
+    root = objects.get(pdf.catalog.get("StructTreeRoot"))
+    if not isinstance(root, dict):
+        return
+    _artifacts(objects, root)
+    if tables:
+        _add_table_scopes(objects)
+
+
+class _Objects:
+    """The PDF's objects, found by their references (``b"12 0 R"``)."""
+
+    def __init__(self, pdf: pydyf.PDF):
+        self.pdf = pdf
+        self.page_index = {ref: i for i, ref in enumerate(pdf.page_references)}
+
+    def get(self, value):
+        """The object `value` refers to; `value` itself when it is no reference."""
+        if isinstance(value, bytes) and value.endswith(b" R"):
+            number = int(value.split()[0])
+            if 0 < number < len(self.pdf.objects):
+                return self.pdf.objects[number]
+            return None
+        return value
+
+
+def _reachable(objects: _Objects, root: dict) -> set[tuple[int | None, int]]:
+    """(page index, MCID) of the marked content the structure tree reaches from its root."""
+    out: set[tuple[int | None, int]] = set()
+    seen: set[int] = set()
+    stack = [(root.get("K"), None)]
+    while stack:
+        k, page = stack.pop()
+        if isinstance(k, bytes) and k.endswith(b" R"):
+            target = objects.get(k)
+            if target is None or id(target) in seen:
+                continue
+            seen.add(id(target))
+            stack.append((target, page))
+        elif isinstance(k, bool):
+            continue
+        elif isinstance(k, int):
+            out.add((page, k))
+        elif isinstance(k, list):
+            stack.extend((item, page) for item in k)
+        elif isinstance(k, dict):
+            pg = k.get("Pg")
+            if pg is not None:
+                page = objects.page_index.get(pg, page)
+            if "MCID" in k:  # a marked-content reference
+                out.add((page, int(k["MCID"])))
+                continue
+            if "K" in k:
+                stack.append((k["K"], page))
+    return out
+
+
+def _artifacts(objects: _Objects, root: dict) -> None:
+    """Turn the marked content the structure tree does not reach into pagination
+    artifacts, and take it out of the ParentTree."""
+    parent_tree = objects.get(root.get("ParentTree"))
+    nums = parent_tree.get("Nums") if isinstance(parent_tree, dict) else None
+    if not isinstance(nums, list):
+        return
+    by_key = {nums[i]: objects.get(nums[i + 1]) for i in range(0, len(nums) - 1, 2)}
+    reachable = _reachable(objects, root)
+    for index, ref in enumerate(objects.pdf.page_references):
+        page = objects.get(ref)
+        array = by_key.get(page.get("StructParents"))
+        contents = objects.get(page.get("Contents"))
+        if not isinstance(array, list) or not isinstance(contents, pydyf.Stream):
+            continue
+        orphans = {i for i, elem in enumerate(array)
+                   if isinstance(elem, bytes) and elem.endswith(b" R") and (index, i) not in reachable}
+        if not orphans:
+            continue
+        items = contents.stream
+        for at, item in enumerate(items):
+            if (isinstance(item, dict) and item.get("MCID") in orphans and 0 < at < len(items) - 1
+                    and items[at + 1] == b"BDC"):
+                items[at - 1] = "/Artifact"
+                items[at] = pydyf.Dictionary({"Type": "/Pagination"})
+        for mcid in orphans:
+            array[mcid] = b"null"  # no structure element
+
+
+def _fix_outline(objects: _Objects, labels: dict[str, str]) -> None:
+    """Bookmark titles as the headings read without their citation numbers."""
+    if not labels:
+        return
+    outlines = objects.get(objects.pdf.catalog.get("Outlines"))
+    stack = [outlines.get("First")] if isinstance(outlines, dict) else []
+    seen = 0
+    while stack and seen < 10000:
+        item = objects.get(stack.pop())
+        if not isinstance(item, dict):
+            continue
+        seen += 1
+        title = item.get("Title")
+        text = str(title.string) if isinstance(title, pydyf.String) else ""
+        clean = labels.get(" ".join(text.split()))
+        if clean is not None and clean != text:
+            item["Title"] = pydyf.String(clean)
+        stack.extend([item.get("Next"), item.get("First")])
+
+
+def _text(fragment: str) -> str:
     return " ".join(_html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
 
 
@@ -68,118 +163,41 @@ def heading_labels(html: str) -> dict[str, str]:
     return out
 
 
-def _fix_outline(pdf, labels: dict[str, str]) -> bool:
-    import pikepdf
-
-    outlines = pdf.Root.get("/Outlines")
-    changed = False
-    stack = [outlines.get("/First")] if outlines is not None else []
-    seen = 0
-    while stack and seen < 10000:
-        item = stack.pop()
-        if item is None:
-            continue
-        seen += 1
-        title = str(item.get("/Title", ""))
-        clean = labels.get(" ".join(title.split()))
-        if clean is not None and clean != title:
-            item.Title = pikepdf.String(clean)
-            changed = True
-        stack.extend([item.get("/Next"), item.get("/First")])
-    return changed
-
-
-def mark_untagged_as_artifacts(data: bytes, html: str | None = None) -> bytes:
-    """`data` with marked content outside the structure tree turned into pagination
-    artifacts, table header scopes added, and (given the document's `html`) bookmarks of
-    headings without their citation numbers; `data` itself when nothing changes."""
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        outline_changed = _fix_outline(pdf, heading_labels(html)) if html else False
-        st = pdf.Root.get("/StructTreeRoot")
-        if st is None:
-            return _save(pdf) if outline_changed else data
-        parent_tree = st.get("/ParentTree") if st is not None else None
-        nums = parent_tree.get("/Nums") if parent_tree is not None else None
-        if nums is None:
-            nums = []
-        by_key = {int(nums[i]): nums[i + 1] for i in range(0, len(nums) - 1, 2)}
-        reachable = _reachable(pdf, pikepdf)
-        changed = outline_changed
-        for index, page in enumerate(pdf.pages):
-            key = page.obj.get("/StructParents")
-            array = by_key.get(int(key)) if key is not None else None
-            contents = page.obj.get("/Contents")
-            if not isinstance(array, pikepdf.Array) or not isinstance(contents, pikepdf.Stream):
-                continue
-            orphans = {i for i, elem in enumerate(array)
-                       if isinstance(elem, pikepdf.Dictionary) and (index, i) not in reachable}
-            if not orphans:
-                continue
-
-            def artifact(m):
-                if int(m.group(2)) in orphans:
-                    return b"/Artifact <</Type /Pagination>> BDC"
-                return m.group(0)
-
-            contents.write(_MARKED.sub(artifact, contents.read_bytes()))
-            for mcid in orphans:
-                array[mcid] = None  # null: no structure element
-            changed = True
-        if html is None or "<th" in html:
-            changed |= _add_table_scopes(pdf, pikepdf)
-        if not changed:
-            return data
-        return _save(pdf)
-
-
-def _save(pdf) -> bytes:
-    import pikepdf
-
-    buffer = io.BytesIO()
-    pdf.save(buffer, deterministic_id=True, compress_streams=True,
-             object_stream_mode=pikepdf.ObjectStreamMode.preserve)
-    return buffer.getvalue()
-
-
-def _add_table_scopes(pdf, pikepdf) -> bool:
+def _add_table_scopes(objects: _Objects) -> None:
     """Give every header cell (TH) without one a /Scope, as HTML's "auto" scope reads it:
     a header in the table head or first row heads its column, the first cell of a later
     row heads its row. WeasyPrint 70 associates cells only through /Headers and /ID;
     with /Scope as well, readers (and checkers) that look at the header cells find it."""
-    from handouts.pdf.structure import PdfModel
 
-    model = PdfModel.__new__(PdfModel)
-    model.pikepdf, model.pdf, model.root = pikepdf, pdf, pdf.Root
-    model.pages = list(pdf.pages)
-    model.page_index = {p.obj.objgen: i for i, p in enumerate(model.pages)}
-    model.elements, model.struct_mcids, model.role_map = [], set(), {}
-    model._walk(pdf.Root.StructTreeRoot.get("/K"), None, 0, None)
-    changed = False
+    def kids(elem):
+        k = elem.get("K")
+        for item in (k if isinstance(k, list) else [k]):
+            child = objects.get(item)
+            if isinstance(child, dict) and child.get("Type") == "/StructElem":
+                yield child
 
     def rows(elem, in_head=False):
-        for child in elem.children:
-            if child.type == "/TR":
+        for child in kids(elem):
+            if child.get("S") == "/TR":
                 yield child, in_head
-            elif child.type in ("/THead", "/TBody", "/TFoot"):
-                yield from rows(child, child.type == "/THead")
+            elif child.get("S") in ("/THead", "/TBody", "/TFoot"):
+                yield from rows(child, child.get("S") == "/THead")
 
-    for table in (e for e in model.elements if e.type == "/Table"):
+    for table in list(objects.pdf.objects):
+        if not (isinstance(table, dict) and table.get("Type") == "/StructElem"
+                and table.get("S") == "/Table"):
+            continue
         for r, (row, in_head) in enumerate(rows(table)):
-            for c, cell in enumerate(x for x in row.children if x.type in ("/TH", "/TD")):
-                if cell.type != "/TH":
+            for c, cell in enumerate(x for x in kids(row) if x.get("S") in ("/TH", "/TD")):
+                if cell.get("S") != "/TH":
                     continue
-                attrs = cell.obj.get("/A")
+                attrs = objects.get(cell.get("A"))
                 if attrs is None:
-                    attrs = pikepdf.Dictionary(O=pikepdf.Name.Table)
-                    cell.obj.A = attrs
-                if isinstance(attrs, pikepdf.Array):
-                    attrs = next((a for a in attrs if str(a.get("/O", "")) == "/Table"), None)
-                    if attrs is None:
-                        continue
-                if "/Scope" in attrs:
+                    attrs = cell["A"] = pydyf.Dictionary({"O": "/Table"})
+                if isinstance(attrs, list):
+                    attrs = next((objects.get(a) for a in attrs
+                                  if isinstance(objects.get(a), dict) and objects.get(a).get("O") == "/Table"),
+                                 None)
+                if not isinstance(attrs, dict) or "Scope" in attrs:
                     continue
-                attrs.Scope = pikepdf.Name.Column if in_head or r == 0 or c > 0 else pikepdf.Name.Row
-                changed = True
-    return changed
+                attrs["Scope"] = "/Column" if in_head or r == 0 or c > 0 else "/Row"
