@@ -233,10 +233,9 @@ def _portable(diagnostic: Diagnostic, root: Path | None) -> str:
     return str(diagnostic)
 
 
-#: A recorded diagnostic's text is ``path[:line]: severity: message``: where its path
-#: ends is the first place (after a character, on the first line) that reads
-#: ``[:line]: severity: `` (one search, ~4x faster than a lazy path pattern).
-_AFTER_PATH = re.compile(r"(?::(\d+))?: (error|warning|info): ")
+#: A recorded diagnostic's text: ``path[:line]: severity: message``.
+_RECORDED = re.compile(r"(?P<path>[^\n]+?)(?::(?P<line>\d+))?: (?P<severity>error|warning|info): "
+                       r"(?P<message>.*)", re.S)
 
 
 def restored(text: str, root: Path, exists: dict | None = None):
@@ -244,18 +243,19 @@ def restored(text: str, root: Path, exists: dict | None = None):
     `root` again, so a replayed warning prints as a fresh one does; text that does not name
     a file of the project stays text. `exists`: a dict the caller keeps for one run, so
     that each file is looked for (and its path made) once however many warnings name it."""
-    m = _AFTER_PATH.search(text, 1)
-    if m is None or "\n" in text[:m.start()]:
+    m = _RECORDED.fullmatch(text)
+    if m is None:
         return text
     exists = {} if exists is None else exists
-    name = text[:m.start()]
+    name = m["path"]
     if name not in exists:  # the file under root, or None: absolute, or not there
         path = Path(name)
         exists[name] = None if path.is_absolute() or not (Path(root) / path).exists() \
             else Path(root) / path
     if exists[name] is None:
         return text
-    return Diagnostic(exists[name], int(m[1]) if m[1] else None, text[m.end():], severity=m[2])
+    return Diagnostic(exists[name], int(m["line"]) if m["line"] else None, m["message"],
+                      severity=m["severity"])
 
 
 def output_intact(output_dir: Path, entry: OutputRecord) -> bool:
