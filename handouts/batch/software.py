@@ -2,11 +2,9 @@
 distributions that shape a PDF, and a digest of the source of handouts' own modules that
 building a job imports.
 
-Both are taken on every run, even one with nothing to rebuild, so both are read without
-importing anything: a version from the distribution's metadata folder, found as
-`importlib.metadata` finds it (which costs ~30 ms to import, with the email package);
-the modules from their text, with a scan for import statements (parsing the package with
-`ast` costs ~0.4 s).
+Both are taken on every run, even one with nothing to rebuild: the versions from the
+installed metadata (`importlib.metadata`), the modules from their text, with a scan for
+import statements (parsing the package with `ast` costs ~0.4 s).
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import functools
 import hashlib
 import os
 import re
-import sys
 from pathlib import Path
 
 #: Distributions whose version changes the bytes of a PDF.
@@ -24,116 +21,17 @@ DISTRIBUTIONS = ("handouts", "weasyprint", "pydyf", "citeproc-py", "citeproc-py-
 
 
 @functools.lru_cache(maxsize=1)
-def versions() -> dict[str, str | None]:
+def versions() -> dict[str, str]:
     """Installed versions of the distributions in `DISTRIBUTIONS` (missing: "")."""
-    return installed_versions(DISTRIBUTIONS)
-
-
-# ---------------------------------------------------------------------------------------
-# Versions, read as importlib.metadata reads them
-
-
-def installed_versions(names) -> dict[str, str | None]:
-    """{name: what ``importlib.metadata.version(name)`` answers} ("" instead of its
-    PackageNotFoundError), found the same way: the first folder on `sys.path` holding a
-    ``<name>-*.dist-info`` or ``*.egg-info`` metadata folder whose name matches (compared
-    normalized, as the packaging spec says), then the ``Version`` field of its METADATA
-    (else PKG-INFO). Where importlib.metadata would look further than folders (a zip
-    archive on `sys.path`, another finder of distributions), it is asked itself."""
-    listings = None if _other_sources() else [_metadata_folders(entry) for entry in sys.path]
-    if listings is None or None in listings:
-        return {name: _standard_version(name) for name in names}
-    out: dict[str, str | None] = {}
-    for name in names:
-        wanted, legacy = _normalized(name), name.lower().replace("-", "_")
-        out[name] = next((_version_field(folder) for infos, eggs in listings
-                          for folder in infos.get(wanted, []) + eggs.get(legacy, [])), "")
-    return out
-
-
-def _normalized(name: str) -> str:
-    """A distribution name normalized (PEP 503), with "_" for "-"."""
-    return re.sub(r"[-_.]+", "_", name).lower()
-
-
-def _other_sources() -> bool:
-    """Whether a finder other than the standard path finder lists distributions."""
-    from importlib.machinery import PathFinder
-
-    return [f for f in sys.meta_path if getattr(f, "find_distributions", None)] != [PathFinder]
-
-
-def _standard_version(name: str) -> str | None:
     import importlib.metadata
 
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return ""
-
-
-def _metadata_folders(entry: str) -> tuple[dict, dict] | None:
-    """({normalized name: [metadata folders]}, {legacy name: [egg-info of an .egg]}) of
-    one `sys.path` entry, in the order the folder lists them; None for a file (a zip
-    archive: importlib.metadata reads inside it)."""
-    root = entry or "."
-    try:
-        children = os.listdir(root)
-    except OSError:
-        return None if os.path.isfile(root) else ({}, {})
-    base = os.path.basename(entry).lower()
-    infos: dict[str, list[str]] = {}
-    eggs: dict[str, list[str]] = {}
-    for child in children:
-        low = child.lower()
-        if low.endswith((".dist-info", ".egg-info")):
-            name = low.rpartition(".")[0].partition("-")[0]
-            infos.setdefault(_normalized(name), []).append(os.path.join(entry, child))
-        elif base.endswith(".egg") and low == "egg-info":
-            name = base.rpartition(".")[0].partition("-")[0]
-            eggs.setdefault(name.replace("-", "_"), []).append(os.path.join(entry, child))
-    return infos, eggs
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
-        return None
-
-
-#: A line of the header block: a field, a continuation, or an mbox ``From `` line.
-_HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
-
-
-def _version_field(folder: str) -> str | None:
-    """The first ``Version`` field of the folder's METADATA (else PKG-INFO; an egg-info
-    file is the metadata itself), as the email parser reads the header block; None
-    without one."""
-    text = _read(os.path.join(folder, "METADATA")) or _read(os.path.join(folder, "PKG-INFO")) \
-        or _read(folder) or ""
-    field: list[str] | None = None  # the lines of the field being read
-    for line in text.split("\n"):
-        if not _HEADER_LINE.match(line):
-            break  # a blank line (or a line of the body) ends the header block
-        if line[0] in " \t":
-            if field is not None:
-                field.append(line)
-            continue
-        if field is not None:
-            break  # the Version field is complete
-        name, colon, value = line.partition(":")
-        if colon and name.lower() == "version":
-            field = [value.lstrip(" \t")]
-    if field is None:
-        return None
-    value = "\n".join(field).rstrip("\r\n")
-    if "\n" in value:  # a folded field, re-indented as importlib.metadata does
-        import textwrap
-
-        value = textwrap.dedent(" " * 8 + value)
-    return value
+    out = {}
+    for name in DISTRIBUTIONS:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = ""
+    return out
 
 
 # ---------------------------------------------------------------------------------------

@@ -166,11 +166,9 @@ def test_only_the_changed_article_is_rebuilt(fast_cli, project):
 
 #: Modules a rebuild with nothing to do never needs: the renderer and the article's stages;
 #: the YAML parser (handouts.toml is TOML), the process pool, Pillow (a PNG logo is judged
-#: by its header), importlib.metadata and email (versions are read from the metadata
-#: folders), the checks' registry (no [checks] table).
+#: by its header), the checks' registry (no [checks] table).
 NOT_FOR_NOTHING = ("weasyprint", "pypdf", "citeproc", "markdown", "handouts.batch.build", "yaml",
-                   "multiprocessing", "concurrent.futures", "PIL", "importlib.metadata", "email",
-                   "handouts.checks")
+                   "multiprocessing", "concurrent.futures", "PIL", "handouts.checks")
 
 
 def test_a_rebuild_with_nothing_to_do_imports_no_renderer(project):
