@@ -172,8 +172,9 @@ def suite() -> dict:
     start, cpu0 = time.perf_counter(), cold.cpu()
     done = subprocess.run([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
                           capture_output=True, text=True)
-    last = (done.stdout.strip().splitlines() or [""])[-1]
-    return {"wall_s": time.perf_counter() - start, "cpu_s": cold.cpu() - cpu0, "summary": last}
+    lines = done.stdout.strip().splitlines() or [""]
+    return {"wall_s": time.perf_counter() - start, "cpu_s": cold.cpu() - cpu0, "summary": lines[-1],
+            "failed": [line for line in lines if line.startswith(("FAILED ", "ERROR "))]}
 
 
 # ---------------------------------------------------------------------------------------
