@@ -25,6 +25,15 @@ def _status(base: str) -> dict:
     return json.loads(_get(base + "__status"))
 
 
+def _ctrl_c_stops() -> None:
+    """The server stops on Ctrl-C (SIGINT), as in a terminal, even when the suite itself was
+    started where SIGINT is ignored (a shell's background job, nohup), which every child
+    would otherwise inherit."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_serve(project: Path, *args: str) -> tuple[subprocess.Popen, str]:
     """`build_pdf.py serve` on any free port of 127.0.0.1 -> (process, base URL), once it
     says where it listens (it is listening then; the first build follows)."""
@@ -34,7 +43,7 @@ def start_serve(project: Path, *args: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, str(REPO / "build_pdf.py"), "serve", "--port", "0",
                              "--root", str(project), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_ctrl_c_stops)
     said = []
     while select.select([proc.stdout], [], [], 60)[0]:
         line = proc.stdout.readline()
