@@ -10,7 +10,7 @@
   shape a PDF (not the output folder, not the other clinics), the job's clinic profile,
   and the CSL style file when it is a path;
 - the software: the versions of handouts, WeasyPrint, pydyf, citeproc-py (+ styles),
-  pypdf, Markdown and Jinja2 (read from their metadata, nothing is imported) and a
+  pypdf, Markdown and Jinja2 (read with `importlib.metadata`: none is imported) and a
   digest of handouts' own source, so a changed engine rebuilds (`software`);
 - the job: slug, variant, paper, clinic, bleed, allow_draft; and SOURCE_DATE_EPOCH for
   an article without an ``updated:`` date (a draft takes its date from it).
