@@ -110,6 +110,14 @@ def test_axe_finds_no_accessibility_violations(server, browser, path):
     page.close()
 
 
+def test_a_site_of_one_handout_says_so(server, browser):
+    page = browser.new_page()
+    page.goto(urljoin(server, "index.html"))
+    assert page.locator("article.card").count() == 1
+    assert page.text_content("label[for=search-input]") == "Search the handout"
+    page.close()
+
+
 def test_handout_page_shows_thumbnail_and_references(server, browser):
     page = browser.new_page()
     page.goto(urljoin(server, f"{FICTIONAL}/index.html"))
@@ -172,6 +180,8 @@ def test_typing_a_query_finds_the_handout_in_the_language_chosen(multilingual, b
     page = browser.new_page()
     page.goto(multilingual + "index.html")
     assert page.is_visible("#search-input")
+    label = re.fullmatch(r"Search the (\d+) handouts", page.text_content("label[for=search-input]"))
+    assert label and int(label.group(1)) > 1  # the original and its translations
     results = _search(page, "nước")
     assert [(r["lang"], r["href"]) for r in results] == [("vi", multilingual + "vi-rest-guide/index.html")]
     assert page.is_hidden("#browse")  # the list steps aside while searching
