@@ -125,7 +125,6 @@ def test_an_output_record_is_the_jobs_by_its_key():
     assert record.key == (SLUG, "press", "a4", "riverside") and record.kind == "press"
 
 
-
 def test_recorded_warnings_read_back_as_the_diagnostics_they_were(tmp_path):
     """A warning the manifest recorded (its path relative to the project) is replayed as a
     diagnostic on the project's file: its path ends where ``[:line]: severity: `` first
