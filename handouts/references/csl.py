@@ -20,7 +20,7 @@ import yaml
 from handouts.errors import InputError, did_you_mean
 from handouts.guard import limits as limits_mod
 from handouts.guard.limits import SafeLoader
-from handouts.references.common import Lines, Problems, Record, limit_hint
+from handouts.references.common import Problems, Record, limit_hint
 from handouts.references.dates import DATE_FIELDS, csl_date
 
 

@@ -195,9 +195,8 @@ def _add_table_scopes(objects: _Objects) -> None:
                 if attrs is None:
                     attrs = cell["A"] = pydyf.Dictionary({"O": "/Table"})
                 if isinstance(attrs, list):
-                    attrs = next((objects.get(a) for a in attrs
-                                  if isinstance(objects.get(a), dict) and objects.get(a).get("O") == "/Table"),
-                                 None)
+                    attrs = next((a for a in map(objects.get, attrs)
+                                  if isinstance(a, dict) and a.get("O") == "/Table"), None)
                 if not isinstance(attrs, dict) or "Scope" in attrs:
                     continue
                 attrs["Scope"] = "/Column" if in_head or r == 0 or c > 0 else "/Row"
