@@ -51,6 +51,8 @@ def work(config: Config, jobs: list[Job], builder=None, renderer=None) -> list[J
 
     if _tasks_built:  # a laid-out document is a web of reference cycles: the last task's
         gc.collect()  # are freed now, so a worker's memory stays flat from article to article
+        if _tasks_built == 1:  # what the first build left is the caches it filled (fonts,
+            gc.freeze()  # stylesheets, hyphenation): kept for good, never walked again
     _tasks_built += 1
     return build_jobs(config, jobs)
 
@@ -85,8 +87,9 @@ def _init_worker() -> None:
 
     The first time, what the imports made goes to the garbage collector's permanent
     generation (`gc.freeze`): modules live as long as the process, and the collections
-    the builds trigger then no longer walk them. Only once per process, so no job's
-    garbage is ever frozen. A build allocates a great many short-lived objects (layout
+    the builds trigger then no longer walk them. Only once per process; `work` freezes
+    once more what the first build left after its garbage was collected (the caches it
+    filled), so no job's garbage is ever frozen. A build allocates a great many short-lived objects (layout
     boxes): the youngest generation is collected every `GC_YOUNG` allocations instead of
     Python's 700, so far fewer survivors are promoted and walked again (together ~0.1 s
     less per build)."""

@@ -154,8 +154,8 @@ def abbreviation(ctx, opts):
     defined: dict[str, int] = {}
     for block in ctx.prose.blocks:
         text = block.text
-        letters = [c for c in text if c.isalpha()]
-        if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        letters = sum(map(str.isalpha, text))
+        if letters and sum(map(str.isupper, text)) > 0.6 * letters:
             continue  # a line in capitals ("WHEN TO SEEK CARE") is not full of abbreviations
         for m in _ABBR.finditer(text):
             abbr = m.group(1)

@@ -153,8 +153,13 @@ def _printed_literally(marker: str, rest: str, printed: str) -> bool:
     word = _WORD.search(rest)
     if word is None:
         return False
-    return re.search(r"(?<!\S)" + re.escape(marker) + r"\s*\W*" + re.escape(word.group(0)),
-                     printed) is not None
+    # (?<!\S) checked after each match, not before each position: the search then skips
+    # ahead to the marker (~10x faster on a whole article)
+    pattern = re.compile(re.escape(marker) + r"\s*\W*" + re.escape(word.group(0)))
+    m = pattern.search(printed)
+    while m is not None and m.start() and not printed[m.start() - 1].isspace():
+        m = pattern.search(printed, m.start() + 1)
+    return m is not None
 
 
 @rule("structure/literal-markup")

@@ -32,12 +32,14 @@ from handouts.guard import paths
 from handouts.guard import svg
 from handouts.errors import Diagnostic, InputError
 
-from handouts.pdf.fixes import hyphenation, linebreak, tags
+from handouts.pdf.fixes import glyphruns, hyphenation, linebreak, pangosetup, tags
 from handouts.pdf.imagecheck import check_layout, table_overflows
 from handouts.pdf.rendered import RenderedPDF
 
 linebreak.install()  # WeasyPrint 70 tore lines at inline boxes (see linebreak.py)
 hyphenation.install()  # hyphenation patterns parsed as words need them (hyphenation.py)
+pangosetup.install()  # Pango contexts and font descriptions made once (pangosetup.py)
+glyphruns.install()  # no zero adjustment after every glyph (glyphruns.py)
 
 LOGGER = logging.getLogger("handouts")
 
