@@ -4,9 +4,10 @@ Generates N (default 100) fictional ~1,500-word articles (benchmarks/fictional.p
 temporary project and times, each as a whole fresh process (what a user waits for):
 
 - pandoc -> WeasyPrint, one `pandoc --citeproc` and one `weasyprint` process per article
-  (on a subset, default 20 articles: the figure is per article), half of them before our
-  batch runs and half after, so that a machine whose speed drifts slows both sides alike;
-- our batch build with 1 worker, and with 2 workers (process pool), the download site
+  (on a subset, default 20 articles: the figure is per article), half of them just before
+  our two-worker batch and half just after it, so that a machine whose speed drifts slows
+  both sides of that ratio alike;
+- our batch build with 2 workers (process pool), then with 1 worker, the download site
   left out (it is the same serial step for both);
 - an unchanged rebuild (nothing to do): `handouts build` as a user runs it (median of 5),
   against Python's own start-up, and the run alone in a process that reports what it imported;
@@ -214,19 +215,19 @@ def _measure(args, n: int) -> int:
         out.mkdir()
         subset = articles[: args.pandoc_articles]
         half = (len(subset) + 1) // 2
-        # Half the pandoc articles before our batch runs, half after them: a machine whose
-        # speed drifts during the run slows both sides of the ratio alike.
+        # Half the pandoc articles just before the two-worker batch, half just after it: a
+        # machine whose speed drifts during the run slows both sides of that ratio alike.
         pandoc = [cold.pandoc(a, out / a.parent.name) for a in subset[:half]]
-        fig["one_worker"] = run_child(project, jobs=1, force=True)
-        print("one_worker:", fig["one_worker"], file=sys.stderr, flush=True)
         fig["two_workers"] = run_child(project, jobs=2, force=True)
         print("two_workers:", fig["two_workers"], file=sys.stderr, flush=True)
         pandoc += [cold.pandoc(a, out / a.parent.name) for a in subset[half:]]
+        fig["one_worker"] = run_child(project, jobs=1, force=True)
+        print("one_worker:", fig["one_worker"], file=sys.stderr, flush=True)
         fig["pandoc_per_article_s"] = statistics.mean(wall for wall, _ in pandoc)
         fig["pandoc_per_article_cpu_s"] = statistics.mean(cpu for _, cpu in pandoc)
         fig["pandoc_before_after_s"] = [statistics.mean(w for w, _ in pandoc[:half]),
                                         statistics.mean(w for w, _ in pandoc[half:] or pandoc)]
-        print("pandoc_per_article_s:", fig["pandoc_per_article_s"], "before / after our runs:",
+        print("pandoc_per_article_s:", fig["pandoc_per_article_s"], "before / after 2 workers:",
               fig["pandoc_before_after_s"], file=sys.stderr, flush=True)
         fig["pandoc_articles_timed"] = len(subset)
         fig["unchanged"] = run_child(project, jobs=2)
@@ -311,7 +312,7 @@ def table(f: dict) -> str:
         ("pandoc -> WeasyPrint, a process each per article",
          f"{pandoc_total:.1f} s", f"{f['pandoc_per_article_s']:.2f} s/article "
          f"(timed on {f['pandoc_articles_timed']}: {f['pandoc_before_after_s'][0]:.2f} s "
-         f"before our runs, {f['pandoc_before_after_s'][1]:.2f} s after)"),
+         f"before our 2 workers, {f['pandoc_before_after_s'][1]:.2f} s after)"),
         ("ours, 1 worker (--jobs 1 --force)", f"{one:.1f} s",
          f"{one / n:.3f} s/article; {pandoc_total / one:.1f}x faster than pandoc; "
          f"CPU {f['one_worker']['cpu_s'] / n:.3f} s/article (pandoc "
