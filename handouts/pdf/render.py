@@ -32,7 +32,7 @@ from handouts.guard import paths
 from handouts.guard import svg
 from handouts.errors import Diagnostic, InputError
 
-from handouts.pdf.fixes import glyphruns, hyphenation, linebreak, pangosetup, tags
+from handouts.pdf.fixes import glyphruns, hyphenation, linebreak, pangosetup, pdfwrite, tags
 from handouts.pdf.imagecheck import check_layout, table_overflows
 from handouts.pdf.rendered import RenderedPDF
 
@@ -40,6 +40,7 @@ linebreak.install()  # WeasyPrint 70 tore lines at inline boxes (see linebreak.p
 hyphenation.install()  # hyphenation patterns parsed as words need them (hyphenation.py)
 pangosetup.install()  # Pango contexts and font descriptions made once (pangosetup.py)
 glyphruns.install()  # no zero adjustment after every glyph (glyphruns.py)
+pdfwrite.install()  # pydyf makes each object's bytes once, not twice (pdfwrite.py)
 
 LOGGER = logging.getLogger("handouts")
 
