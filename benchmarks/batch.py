@@ -5,10 +5,11 @@ temporary project and times, each as a whole fresh process (what a user waits fo
 
 - pandoc -> WeasyPrint, one `pandoc --citeproc` and one `weasyprint` process per article
   (on a subset, default 20 articles: the figure is per article), half of them just before
-  our two-worker batch and half just after it, so that a machine whose speed drifts slows
-  both sides of that ratio alike;
-- our batch build with 2 workers (process pool), then with 1 worker, the download site
-  left out (it is the same serial step for both);
+  our two-worker batch and half just after it;
+- our batch build with 2 workers (process pool), and with 1 worker once before and once
+  after it (the mean is the figure), the download site left out (it is the same serial
+  step for both): a machine whose speed drifts during the run moves both sides of each
+  ratio alike;
 - an unchanged rebuild (nothing to do): `handouts build` as a user runs it (median of 5),
   against Python's own start-up, and the run alone in a process that reports what it imported;
 - a rebuild after one article changed;
@@ -215,14 +216,21 @@ def _measure(args, n: int) -> int:
         out.mkdir()
         subset = articles[: args.pandoc_articles]
         half = (len(subset) + 1) // 2
-        # Half the pandoc articles just before the two-worker batch, half just after it: a
-        # machine whose speed drifts during the run slows both sides of that ratio alike.
+        # Everything the two-worker batch is compared with is timed on both sides of it:
+        # one-worker batch, half the pandoc articles, [two workers], the other half, the
+        # one-worker batch again. A machine whose speed drifts during the run then moves
+        # both sides of each ratio alike.
+        ones = [run_child(project, jobs=1, force=True)]
+        print("one_worker (before):", ones[0], file=sys.stderr, flush=True)
         pandoc = [cold.pandoc(a, out / a.parent.name) for a in subset[:half]]
         fig["two_workers"] = run_child(project, jobs=2, force=True)
         print("two_workers:", fig["two_workers"], file=sys.stderr, flush=True)
         pandoc += [cold.pandoc(a, out / a.parent.name) for a in subset[half:]]
-        fig["one_worker"] = run_child(project, jobs=1, force=True)
-        print("one_worker:", fig["one_worker"], file=sys.stderr, flush=True)
+        ones.append(run_child(project, jobs=1, force=True))
+        print("one_worker (after):", ones[1], file=sys.stderr, flush=True)
+        fig["one_worker"] = {**ones[0], **{key: statistics.mean(one[key] for one in ones)
+                                           for key in ("wall_s", "cpu_s", "in_process_s")}}
+        fig["one_worker_before_after_s"] = [one["wall_s"] for one in ones]
         fig["pandoc_per_article_s"] = statistics.mean(wall for wall, _ in pandoc)
         fig["pandoc_per_article_cpu_s"] = statistics.mean(cpu for _, cpu in pandoc)
         fig["pandoc_before_after_s"] = [statistics.mean(w for w, _ in pandoc[:half]),
@@ -314,7 +322,9 @@ def table(f: dict) -> str:
          f"(timed on {f['pandoc_articles_timed']}: {f['pandoc_before_after_s'][0]:.2f} s "
          f"before our 2 workers, {f['pandoc_before_after_s'][1]:.2f} s after)"),
         ("ours, 1 worker (--jobs 1 --force)", f"{one:.1f} s",
-         f"{one / n:.3f} s/article; {pandoc_total / one:.1f}x faster than pandoc; "
+         f"{one / n:.3f} s/article (mean of {f['one_worker_before_after_s'][0]:.1f} s before "
+         f"our 2 workers and {f['one_worker_before_after_s'][1]:.1f} s after); "
+         f"{pandoc_total / one:.1f}x faster than pandoc; "
          f"CPU {f['one_worker']['cpu_s'] / n:.3f} s/article (pandoc "
          f"{f['pandoc_per_article_cpu_s']:.2f})"),
         ("ours, 2 workers (--jobs 2 --force)", f"{two:.1f} s",
