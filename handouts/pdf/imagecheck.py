@@ -44,9 +44,13 @@ class ImagePlacement:
 
 
 def _walk(box):
-    yield box
-    for child in getattr(box, "children", ()) or ():
-        yield from _walk(child)
+    """`box` and its descendants, in document order (a stack, not nested generators: a
+    box deep in the tree would pass through one generator per level)."""
+    stack = [box]
+    while stack:
+        box = stack.pop()
+        yield box
+        stack.extend(reversed(getattr(box, "children", ()) or ()))
 
 
 def _name(element) -> str:
