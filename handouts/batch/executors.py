@@ -89,10 +89,10 @@ def _init_worker() -> None:
     generation (`gc.freeze`): modules live as long as the process, and the collections
     the builds trigger then no longer walk them. Only once per process; `work` freezes
     once more what the first build left after its garbage was collected (the caches it
-    filled), so no job's garbage is ever frozen. A build allocates a great many short-lived objects (layout
-    boxes): the youngest generation is collected every `GC_YOUNG` allocations instead of
-    Python's 700, so far fewer survivors are promoted and walked again (together ~0.1 s
-    less per build)."""
+    filled), so no job's garbage is ever frozen. A build allocates a great many
+    short-lived objects (layout boxes): the youngest generation is collected every
+    `GC_YOUNG` allocations instead of Python's 700, so far fewer survivors are promoted
+    and walked again (together ~0.1 s less per build)."""
     import importlib
     import logging
 

@@ -126,7 +126,7 @@ def test_pdf_objects_written_once_give_the_same_bytes(unpatched, monkeypatch):
     monkeypatch.setattr(pydyf, "zlib", types.SimpleNamespace(compressobj=compressobj))
     patched = _pdf()
     once = len(compressed)
-    assert pdfwrite._MEMO[0] is None  # forgotten after writing
+    assert pdfwrite._WRITING.memo is None  # forgotten after writing
     compressed.clear()
     unpatched(pdfwrite)
     assert _pdf() == patched

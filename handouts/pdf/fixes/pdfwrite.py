@@ -15,19 +15,21 @@ and is called by the render stage.
 
 from __future__ import annotations
 
+import threading
+
 import pydyf
 
 _CLASSES = (pydyf.Dictionary, pydyf.Array, pydyf.Stream)
 _ORIGINAL_DATA = {cls: cls.__dict__["data"] for cls in _CLASSES}
 _ORIGINAL_WRITE = pydyf.PDF.write
-#: While a PDF is written: id(object) -> (object, its bytes). The object is held so that
-#: its id cannot be reused by another object before the memo is dropped.
-_MEMO: list[dict | None] = [None]
+#: While a PDF is written in this thread, ``memo``: id(object) -> (object, its bytes). The
+#: object is held so that its id cannot be reused by another object before the memo goes.
+_WRITING = threading.local()
 
 
 def _remembered(getter):
     def data(self):
-        memo = _MEMO[0]
+        memo = getattr(_WRITING, "memo", None)
         if memo is None:
             return getter(self)
         hit = memo.get(id(self))
@@ -39,11 +41,11 @@ def _remembered(getter):
 
 def write(self, output, version=b"1.7", identifier=False, compress=False):
     """pydyf's ``PDF.write``, each object's bytes made once."""
-    _MEMO[0] = {}
+    _WRITING.memo = {}
     try:
         return _ORIGINAL_WRITE(self, output, version, identifier, compress)
     finally:
-        _MEMO[0] = None
+        _WRITING.memo = None
 
 
 def install() -> None:
