@@ -33,13 +33,6 @@ def safe_loader():
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def __getattr__(name: str):
-    """``limits.SafeLoader`` (``from handouts.guard.limits import SafeLoader``): `safe_loader`."""
-    if name == "SafeLoader":
-        return safe_loader()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @dataclass(frozen=True)
 class Limits:
     """The bounds of one project (``[limits]`` in handouts.toml); all whole numbers > 0."""

@@ -19,7 +19,7 @@ import yaml
 
 from handouts.errors import InputError, did_you_mean
 from handouts.guard import limits as limits_mod
-from handouts.guard.limits import SafeLoader
+from handouts.guard.limits import safe_loader
 from handouts.references.common import Problems, Record, limit_hint
 from handouts.references.dates import DATE_FIELDS, csl_date
 
@@ -80,7 +80,7 @@ def _load_yaml(path: Path, text: str, limits) -> tuple[object, list[int | None]]
     max_depth = limits_mod.get(limits, "reference_depth")
     try:
         depth = 0
-        for event in yaml.parse(text, Loader=SafeLoader):  # events: libyaml keeps its own stack
+        for event in yaml.parse(text, Loader=safe_loader()):  # events: libyaml keeps its own stack
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > max_depth:
@@ -92,7 +92,7 @@ def _load_yaml(path: Path, text: str, limits) -> tuple[object, list[int | None]]
             elif isinstance(event, yaml.AliasEvent):
                 raise InputError.at(path, event.start_mark.line + 1, "YAML aliases (*name) are not "
                                     "allowed in references files", "write the value out in full")
-        loader = SafeLoader(text)
+        loader = safe_loader()(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

@@ -13,7 +13,7 @@ import yaml
 
 from handouts.errors import BIDI, INVISIBLE, Diagnostic, InputError, did_you_mean, warning
 from handouts.guard import limits as limits_mod
-from handouts.guard.limits import SafeLoader
+from handouts.guard.limits import safe_loader
 from handouts.project import i18n
 from handouts.project.config import Config
 from handouts.source.dates import MAX_EDITION
@@ -197,7 +197,7 @@ def _preflight(path: Path, yaml_text: str, first: int, limits) -> None:
     max_depth = limits_mod.get(limits, "front_matter_depth")
     max_nodes = limits_mod.get(limits, "front_matter_nodes")
     found = limits_mod.yaml_preflight(yaml_text, max_depth=max_depth, max_nodes=max_nodes,
-                                      loader=SafeLoader)
+                                      loader=safe_loader())
     if found is None:
         return
     line, kind, detail = found
@@ -241,7 +241,7 @@ def _check_characters(check: "_Checker", node, seen: set[int]) -> None:
 def _compose(path: Path, yaml_text: str, first: int):
     """The YAML node tree of the front matter; a syntax error raised at its line."""
     try:
-        return yaml.compose(yaml_text, Loader=SafeLoader)
+        return yaml.compose(yaml_text, Loader=safe_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first + mark.line if mark else None
